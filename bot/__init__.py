@@ -1,0 +1,1 @@
+"""allybot runtime: configuration, wiring, CLI and platform adapters."""

@@ -1,0 +1,41 @@
+"""Builds the bot from settings: content, database, router and clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.router import Router
+from handlers import demo
+from handlers.content import Content, load_content
+from storage.db import Database
+
+
+@dataclass
+class AllyBot:
+    settings: Settings
+    content: Content
+    db: Database
+    clock: Clock
+    router: Router
+
+    def seed_demo(self) -> int:
+        with self.db.session() as session:
+            return demo.seed(session, self.content, self.settings.app, self.clock.now())
+
+
+def build(
+    settings: Settings,
+    clock: Clock | None = None,
+    content: Content | None = None,
+    migrate: bool = True,
+) -> AllyBot:
+    """Everything the platforms need, with the database schema brought up to date."""
+    content = content or load_content()
+    clock = clock or Clock()
+    db = Database(settings.database_url)
+    if migrate:
+        db.upgrade()
+    router = Router(db, settings.app, content, clock.now)
+    return AllyBot(settings, content, db, clock, router)

@@ -1,0 +1,158 @@
+"""allybot command line: shell | check | db | demo | allies."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.app import build
+from bot.config import DATA_DIR, Settings, load_settings
+from handlers.content import load_content
+from handlers.yamlfile import ProblemsFound
+
+
+def _settings(demo: bool = False) -> Settings:
+    settings = load_settings()
+    if demo and not os.environ.get("DATABASE_URL"):
+        # A fresh demo database each time, so the demo always starts the same.
+        demo_db = DATA_DIR / "demo.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
+        settings = Settings(**{**settings.__dict__, "database_url": f"sqlite:///{demo_db}"})
+    return settings
+
+
+def _logging(settings: Settings, quiet: bool = False) -> None:
+    level = settings.log_level if os.environ.get("LOG_LEVEL") or not quiet else "WARNING"
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    from bot.platforms.shell.console import Shell
+
+    settings = _settings(demo=args.demo)
+    _logging(settings, quiet=True)
+    bot = build(settings)
+    if args.demo:
+        bot.seed_demo()
+    shell = Shell(bot, persona=args.persona)
+    if sys.stdin.isatty():
+        asyncio.run(shell.run_async(sys.stdin))
+    else:
+        shell.run(sys.stdin)
+    bot.db.dispose()
+    return 0
+
+
+def cmd_check(_args: argparse.Namespace) -> int:
+    problems = []
+    try:
+        settings = load_settings()
+    except ProblemsFound as exc:
+        problems.extend(exc.problems)
+        settings = None
+    try:
+        content = load_content()
+    except ProblemsFound as exc:
+        problems.extend(exc.problems)
+        content = None
+    if problems:
+        print(f"{len(problems)} problem(s) found:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    assert settings is not None and content is not None
+    print(
+        f"ok: {settings.config_path.name} ({settings.app.organisation.name}) and content/ "
+        f"({len(content.texts)} messages, {len(content.resources.regions)} resource regions)"
+    )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    bot = build(settings, migrate=args.action == "upgrade")
+    print(f"database at revision {bot.db.current_revision() or '(none)'}")
+    bot.db.dispose()
+    return 0
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    bot = build(load_settings())
+    count = bot.seed_demo()
+    print(f"demo organisation seeded: {count} people")
+    bot.db.dispose()
+    return 0
+
+
+def cmd_allies_import(args: argparse.Namespace) -> int:
+    from handlers.allies import import_roster, parse_roster
+
+    settings = load_settings()
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(
+            f"{args.file}: cannot read it ({exc.__class__.__name__}); "
+            "give the path of a UTF-8 CSV file",
+            file=sys.stderr,
+        )
+        return 1
+    rows, errors = parse_roster(text, settings.app.matching.default_capacity)
+    if errors:
+        print(f"{args.file}: nothing imported; fix these and run it again:", file=sys.stderr)
+        for error in errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    bot = build(settings)
+    with bot.db.session() as session:
+        count = import_roster(session, rows, bot.clock.now())
+    print(f"imported {count} allies from {args.file}")
+    bot.db.dispose()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="allybot", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    shell = sub.add_parser("shell", help="the local console (no credentials needed)")
+    shell.add_argument("--demo", action="store_true", help="start on the demo organisation")
+    shell.add_argument("--as", dest="persona", default="eve", help="persona to start as")
+    shell.set_defaults(func=cmd_shell)
+    sub.add_parser("check", help="validate app.yaml and content/").set_defaults(func=cmd_check)
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(func=cmd_db)
+    sub.add_parser("demo", help="seed the demo organisation").set_defaults(func=cmd_demo)
+    allies = sub.add_parser("allies", help="manage the ally roster")
+    allies_sub = allies.add_subparsers(dest="allies_command", required=True)
+    imp = allies_sub.add_parser("import", help="import allies from a CSV file")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_allies_import)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ProblemsFound as exc:
+        print(
+            f"allybot cannot start: {len(exc.problems)} problem(s) in its settings or content:",
+            file=sys.stderr,
+        )
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Settings: the organisation's app.yaml plus the environment (.env via python-dotenv)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import load_dotenv
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from handlers.yamlfile import Problem, ProblemsFound, load_yaml, pydantic_problems
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "app.yaml"
+DATA_DIR = REPO_ROOT / "data"
+_COORDINATOR = re.compile(r"^(?:[a-z]+:[\w.@-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organisation(_Strict):
+    name: str = Field(min_length=1, max_length=80)
+    region: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 country code, e.g. GB")
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use a name such as Europe/London"
+            ) from None
+        return value
+
+
+class Coordinators(_Strict):
+    people: list[str] = Field(default_factory=list)
+    channel: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
+    notify_by_dm: bool = True
+
+    @field_validator("people")
+    @classmethod
+    def _people_form(cls, value: list[str]) -> list[str]:
+        for person in value:
+            if not _COORDINATOR.match(person):
+                raise ValueError(
+                    f"{person!r} is neither `platform:user-id` (e.g. slack:U0123) nor an email"
+                )
+        return value
+
+
+class Matching(_Strict):
+    offer_timeout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    default_capacity: int = Field(default=2, ge=1, le=20)
+    outside_department_default: bool = False
+
+
+class AppConfig(_Strict):
+    organisation: Organisation
+    coordinators: Coordinators = Coordinators()
+    matching: Matching = Matching()
+    follow_up_days: int = Field(default=5, ge=1, le=60)
+    retention_days: int = Field(default=90, ge=7, le=3650)
+
+
+@dataclass(frozen=True)
+class Settings:
+    app: AppConfig
+    config_path: Path
+    database_url: str
+    log_level: str
+    port: int
+
+
+def load_app_config(path: Path) -> AppConfig:
+    """Read and validate app.yaml; raise ProblemsFound with file, line and fix."""
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise ProblemsFound(
+            [
+                Problem(
+                    doc.file,
+                    1,
+                    "app.yaml must be a mapping of settings",
+                    "start from the app.yaml in the repository",
+                )
+            ]
+        )
+    try:
+        return AppConfig.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ProblemsFound(pydantic_problems(doc, exc)) from None
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Settings from the environment (after loading `.env`) and the app.yaml it points at."""
+    if env is None:
+        load_dotenv(REPO_ROOT / ".env", override=False)
+        env = dict(os.environ)
+    path = Path(env.get("ALLYBOT_CONFIG") or DEFAULT_CONFIG)
+    app = load_app_config(path)
+    port_text = env.get("PORT", "3000")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "environment",
+                    None,
+                    f"PORT={port_text!r} is not a port",
+                    "set PORT to a number between 1 and 65535",
+                )
+            ]
+        )
+    return Settings(
+        app=app,
+        config_path=path,
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'allybot.db'}",
+        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        port=int(port_text),
+    )

@@ -1,0 +1,110 @@
+"""Neutral outgoing messages.
+
+Handlers build a `Message` from blocks of `Span`s; each platform renderer turns it into Block
+Kit, an Adaptive Card or plain text. Spans carry formatting as structure (bold, link), so a
+renderer escapes *every* span's text and user input can never become markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    bold: bool = False
+    url: str | None = None
+
+
+Rich = tuple[Span, ...]
+
+
+def plain(text: str) -> Rich:
+    return (Span(text),)
+
+
+def rich_text(rich: Rich) -> str:
+    """The words of a rich text without formatting (links show their label and address)."""
+    return "".join(f"{s.text} ({s.url})" if s.url and s.url != s.text else s.text for s in rich)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    text: Rich
+
+
+@dataclass(frozen=True)
+class Note:
+    """Small print under a section (Slack context block)."""
+
+    text: Rich
+
+
+@dataclass(frozen=True)
+class Buttons:
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Divider:
+    pass
+
+
+Block = Section | Note | Buttons | Divider
+
+
+@dataclass(frozen=True)
+class Message:
+    blocks: tuple[Block, ...]
+
+    def fallback_text(self) -> str:
+        """Plain text for notifications and clients that cannot show blocks."""
+        parts = [rich_text(b.text) for b in self.blocks if isinstance(b, Section | Note)]
+        return "\n".join(p for p in parts if p)
+
+    def buttons(self) -> list[Button]:
+        return [btn for b in self.blocks if isinstance(b, Buttons) for btn in b.buttons]
+
+    def __add__(self, other: Message) -> Message:
+        return Message(self.blocks + other.blocks)
+
+
+@dataclass(frozen=True)
+class OnlyYou:
+    """A reply only the person who acted can see (Slack ephemeral; elsewhere a DM)."""
+
+    person_id: int
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    person_id: int
+
+
+@dataclass(frozen=True)
+class GroupDM:
+    person_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+
+
+Recipient = OnlyYou | DirectMessage | GroupDM | Channel
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    to: Recipient
+    message: Message

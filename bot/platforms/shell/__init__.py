@@ -1,0 +1,1 @@
+"""The local console: personas, numbered buttons, scriptable stdin."""

@@ -1,0 +1,254 @@
+"""The local shell: type as a persona, see every message where it lands, press buttons.
+
+It reads stdin line by line, so a script drives it exactly like a person at a terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.app import AllyBot
+from bot.events import Action, Actor, Command, Event, Text
+from bot.messages import Button, Channel, DirectMessage, GroupDM, OnlyYou, Outgoing
+from bot.platforms.shell.render import render
+from bot.scheduler import build_scheduler
+from handlers import coordinators
+from handlers.context import Context
+from storage.models import AllyProfile, Person
+
+PLATFORM = "shell"
+_WAIT = re.compile(r"^(\d{1,6})\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+HELP = """\
+shell commands:
+  /who                 list personas          /as NAME      act as NAME
+  /press N | LABEL     press a button on your latest message
+  /wait 15m            move the clock forward (s, m, h, d) and run what falls due
+  /help                this list              /quit         leave (end of input also leaves)
+anything else starting with / is a slash command (/findally, /resources, /allystatus ...);
+plain text is a direct message to the bot."""
+
+
+class Shell:
+    def __init__(self, bot: AllyBot, out: TextIO = sys.stdout, persona: str = "eve"):
+        self.bot = bot
+        self.out = out
+        self.names: dict[int, str] = {}
+        self.latest: dict[int, list[Button]] = {}
+        self.persona: Person | None = self._persona(persona) or self._first_persona()
+
+    # --- output -----------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        for line in text.splitlines():
+            print(f"[shell] {line}" if line else "[shell]", file=self.out)
+        self.out.flush()
+
+    def deliver(self, outgoing: list[Outgoing]) -> None:
+        for item in outgoing:
+            to = item.to
+            if isinstance(to, OnlyYou):
+                people, where = [to.person_id], f"{self._name(to.person_id)}, only you"
+            elif isinstance(to, DirectMessage):
+                people, where = [to.person_id], f"{self._name(to.person_id)}, DM"
+            elif isinstance(to, GroupDM):
+                people = list(to.person_ids)
+                where = "+".join(self._name(p) for p in people) + ", group DM"
+            else:
+                assert isinstance(to, Channel)
+                people, where = [], f"#{to.name}"
+            lines, buttons = render(f"[bot -> {where}]", item.message)
+            for line in lines:
+                print(line, file=self.out)
+            if buttons:
+                for person_id in people:
+                    self.latest[person_id] = buttons
+        self.out.flush()
+
+    async def deliver_async(self, outgoing: list[Outgoing]) -> None:
+        self.deliver(outgoing)
+
+    # --- input ------------------------------------------------------------------------------
+    def greet(self) -> None:
+        org = self.bot.settings.app.organisation.name
+        if self.persona is None:
+            self.say(
+                f"allybot shell for {org}. No personas yet: start it with --demo, "
+                "or run `allybot demo` first."
+            )
+        else:
+            self.say(
+                f"allybot shell for {org}. You are {self.persona.platform_user_id}. "
+                "/who lists personas, /help shows commands."
+            )
+
+    def handle_line(self, line: str) -> bool:
+        """Handle one input line. False means leave."""
+        line = line.rstrip("\r\n").strip()
+        if not line or line.startswith("#"):
+            return True
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        local = {
+            "/who": self._who,
+            "/as": self._as,
+            "/press": self._press,
+            "/wait": self._wait,
+            "/help": lambda _: self.say(HELP),
+        }
+        if word in ("/quit", "/exit"):
+            return False
+        if word in local:
+            local[word](rest)
+            return True
+        if self.persona is None:
+            self.say("There is nobody to act as. Start the shell with --demo.")
+            return True
+        actor = Actor(PLATFORM, self.persona.platform_user_id or "")
+        event: Event
+        if word.startswith("/") and len(word) > 1:
+            event = Command(word[1:], rest, actor, event_id=_event_id())
+        else:
+            event = Text(line, actor, event_id=_event_id())
+        self._dispatch(event)
+        return True
+
+    def run(self, lines: Iterable[str]) -> None:
+        """Synchronous loop for scripts and tests: due timers run after every line."""
+        self.greet()
+        for line in lines:
+            if not self.handle_line(line):
+                break
+            self.deliver(self.bot.router.sweep())
+
+    async def run_async(self, stdin: TextIO) -> None:
+        """Interactive loop: the real APScheduler sweeper runs beside the prompt."""
+        scheduler = build_scheduler(
+            self.bot.router, self.deliver_async, self.bot.settings.app.organisation.timezone
+        )
+        scheduler.start()
+        self.greet()
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if stdin.isatty() and self.persona is not None:
+                    print(f"{self.persona.platform_user_id}> ", end="", file=self.out, flush=True)
+                line = await loop.run_in_executor(None, stdin.readline)
+                if not line or not self.handle_line(line):
+                    break
+                self.deliver(self.bot.router.sweep())
+        finally:
+            scheduler.shutdown(wait=False)
+
+    # --- shell commands ---------------------------------------------------------------------
+    def _dispatch(self, event: Event) -> None:
+        self.deliver(self.bot.router.dispatch(event))
+
+    def _who(self, _rest: str) -> None:
+        with self.bot.db.session() as session:
+            people = session.exec(
+                select(Person)
+                .where(Person.platform == PLATFORM)
+                .order_by(col(Person.platform_user_id))
+            ).all()
+            allies = {a.person_id: a for a in session.exec(select(AllyProfile))}
+            ctx = Context(session, self.bot.settings.app, self.bot.content, self.bot.clock.now())
+            rows = []
+            for p in people:
+                ally = allies.get(p.id)
+                if coordinators.is_coordinator(ctx, p):
+                    role = "coordinator"
+                elif ally is not None and ally.status != "removed":
+                    role = (
+                        f"ally, {'available' if ally.available else 'away'}, "
+                        f"{ally.open_count}/{ally.capacity} open"
+                    )
+                else:
+                    role = "employee"
+                marker = "*" if self.persona and p.id == self.persona.id else " "
+                rows.append(f"{marker} {p.platform_user_id:<8} {p.department or '-':<12} {role}")
+        self.say("personas (* = you):\n" + "\n".join(rows) if rows else "No personas yet.")
+
+    def _as(self, rest: str) -> None:
+        if not rest:
+            self.say("Usage: /as NAME (see /who).")
+            return
+        person = self._persona(rest.split()[0].lower())
+        if person is None:
+            self.say(f"No persona called {rest[:40]!r}. /who lists them.")
+            return
+        self.persona = person
+        self.say(f"You are now {person.platform_user_id}.")
+
+    def _press(self, rest: str) -> None:
+        if self.persona is None:
+            self.say("There is nobody to act as.")
+            return
+        buttons = self.latest.get(self.persona.id, [])
+        if not buttons:
+            self.say(f"{self.persona.platform_user_id} has no message with buttons yet.")
+            return
+        chosen = None
+        if rest.isdigit():
+            n = int(rest)
+            chosen = buttons[n - 1] if 1 <= n <= len(buttons) else None
+        elif rest:
+            wanted = rest.casefold()
+            chosen = next((b for b in buttons if b.label.casefold() == wanted), None) or next(
+                (b for b in buttons if b.label.casefold().startswith(wanted)), None
+            )
+        if chosen is None:
+            labels = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(buttons, 1))
+            self.say(f"No such button. The latest buttons are: {labels}")
+            return
+        actor = Actor(PLATFORM, self.persona.platform_user_id or "")
+        self._dispatch(Action(chosen.action, chosen.value, actor, event_id=_event_id()))
+
+    def _wait(self, rest: str) -> None:
+        m = _WAIT.match(rest.replace(" ", "")) if rest else None
+        if m is None:
+            self.say("Usage: /wait 15m (a number and s, m, h or d).")
+            return
+        delta = timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        if delta > timedelta(days=400):
+            self.say("That is too far ahead; wait at most 400 days at a time.")
+            return
+        now = self.bot.clock.advance(delta)
+        zone = ZoneInfo(self.bot.settings.app.organisation.timezone)
+        self.say(f"{m.group(1)}{m.group(2)} later: {now.astimezone(zone):%a %d %b %Y %H:%M %Z}")
+
+    # --- people -----------------------------------------------------------------------------
+    def _persona(self, name: str) -> Person | None:
+        with self.bot.db.session() as session:
+            return session.exec(
+                select(Person).where(Person.platform == PLATFORM, Person.platform_user_id == name)
+            ).first()
+
+    def _first_persona(self) -> Person | None:
+        with self.bot.db.session() as session:
+            return session.exec(
+                select(Person).where(Person.platform == PLATFORM).order_by(col(Person.id))
+            ).first()
+
+    def _name(self, person_id: int) -> str:
+        if person_id not in self.names:
+            with self.bot.db.session() as session:
+                person = session.get(Person, person_id)
+                self.names[person_id] = (
+                    (person.platform_user_id or f"person {person_id}")
+                    if person
+                    else f"person {person_id}"
+                )
+        return self.names[person_id]
+
+
+def _event_id() -> str:
+    return f"shell-{uuid.uuid4().hex}"

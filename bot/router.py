@@ -1,0 +1,201 @@
+"""Maps neutral events to handlers, around them the middleware every event gets:
+dedupe (platform retries run once), one transaction, errors answered plainly, and an audit row.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.config import AppConfig
+from bot.events import Action, Actor, Command, Event, Text
+from bot.messages import Outgoing
+from handlers import allies, findally, help
+from handlers.content import Content
+from handlers.context import Context, buttons
+from handlers.people import find_or_create
+from storage.db import Database
+from storage.models import AuditLog, Person, ProcessedEvent
+from storage.timers import claim_due, mark_done
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, str], None]
+TimerHandler = Callable[[Context, int], None]
+
+MAX_TEXT = 10_000
+MAX_VALUE = 2_000
+# C0/C1 controls (but tab and newline), and bidi overrides that can disguise text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+COMMANDS: dict[str, Handler] = {
+    "findally": findally.command,
+    "resources": findally.show_resources,
+    "allystatus": allies.status,
+}
+ACTIONS: dict[str, Handler] = {
+    "findally.talk": findally.talk,
+    "findally.toggle": findally.toggle,
+    "findally.start": findally.start,
+    "findally.resources": findally.show_resources,
+    "findally.urgent": findally.urgent,
+    "offer.accept": findally.accept,
+    "offer.pass": findally.pass_offer,
+    "request.cancel": findally.cancel,
+    "request.finish": findally.finish,
+    "request.introduce": findally.introduce,
+    "ally.available": allies.set_available,
+    "ally.away": allies.set_away,
+}
+TIMERS: dict[str, TimerHandler] = {
+    findally.OFFER_EXPIRY: findally.expire_offer,
+}
+
+
+def clean(text: str, limit: int = MAX_TEXT) -> str:
+    """Drop control characters and cap the length of anything a user typed or sent back."""
+    return _CONTROL.sub("", text)[:limit].strip()
+
+
+class Router:
+    def __init__(self, db: Database, app: AppConfig, content: Content, now: Callable[[], datetime]):
+        self.db, self.app, self.content, self.now = db, app, content, now
+
+    # --- events ----------------------------------------------------------------------------
+    def dispatch(self, event: Event) -> list[Outgoing]:
+        """Handle one event in one transaction; return what to send once it is committed."""
+        kind, name, arg = _describe(event)
+        now = self.now()
+        person_id = None
+        try:
+            with self.db.session() as session:
+                if event.event_id and not _first_time(session, event.event_id, now):
+                    log.info("duplicate event %s ignored", event.event_id[:40])
+                    return []
+                person = self._person(session, event.actor, now)
+                person_id = person.id
+                ctx = Context(session, self.app, self.content, now, actor=person)
+                handler = self._handler(event)
+                if handler is None and kind == "command":
+                    help.unknown_command(ctx, name)
+                elif handler is None:
+                    ctx.reply(ctx.say("help.stale_button"))
+                else:
+                    handler(ctx, arg)
+                session.add(
+                    AuditLog(
+                        at=now,
+                        person_id=person_id,
+                        kind=kind,
+                        name=name[:64],
+                        outcome="ok" if handler else "unknown",
+                    )
+                )
+            return ctx.outbox
+        except Exception:
+            log.exception("%s %s failed for person %s", kind, name[:64], person_id)
+            self._audit_failure(person_id, kind, name, now)
+            return self._apology(person_id, now)
+
+    def _handler(self, event: Event) -> Handler | None:
+        if isinstance(event, Command):
+            return COMMANDS.get(event.name)
+        if isinstance(event, Action):
+            return ACTIONS.get(event.action)
+        return help.dm_text
+
+    def _person(self, session: Session, actor: Actor, now: datetime) -> Person:
+        person = find_or_create(
+            session,
+            actor.platform,
+            actor.user_id,
+            actor.email,
+            now,
+            region=self.app.organisation.region,
+        )
+        if actor.name and actor.name != person.display_name:
+            person.display_name = clean(actor.name, 120)
+        if actor.tz:
+            person.tz = actor.tz
+        if not person.display_name:
+            person.display_name = actor.user_id
+        session.add(person)
+        return person
+
+    def _audit_failure(self, person_id: int | None, kind: str, name: str, now: datetime) -> None:
+        try:
+            with self.db.session() as session:
+                session.add(
+                    AuditLog(
+                        at=now, person_id=person_id, kind=kind, name=name[:64], outcome="error"
+                    )
+                )
+        except Exception:
+            log.exception("could not write the audit row for a failed %s", kind)
+
+    def _apology(self, person_id: int | None, now: datetime) -> list[Outgoing]:
+        if person_id is None:
+            return []
+        try:
+            with self.db.session() as session:
+                ctx = Context(
+                    session, self.app, self.content, now, actor=session.get(Person, person_id)
+                )
+                ctx.reply(
+                    ctx.section("help.error"),
+                    buttons(
+                        ctx.button("findally.button_urgent", "findally.urgent", style="danger")
+                    ),
+                )
+                return ctx.outbox
+        except Exception:
+            log.exception("could not apologise to person %s", person_id)
+            return []
+
+    # --- timers ----------------------------------------------------------------------------
+    def sweep(self) -> list[Outgoing]:
+        """Run every due timer once; each in its own transaction with its own outcome."""
+        now = self.now()
+        with self.db.session() as session:
+            due = claim_due(session, now)
+        out: list[Outgoing] = []
+        for timer in due:
+            try:
+                with self.db.session() as session:
+                    ctx = Context(session, self.app, self.content, now)
+                    handler = TIMERS.get(timer.kind)
+                    if handler is None:
+                        log.error("timer %s has unknown kind %s", timer.id, timer.kind)
+                    else:
+                        handler(ctx, timer.subject_id)
+                    mark_done(session, timer.id)
+                    session.add(AuditLog(at=now, kind="timer", name=timer.kind, outcome="ok"))
+                out.extend(ctx.outbox)
+            except Exception:
+                log.exception("timer %s (%s) failed; it will be retried", timer.id, timer.kind)
+        return out
+
+
+def _first_time(session: Session, event_id: str, now: datetime) -> bool:
+    """Record the event id in this transaction; False if it was handled before."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(event_id=event_id[:128], received_at=now))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _describe(event: Event) -> tuple[str, str, str]:
+    """(kind, name, argument) with the user-controlled parts cleaned."""
+    if isinstance(event, Command):
+        return "command", clean(event.name, 64).lower().lstrip("/"), clean(event.text)
+    if isinstance(event, Action):
+        return "action", clean(event.action, 255), clean(event.value, MAX_VALUE)
+    assert isinstance(event, Text)
+    return "text", "dm", clean(event.text)

@@ -1,0 +1,76 @@
+"""What a handler works with: one database session, the settings, content, the time and an
+outbox. Messages go out only after the session commits, so nothing is announced that did not
+happen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.config import AppConfig
+from bot.messages import (
+    Block,
+    Button,
+    Buttons,
+    DirectMessage,
+    Message,
+    Note,
+    OnlyYou,
+    Outgoing,
+    Recipient,
+    Rich,
+    Section,
+)
+from handlers.content import Content
+from storage.models import Person
+
+
+@dataclass
+class Context:
+    session: Session
+    app: AppConfig
+    content: Content
+    now: datetime
+    actor: Person | None = None
+    outbox: list[Outgoing] = field(default_factory=list)
+
+    # --- words -------------------------------------------------------------------------
+    def t(self, key: str, **values: Any) -> Rich:
+        return self.content.rich(key, **values)
+
+    def section(self, key: str, **values: Any) -> Section:
+        return Section(self.t(key, **values))
+
+    def note(self, key: str, **values: Any) -> Note:
+        return Note(self.t(key, **values))
+
+    def button(
+        self, key: str, action: str, value: str = "", style: Any = None, **values: Any
+    ) -> Button:
+        return Button(self.content.plain(key, **values), action, value, style)
+
+    def say(self, key: str, **values: Any) -> Message:
+        """A one-section message."""
+        return Message((self.section(key, **values),))
+
+    # --- sending -------------------------------------------------------------------------
+    def send(self, to: Recipient, *blocks: Block | Message) -> None:
+        flat: list[Block] = []
+        for b in blocks:
+            flat.extend(b.blocks if isinstance(b, Message) else (b,))
+        self.outbox.append(Outgoing(to, Message(tuple(flat))))
+
+    def reply(self, *blocks: Block | Message) -> None:
+        """Answer the person who acted, so that only they can see it."""
+        assert self.actor is not None and self.actor.id is not None
+        self.send(OnlyYou(self.actor.id), *blocks)
+
+    def dm(self, person_id: int, *blocks: Block | Message) -> None:
+        self.send(DirectMessage(person_id), *blocks)
+
+
+def buttons(*items: Button) -> Buttons:
+    return Buttons(tuple(items))

@@ -1,0 +1,41 @@
+"""Coordinators: who they are and how they are told things. Alerts never name a requester."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.messages import Block, Channel, Message
+from handlers.context import Context
+from storage.models import Person
+
+
+def is_coordinator(ctx: Context, person: Person) -> bool:
+    keys = {f"{person.platform}:{person.platform_user_id}".lower()}
+    if person.email:
+        keys.add(person.email.lower())
+    return any(entry.lower() in keys for entry in ctx.app.coordinators.people)
+
+
+def coordinator_ids(ctx: Context) -> list[int]:
+    """Coordinators the bot can DM: those named in app.yaml whom it has met or imported."""
+    ids: set[int] = set()
+    for entry in ctx.app.coordinators.people:
+        if ":" not in entry:
+            query = select(Person.id).where(Person.email == entry.lower())
+        else:
+            platform, user_id = entry.split(":", 1)
+            query = select(Person.id).where(
+                Person.platform == platform, Person.platform_user_id == user_id
+            )
+        ids.update(i for i in ctx.session.exec(query) if i is not None)
+    return sorted(ids)
+
+
+def notify(ctx: Context, *blocks: Block | Message) -> None:
+    """Tell coordinators in their channel and/or by DM, as app.yaml says."""
+    cfg = ctx.app.coordinators
+    if cfg.channel:
+        ctx.send(Channel(cfg.channel), *blocks)
+    if cfg.notify_by_dm:
+        for pid in coordinator_ids(ctx):
+            ctx.dm(pid, *blocks)

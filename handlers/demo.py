@@ -1,0 +1,43 @@
+"""The demo organisation from content/demo.yaml, for the shell and scripted checks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.config import AppConfig
+from handlers.content import Content
+from handlers.people import find_or_create
+from storage.models import AllyProfile
+
+PLATFORM = "shell"
+
+
+def seed(session: Session, content: Content, app: AppConfig, now: datetime) -> int:
+    """Create or reset every demo person (and ally profile). Returns how many."""
+    for entry in content.demo.people:
+        person = find_or_create(session, PLATFORM, entry.id, None, now)
+        person.display_name = entry.name
+        person.department = entry.department
+        person.region = entry.region or app.organisation.region
+        person.tz = app.organisation.timezone
+        session.add(person)
+        session.flush()
+        profile = session.get(AllyProfile, person.id)
+        if entry.ally is None:
+            if profile is not None:
+                profile.status = "removed"
+                session.add(profile)
+            continue
+        profile = profile or AllyProfile(person_id=person.id, updated_at=now)
+        profile.status = "active"
+        profile.available = entry.ally.available
+        profile.capacity = entry.ally.capacity
+        profile.open_count = 0
+        profile.topics = list(entry.ally.topics)
+        profile.hours_start = profile.hours_end = None
+        profile.last_asked_at = None
+        profile.updated_at = now
+        session.add(profile)
+    return len(content.demo.people)

@@ -1,0 +1,578 @@
+"""Support requests: triage, matching, offers, hand-off and closing.
+
+The words a requester types after /findally are read once, to spot crisis language, and then
+dropped: they are never stored or logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.messages import Divider, GroupDM
+from handlers import coordinators, matching, safety
+from handlers.context import Context, buttons
+from storage.models import AllyProfile, Offer, Person, SupportRequest, Timer
+
+log = logging.getLogger(__name__)
+
+OPEN = ("offering", "waiting", "matched")
+MAX_TOPICS = 12
+OFFER_EXPIRY = "offer.expire"
+
+
+# --- entry points ------------------------------------------------------------------------
+def command(ctx: Context, text: str) -> None:
+    """/findally [words]: crisis check, then the private choices (or the open request)."""
+    me = _me(ctx)
+    crisis = safety.looks_like_crisis(text)
+    del text  # never stored, never logged
+    blocks = safety.crisis_blocks(ctx, me.region) if crisis else []
+    existing = open_request(ctx, me.id)
+    if existing is not None:
+        ctx.reply(*blocks, *request_status(ctx, existing))
+        return
+    ctx.reply(
+        *blocks,
+        ctx.section("findally.choices"),
+        buttons(
+            ctx.button("findally.button_talk", "findally.talk", style="primary"),
+            ctx.button("findally.button_resources", "findally.resources"),
+            ctx.button("findally.button_urgent", "findally.urgent", style="danger"),
+        ),
+        ctx.note("findally.not_counsellors"),
+    )
+
+
+def show_resources(ctx: Context, _value: str = "") -> None:
+    """/resources, and the "just show me resources" choice."""
+    ctx.reply(*safety.resource_blocks(ctx, _me(ctx).region))
+
+
+def urgent(ctx: Context, _value: str = "") -> None:
+    me = _me(ctx)
+    ctx.reply(
+        *safety.crisis_blocks(ctx, me.region),
+        ctx.section("findally.urgent_also"),
+        buttons(ctx.button("findally.button_talk", "findally.talk")),
+    )
+
+
+@dataclass(frozen=True)
+class Prefs:
+    topic: str | None = None
+    outside: bool = False
+    anonymous: bool = False
+
+    def encode(self, **changes: object) -> str:
+        p = {"t": self.topic, "o": int(self.outside), "a": int(self.anonymous)}
+        p.update(changes)
+        return json.dumps(p, separators=(",", ":"))
+
+
+def _decode(value: str, topics: list[str]) -> Prefs | None:
+    """Button values come back from the platform: trust nothing in them."""
+    try:
+        raw = json.loads(value) if len(value) <= 2000 else None
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or raw.get("o") not in (0, 1) or raw.get("a") not in (0, 1):
+        return None
+    topic = raw.get("t")
+    if topic is not None and topic not in topics:
+        return None
+    return Prefs(topic=topic, outside=bool(raw["o"]), anonymous=bool(raw["a"]))
+
+
+def talk(ctx: Context, value: str = "") -> None:
+    """The preferences step: pick a topic (or any ally), toggle outside-department/anonymous."""
+    default = Prefs(outside=ctx.app.matching.outside_department_default)
+    prefs = _decode(value, known_topics(ctx)) if value else default
+    if prefs is None:
+        ctx.reply(ctx.say("findally.stale_button"))
+        return
+    ctx.reply(*_prefs_blocks(ctx, prefs))
+
+
+def toggle(ctx: Context, value: str) -> None:
+    topics = known_topics(ctx)
+    prefs = _decode(value, topics)
+    if prefs is None:
+        ctx.reply(ctx.say("findally.stale_button"))
+        return
+    ctx.reply(*_prefs_blocks(ctx, prefs))
+
+
+def start(ctx: Context, value: str) -> None:
+    """Create the request and ask the first ally."""
+    me = _me(ctx)
+    prefs = _decode(value, known_topics(ctx))
+    if prefs is None:
+        ctx.reply(ctx.say("findally.stale_button"))
+        return
+    existing = open_request(ctx, me.id)
+    if existing is not None:
+        ctx.reply(*request_status(ctx, existing))
+        return
+    req = SupportRequest(
+        requester_id=me.id,
+        open_key=me.id,
+        status="offering",
+        topic=prefs.topic,
+        outside_department=prefs.outside,
+        anonymous=prefs.anonymous,
+        created_at=ctx.now,
+    )
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(req)
+    except IntegrityError:  # a second press raced the first: show the one that won
+        existing = open_request(ctx, me.id)
+        if existing is not None:
+            ctx.reply(*request_status(ctx, existing))
+        return
+    log.info("request %s opened by person %s", req.id, me.id)
+    if offer_next(ctx, req):
+        ctx.reply(
+            ctx.section("findally.asking", minutes=ctx.app.matching.offer_timeout_minutes),
+            buttons(ctx.button("findally.button_cancel", "request.cancel", str(req.id))),
+        )
+    else:
+        _no_ally(ctx, req)
+
+
+# --- offers ------------------------------------------------------------------------------
+def offer_next(ctx: Context, req: SupportRequest) -> bool:
+    """Offer `req` to the best ally not yet asked. False (and status waiting) if none."""
+    requester = ctx.session.get(Person, req.requester_id)
+    asked = ctx.session.exec(select(Offer.ally_id).where(Offer.request_id == req.id)).all()
+    want = matching.Wanted(
+        requester_id=req.requester_id,
+        requester_department=requester.department,
+        topic=req.topic,
+        outside_department=req.outside_department,
+        already_asked=frozenset(asked),
+    )
+    ranked = matching.rank(_candidates(ctx), want, ctx.now)
+    if not ranked:
+        req.status = "waiting"
+        ctx.session.add(req)
+        return False
+    ally_id = ranked[0].person_id
+    expires = ctx.now + timedelta(minutes=ctx.app.matching.offer_timeout_minutes)
+    offer = Offer(request_id=req.id, ally_id=ally_id, created_at=ctx.now, expires_at=expires)
+    req.status = "offering"
+    ctx.session.add_all([offer, req])
+    ctx.session.flush()
+    ctx.session.add(Timer(kind=OFFER_EXPIRY, subject_id=offer.id, due_at=expires))
+    ctx.session.exec(
+        update(AllyProfile)
+        .where(col(AllyProfile.person_id) == ally_id)
+        .values(last_asked_at=ctx.now)
+    )
+    who = requester.display_name if not req.anonymous else None
+    key = "findally.offer_named" if who else "findally.offer_anonymous"
+    topic_line = [ctx.section("findally.offer_topic", topic=req.topic)] if req.topic else []
+    ctx.dm(
+        ally_id,
+        ctx.section(key, name=who, minutes=ctx.app.matching.offer_timeout_minutes),
+        *topic_line,
+        buttons(
+            ctx.button("findally.button_accept", "offer.accept", str(offer.id), "primary"),
+            ctx.button("findally.button_pass", "offer.pass", str(offer.id)),
+        ),
+    )
+    log.info("offer %s for request %s sent to person %s", offer.id, req.id, ally_id)
+    return True
+
+
+def accept(ctx: Context, value: str) -> None:
+    """Accept an offer: offer, request and ally capacity change together or not at all."""
+    me = _me(ctx)
+    offer = _own_offer(ctx, value)
+    if offer is None:
+        return
+    if offer.status != "pending" or offer.expires_at <= ctx.now:
+        ctx.reply(ctx.say("findally.offer_gone"))
+        return
+    took_request = reserved = False
+    try:
+        with ctx.session.begin_nested():
+            took_offer = _cas(
+                ctx,
+                Offer,
+                Offer.id == offer.id,
+                Offer.status == "pending",
+                status="accepted",
+                decided_at=ctx.now,
+            )
+            took_request = took_offer and _cas(
+                ctx,
+                SupportRequest,
+                SupportRequest.id == offer.request_id,
+                SupportRequest.status == "offering",
+                status="matched",
+                ally_id=me.id,
+                matched_at=ctx.now,
+            )
+            reserved = took_request and _cas(
+                ctx,
+                AllyProfile,
+                AllyProfile.person_id == me.id,
+                AllyProfile.status == "active",
+                AllyProfile.open_count < AllyProfile.capacity,
+                open_count=AllyProfile.open_count + 1,
+                updated_at=ctx.now,
+            )
+            if not reserved:
+                raise _Undo
+    except _Undo:
+        pass
+    if not took_request:
+        ctx.reply(ctx.say("findally.offer_gone"))
+        return
+    _finish_timer(ctx, offer.id)
+    req = ctx.session.get(SupportRequest, offer.request_id)
+    ctx.session.refresh(req)
+    if not reserved:
+        _close_offer(ctx, offer, "passed")
+        ctx.reply(ctx.say("findally.at_capacity"))
+        _move_on(ctx, req)
+        return
+    log.info("offer %s accepted; request %s matched", offer.id, req.id)
+    _hand_off(ctx, req)
+
+
+def pass_offer(ctx: Context, value: str) -> None:
+    offer = _own_offer(ctx, value)
+    if offer is None:
+        return
+    if not _close_offer(ctx, offer, "passed"):
+        ctx.reply(ctx.say("findally.offer_gone"))
+        return
+    ctx.reply(ctx.say("findally.passed"))
+    _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
+
+
+def expire_offer(ctx: Context, offer_id: int) -> None:
+    """Timer: the ally did not answer in time, so the next one is asked."""
+    offer = ctx.session.get(Offer, offer_id)
+    if offer is None or offer.status != "pending" or not _close_offer(ctx, offer, "expired"):
+        return
+    ctx.dm(offer.ally_id, ctx.say("findally.offer_expired"))
+    _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
+
+
+# --- after the hand-off --------------------------------------------------------------------
+def introduce(ctx: Context, value: str) -> None:
+    """An anonymous requester agrees to be named to their ally: open the group DM."""
+    req = _own_request(ctx, value, requester_only=True)
+    if req is None:
+        return
+    if req.status != "matched":
+        ctx.reply(ctx.say("findally.request_closed"))
+        return
+    if not _cas(
+        ctx,
+        SupportRequest,
+        SupportRequest.id == req.id,
+        SupportRequest.status == "matched",
+        col(SupportRequest.introduced).is_(False),
+        introduced=True,
+    ):
+        ctx.reply(ctx.say("findally.already_introduced"))
+        return
+    _group_intro(ctx, req)
+
+
+def finish(ctx: Context, value: str) -> None:
+    """Either side marks the conversation finished; the ally's capacity is freed."""
+    req = _own_request(ctx, value)
+    if req is None:
+        return
+    if not _cas(
+        ctx,
+        SupportRequest,
+        SupportRequest.id == req.id,
+        SupportRequest.status == "matched",
+        status="finished",
+        open_key=None,
+        closed_at=ctx.now,
+    ):
+        ctx.reply(ctx.say("findally.request_closed"))
+        return
+    _cas(
+        ctx,
+        AllyProfile,
+        AllyProfile.person_id == req.ally_id,
+        AllyProfile.open_count > 0,
+        open_count=AllyProfile.open_count - 1,
+        updated_at=ctx.now,
+    )
+    log.info("request %s finished by person %s", req.id, ctx.actor.id)
+    ctx.dm(req.requester_id, ctx.say("findally.finished_requester"))
+    ctx.dm(req.ally_id, ctx.say("findally.finished_ally"))
+    retry_waiting(ctx)
+
+
+def cancel(ctx: Context, value: str) -> None:
+    """The requester withdraws a request that has not been matched yet."""
+    req = _own_request(ctx, value, requester_only=True)
+    if req is None:
+        return
+    if req.status == "matched":
+        ctx.reply(*request_status(ctx, req))
+        return
+    if not _cas(
+        ctx,
+        SupportRequest,
+        SupportRequest.id == req.id,
+        col(SupportRequest.status).in_(("offering", "waiting")),
+        status="cancelled",
+        open_key=None,
+        closed_at=ctx.now,
+    ):
+        ctx.reply(ctx.say("findally.request_closed"))
+        return
+    pending = ctx.session.exec(
+        select(Offer).where(Offer.request_id == req.id, Offer.status == "pending")
+    ).all()
+    for offer in pending:
+        if _close_offer(ctx, offer, "withdrawn"):
+            ctx.dm(offer.ally_id, ctx.say("findally.offer_withdrawn"))
+    ctx.reply(ctx.say("findally.cancelled"))
+
+
+def retry_waiting(ctx: Context) -> None:
+    """Offer waiting requests, oldest first, now that an ally may be free."""
+    waiting = ctx.session.exec(
+        select(SupportRequest)
+        .where(SupportRequest.status == "waiting")
+        .order_by(SupportRequest.created_at)
+    ).all()
+    for req in waiting:
+        if offer_next(ctx, req):
+            ctx.dm(req.requester_id, ctx.say("findally.asking_again"))
+
+
+# --- views ---------------------------------------------------------------------------------
+def open_request(ctx: Context, person_id: int) -> SupportRequest | None:
+    return ctx.session.exec(
+        select(SupportRequest).where(
+            SupportRequest.requester_id == person_id, col(SupportRequest.status).in_(OPEN)
+        )
+    ).first()
+
+
+def request_status(ctx: Context, req: SupportRequest) -> list:
+    rid = str(req.id)
+    if req.status == "matched":
+        ally = ctx.session.get(Person, req.ally_id)
+        row = [ctx.button("findally.button_finish", "request.finish", rid)]
+        if req.anonymous and not req.introduced:
+            row.insert(
+                0, ctx.button("findally.button_introduce", "request.introduce", rid, "primary")
+            )
+        return [ctx.section("findally.status_matched", ally=ally.display_name), buttons(*row)]
+    key = "findally.status_offering" if req.status == "offering" else "findally.status_waiting"
+    return [ctx.section(key), buttons(ctx.button("findally.button_cancel", "request.cancel", rid))]
+
+
+def known_topics(ctx: Context) -> list[str]:
+    """Topics the active allies offer, as shown on the topic buttons."""
+    rows = ctx.session.exec(select(AllyProfile.topics).where(AllyProfile.status == "active"))
+    seen: dict[str, str] = {}
+    for topics in rows:
+        for topic in topics:
+            seen.setdefault(topic.casefold(), topic)
+    return sorted(seen.values(), key=str.casefold)[:MAX_TOPICS]
+
+
+def _prefs_blocks(ctx: Context, prefs: Prefs) -> list:
+    on, off = ctx.content.plain("findally.word_yes"), ctx.content.plain("findally.word_no")
+    topic_buttons = [
+        ctx.button("findally.button_topic", "findally.start", prefs.encode(t=t), topic=t)
+        for t in known_topics(ctx)
+    ]
+    any_ally = ctx.button("findally.button_any", "findally.start", prefs.encode(t=None), "primary")
+    return [
+        ctx.section(
+            "findally.prefs",
+            outside=on if prefs.outside else off,
+            anonymous=on if prefs.anonymous else off,
+        ),
+        buttons(any_ally, *topic_buttons),
+        buttons(
+            ctx.button(
+                "findally.button_outside",
+                "findally.toggle",
+                prefs.encode(o=int(not prefs.outside)),
+                state=on if prefs.outside else off,
+            ),
+            ctx.button(
+                "findally.button_anonymous",
+                "findally.toggle",
+                prefs.encode(a=int(not prefs.anonymous)),
+                state=on if prefs.anonymous else off,
+            ),
+        ),
+        ctx.note("findally.prefs_note"),
+    ]
+
+
+# --- internals -------------------------------------------------------------------------------
+class _Undo(Exception):
+    """Raised inside a savepoint to roll back a partly applied change."""
+
+
+def _me(ctx: Context) -> Person:
+    assert ctx.actor is not None
+    return ctx.actor
+
+
+def _cas(ctx: Context, table: type, *where: object, **values: object) -> bool:
+    """A conditional update: True if exactly the row(s) matching `where` were changed."""
+    result = ctx.session.exec(update(table).where(*where).values(**values))
+    return result.rowcount > 0
+
+
+def _close_offer(ctx: Context, offer: Offer, status: str) -> bool:
+    done = _cas(
+        ctx,
+        Offer,
+        Offer.id == offer.id,
+        Offer.status == "pending",
+        status=status,
+        decided_at=ctx.now,
+    )
+    if done:
+        _finish_timer(ctx, offer.id)
+    return done
+
+
+def _finish_timer(ctx: Context, offer_id: int) -> None:
+    _cas(
+        ctx,
+        Timer,
+        Timer.kind == OFFER_EXPIRY,
+        Timer.subject_id == offer_id,
+        Timer.status != "done",
+        status="done",
+    )
+
+
+def _move_on(ctx: Context, req: SupportRequest | None) -> None:
+    """After a pass or expiry: ask the next ally, or fall back to resources and coordinators."""
+    if req is None:
+        return
+    ctx.session.refresh(req)
+    if req.status != "offering":
+        return
+    if not offer_next(ctx, req):
+        _no_ally(ctx, req, direct=False)
+
+
+def _no_ally(ctx: Context, req: SupportRequest, direct: bool = True) -> None:
+    """Nobody can take it now: resources for the requester, an anonymous alert for coordinators."""
+    requester = ctx.session.get(Person, req.requester_id)
+    blocks = [
+        ctx.section("findally.no_ally"),
+        Divider(),
+        *safety.resource_blocks(ctx, requester.region),
+        buttons(ctx.button("findally.button_cancel", "request.cancel", str(req.id))),
+    ]
+    if direct:
+        ctx.reply(*blocks)
+    else:
+        ctx.dm(req.requester_id, *blocks)
+    coordinators.notify(ctx, ctx.say("findally.coordinator_no_ally"))
+    log.info("request %s is waiting: no ally available", req.id)
+
+
+def _hand_off(ctx: Context, req: SupportRequest) -> None:
+    ally = ctx.session.get(Person, req.ally_id)
+    if not req.anonymous:
+        _cas(ctx, SupportRequest, SupportRequest.id == req.id, introduced=True)
+        _group_intro(ctx, req)
+        return
+    rid = str(req.id)
+    ctx.dm(
+        req.requester_id,
+        ctx.section(
+            "findally.matched_anonymous", ally=ally.display_name, department=ally.department or "-"
+        ),
+        buttons(
+            ctx.button("findally.button_introduce", "request.introduce", rid, "primary"),
+            ctx.button("findally.button_finish", "request.finish", rid),
+        ),
+    )
+    ctx.dm(
+        req.ally_id,
+        ctx.section("findally.accepted_anonymous"),
+        buttons(ctx.button("findally.button_finish", "request.finish", rid)),
+    )
+
+
+def _group_intro(ctx: Context, req: SupportRequest) -> None:
+    requester = ctx.session.get(Person, req.requester_id)
+    ally = ctx.session.get(Person, req.ally_id)
+    ctx.send(
+        GroupDM((req.requester_id, req.ally_id)),
+        ctx.section(
+            "findally.introduction", requester=requester.display_name, ally=ally.display_name
+        ),
+        ctx.note("findally.not_counsellors"),
+        buttons(ctx.button("findally.button_finish", "request.finish", str(req.id))),
+    )
+
+
+def _own_offer(ctx: Context, value: str) -> Offer | None:
+    offer = ctx.session.get(Offer, int(value)) if value.isdigit() and len(value) < 12 else None
+    if offer is None or offer.ally_id != _me(ctx).id:
+        ctx.reply(ctx.say("findally.not_yours"))
+        return None
+    return offer
+
+
+def _own_request(ctx: Context, value: str, requester_only: bool = False) -> SupportRequest | None:
+    req = (
+        ctx.session.get(SupportRequest, int(value)) if value.isdigit() and len(value) < 12 else None
+    )
+    me = _me(ctx).id
+    allowed = req is not None and (
+        me == req.requester_id or (not requester_only and me == req.ally_id)
+    )
+    if not allowed:
+        ctx.reply(ctx.say("findally.not_yours"))
+        return None
+    return req
+
+
+def _candidates(ctx: Context) -> list[matching.Candidate]:
+    rows = ctx.session.exec(
+        select(AllyProfile, Person)
+        .join(Person, Person.id == AllyProfile.person_id)
+        .where(AllyProfile.status == "active")
+    ).all()
+    return [
+        matching.Candidate(
+            person_id=p.id,
+            department=p.department,
+            topics=tuple(a.topics),
+            status=a.status,
+            available=a.available,
+            capacity=a.capacity,
+            open_count=a.open_count,
+            last_asked_at=a.last_asked_at,
+            hours_start=a.hours_start,
+            hours_end=a.hours_end,
+            tz=p.tz,
+        )
+        for a, p in rows
+    ]

@@ -1,0 +1,30 @@
+"""Plain messages to the bot and commands it does not know: a crisis check, then help."""
+
+from __future__ import annotations
+
+from handlers import safety
+from handlers.context import Context, buttons
+
+
+def dm_text(ctx: Context, text: str) -> None:
+    crisis = safety.looks_like_crisis(text)
+    del text  # never stored, never logged
+    blocks = safety.crisis_blocks(ctx, ctx.actor.region) if crisis else []
+    ctx.reply(*blocks, *_help(ctx))
+
+
+def unknown_command(ctx: Context, name: str) -> None:
+    shown = name if len(name) <= 30 else name[:30] + "…"
+    ctx.reply(ctx.section("help.unknown_command", command=shown), *_help(ctx))
+
+
+def _help(ctx: Context) -> list:
+    return [
+        ctx.section("help.intro"),
+        buttons(
+            ctx.button("findally.button_talk", "findally.talk", style="primary"),
+            ctx.button("findally.button_resources", "findally.resources"),
+            ctx.button("findally.button_urgent", "findally.urgent", style="danger"),
+        ),
+        ctx.note("findally.not_counsellors"),
+    ]

@@ -1,0 +1,49 @@
+"""Finding the Person behind a platform user, keeping their cached profile fresh."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Person
+
+
+def find_or_create(
+    session: Session,
+    platform: str,
+    user_id: str | None,
+    email: str | None,
+    now: datetime,
+    region: str | None = None,
+) -> Person:
+    """The person with this platform id; else one imported by email awaiting their id; else new."""
+    person = None
+    if user_id:
+        person = session.exec(
+            select(Person).where(Person.platform == platform, Person.platform_user_id == user_id)
+        ).first()
+    if person is None and email:
+        person = session.exec(
+            select(Person).where(
+                Person.platform == platform,
+                Person.email == email.lower(),
+                col(Person.platform_user_id).is_(None) if user_id else True,
+            )
+        ).first()
+    if person is None:
+        person = Person(
+            platform=platform,
+            platform_user_id=user_id,
+            region=region,
+            created_at=now,
+            updated_at=now,
+        )
+    if user_id and not person.platform_user_id:
+        person.platform_user_id = user_id
+    if email:
+        person.email = email.lower()
+    person.updated_at = now
+    session.add(person)
+    session.flush()
+    return person

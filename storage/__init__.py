@@ -1,0 +1,1 @@
+"""What the bot remembers: tables, sessions and migrations."""

@@ -1,0 +1,128 @@
+"""Fixtures: real SQLite and real PostgreSQL databases, the bot, and a scripted shell."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel, select
+
+from bot.app import AllyBot, build
+from bot.clock import Clock
+from bot.config import REPO_ROOT, Settings, load_settings
+from bot.platforms.shell.console import Shell
+from storage.db import Database
+from storage.models import AllyProfile, Person
+from tests.postgres_server import TempPostgres
+
+START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    url = os.environ.get("ALLYBOT_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    server = TempPostgres()
+    if not server.available:
+        yield None
+        return
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+_migrated: set[str] = set()
+
+
+def fresh_database(backend: str, tmp_path: Path, postgres_url: str | None) -> Database:
+    if backend == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'allybot.db'}")
+        db.upgrade()
+        return db
+    if postgres_url is None:
+        if os.environ.get("ALLYBOT_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is required (ALLYBOT_REQUIRE_POSTGRES) but not installed")
+        pytest.skip("PostgreSQL server programs not installed (apt-get install postgresql)")
+    db = Database(postgres_url)
+    if postgres_url not in _migrated:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        db.upgrade()
+        _migrated.add(postgres_url)
+    tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return db
+
+
+@pytest.fixture(params=BACKENDS)
+def db(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None
+) -> Iterator[Database]:
+    database = fresh_database(request.param, tmp_path, postgres_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    database = fresh_database("sqlite", tmp_path, None)
+    yield database
+    database.dispose()
+
+
+def make_bot(database: Database, **config_changes: object) -> AllyBot:
+    settings = load_settings({"ALLYBOT_CONFIG": str(REPO_ROOT / "app.yaml")})
+    if config_changes:
+        settings = Settings(
+            **{**settings.__dict__, "app": settings.app.model_copy(update=config_changes)}
+        )
+    settings = Settings(**{**settings.__dict__, "database_url": database.url})
+    bot = build(settings, clock=Clock(START), migrate=False)
+    bot.db.dispose()
+    bot.db = database
+    bot.router.db = database
+    bot.seed_demo()
+    return bot
+
+
+@pytest.fixture
+def bot(db: Database) -> AllyBot:
+    return make_bot(db)
+
+
+class ShellDriver:
+    """Types lines into the real shell and returns what it printed."""
+
+    def __init__(self, bot: AllyBot):
+        self.bot = bot
+        self.buffer = io.StringIO()
+        self.shell = Shell(bot, out=self.buffer)
+
+    def __call__(self, *lines: str) -> str:
+        start = self.buffer.tell()
+        for line in lines:
+            self.shell.handle_line(line)
+            self.shell.deliver(self.bot.router.sweep())
+        self.buffer.seek(start)
+        out = self.buffer.read()
+        return out
+
+    def ally(self, name: str) -> AllyProfile:
+        with self.bot.db.session() as session:
+            person = session.exec(select(Person).where(Person.platform_user_id == name)).one()
+            return session.get(AllyProfile, person.id)
+
+
+@pytest.fixture
+def sh(bot: AllyBot) -> ShellDriver:
+    return ShellDriver(bot)
