@@ -1,0 +1,115 @@
+"""Accepts fired at the same moment from many threads never exceed an ally's capacity."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.events import Action, Actor, Command
+from storage.models import AllyProfile, Offer, Person, SupportRequest
+
+ROUNDS = 3
+
+
+def _pid(bot, name: str) -> int:
+    with bot.db.session() as session:
+        return session.exec(select(Person.id).where(Person.platform_user_id == name)).one()
+
+
+def _request(bot, requester: str, topic: str | None) -> None:
+    actor = Actor("shell", requester)
+    bot.router.dispatch(Command("findally", "", actor))
+    value = '{"t":%s,"o":0,"a":0}' % (f'"{topic}"' if topic else "null")
+    bot.router.dispatch(Action("findally.start", value, actor))
+
+
+def _fire_together(bot, actions: list[Action]) -> list[list]:
+    barrier = threading.Barrier(len(actions))
+    results: list[list] = [[] for _ in actions]
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = bot.router.dispatch(actions[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_one_ally_accepting_two_offers_at_once_stays_within_capacity(bot):
+    bo = _pid(bot, "bo")  # capacity 1, the only grief ally
+    for round_ in range(ROUNDS):
+        _request(bot, "finn", "grief")
+        _request(bot, "gus", "grief")
+        with bot.db.session() as session:
+            offers = session.exec(
+                select(Offer).where(Offer.ally_id == bo, Offer.status == "pending")
+            ).all()
+        assert len(offers) == 2, f"round {round_}: both requests should be offered to bo"
+        _fire_together(
+            bot, [Action("offer.accept", str(o.id), Actor("shell", "bo")) for o in offers]
+        )
+        with bot.db.session() as session:
+            profile = session.get(AllyProfile, bo)
+            statuses = sorted(
+                session.exec(select(Offer.status).where(Offer.id.in_([o.id for o in offers]))).all()
+            )
+            matched = session.exec(
+                select(SupportRequest).where(
+                    SupportRequest.status == "matched", SupportRequest.ally_id == bo
+                )
+            ).all()
+        assert profile.open_count == 1
+        assert statuses == ["accepted", "passed"]
+        assert len(matched) == 1
+        # close everything for the next round
+        for req in matched:
+            requester = "finn" if req.requester_id == _pid(bot, "finn") else "gus"
+            bot.router.dispatch(Action("request.finish", str(req.id), Actor("shell", requester)))
+        for name in ("finn", "gus"):
+            with bot.db.session() as session:
+                open_req = session.exec(
+                    select(SupportRequest).where(
+                        SupportRequest.requester_id == _pid(bot, name),
+                        SupportRequest.open_key.is_not(None),
+                    )
+                ).first()
+            if open_req is not None:
+                bot.router.dispatch(
+                    Action("request.cancel", str(open_req.id), Actor("shell", name))
+                )
+        bot.clock.advance(timedelta(minutes=1))
+
+
+def test_two_allies_accepting_one_request_at_once_only_one_gets_it(bot):
+    _request(bot, "eve", None)  # offered to ali first
+    cam = _pid(bot, "cam")
+    with bot.db.session() as session:
+        first = session.exec(select(Offer)).one()
+        # a second live offer for the same request, as if two replicas had both offered it
+        second = Offer(
+            request_id=first.request_id,
+            ally_id=cam,
+            created_at=first.created_at,
+            expires_at=first.expires_at,
+        )
+        session.add(second)
+    _fire_together(
+        bot,
+        [
+            Action("offer.accept", str(first.id), Actor("shell", "ali")),
+            Action("offer.accept", str(second.id), Actor("shell", "cam")),
+        ],
+    )
+    with bot.db.session() as session:
+        req = session.get(SupportRequest, first.request_id)
+        accepted = session.exec(select(Offer).where(Offer.status == "accepted")).all()
+        open_total = sum(session.exec(select(AllyProfile.open_count)).all())
+    assert req.status == "matched"
+    assert len(accepted) == 1 and accepted[0].ally_id == req.ally_id
+    assert open_total == 1

@@ -1,0 +1,143 @@
+"""The /findally support path, driven through the real shell on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from storage.models import Offer, SupportRequest
+
+
+def test_choices_are_private_and_say_allies_are_not_counsellors(sh):
+    out = sh("/findally")
+    assert "[bot -> eve, only you] Only you can see this." in out
+    assert "[1] Talk to an ally  [2] Just show me resources  [3] I need urgent help" in out
+    assert "not counsellors" in out
+    assert "#" not in out  # nothing went to a channel
+
+
+def test_talk_accept_introduces_both_in_a_group_dm(sh):
+    sh("/findally", "/press Talk to an ally")
+    out = sh("/press stress")
+    # stress: ali and eli; both never asked, so the lower id (ali) is first
+    assert "[bot -> ali, DM] Someone would like to talk. Eve has asked" in out
+    assert "[bot -> ali, DM] They would like to talk about: stress" in out
+    assert "[bot -> eve, only you] Thank you for reaching out." in out
+    out = sh("/as ali", "/press Accept")
+    assert "[bot -> eve+ali, group DM] Eve, meet Ali." in out
+    assert sh.ally("ali").open_count == 1
+
+
+def test_topic_match_ranks_first(sh):
+    sh("/as gus", "/findally", "/press 1")
+    out = sh("/press grief")
+    assert "[bot -> bo, DM]" in out
+
+
+def test_outside_department_skips_colleagues_in_the_same_department(sh):
+    sh("/findally", "/press 1", "/press Outside my department")
+    out = sh("/press workload")  # ali has workload but is in Engineering, like eve
+    assert "[bot -> ali, DM]" not in out
+    assert "[bot -> bo, DM]" in out or "[bot -> cam, DM]" in out or "[bot -> eli, DM]" in out
+
+
+def test_anonymous_request_names_nobody_until_the_requester_agrees(sh):
+    sh("/findally", "/press 1", "/press Stay anonymous")
+    out = sh("/press Any ally")
+    assert "A colleague would like to talk." in out
+    assert "Eve" not in out.split("[bot -> eve")[0]  # the ally's offer does not name her
+    out = sh("/as ali", "/press Accept")
+    assert "group DM" not in out
+    ally_lines = [line for line in out.splitlines() if line.startswith("[bot -> ali")]
+    assert ally_lines and not any("Eve" in line for line in ally_lines)
+    assert "[bot -> eve, DM] Ali (Engineering) has accepted" in out
+    out = sh("/as eve", "/press Introduce us")
+    assert "[bot -> eve+ali, group DM] Eve, meet Ali." in out
+    assert "Introduce us" not in sh("/findally")  # it can only happen once
+
+
+def test_pass_moves_to_the_next_ally(sh):
+    sh("/findally", "/press 1", "/press Any ally")
+    out = sh("/as ali", "/press Pass")
+    assert "[bot -> ali, only you] Thanks for letting us know." in out
+    assert "[bot -> bo, DM] Someone would like to talk." in out
+
+
+def test_unanswered_offer_expires_and_the_next_ally_is_asked(sh):
+    sh("/findally", "/press 1", "/press Any ally")
+    assert "[bot -> bo" not in sh("/wait 14m")
+    out = sh("/wait 1m")
+    assert "[bot -> ali, DM] That request has gone to another ally" in out
+    assert "[bot -> bo, DM] Someone would like to talk." in out
+    # the expired offer can no longer be accepted
+    assert "already moved on" in sh("/as ali", "/press Accept")
+
+
+def test_nobody_available_gives_resources_and_an_anonymous_coordinator_alert(sh):
+    for ally in ("ali", "bo", "cam", "eli"):
+        sh(f"/as {ally}", "/allystatus away")
+    out = sh("/as finn", "/findally", "/press 1", "/press Any ally")
+    assert "[bot -> finn, only you] No ally is free right now." in out
+    assert "Samaritans" in out
+    alerts = [line for line in out.splitlines() if "#coordinators" in line or "casey" in line]
+    assert any(
+        "[bot -> #coordinators] A request for support found no available ally" in a for a in alerts
+    )
+    assert any("[bot -> casey, DM]" in a for a in alerts)
+    assert not any("finn" in a.lower() or "Finance" in a for a in alerts)
+    # when an ally comes back, the waiting request is offered to them
+    out = sh("/as cam", "/allystatus available")
+    assert "[bot -> cam, DM] Someone would like to talk. Finn" in out
+    assert "[bot -> finn, DM] An ally has become free" in out
+
+
+def test_open_request_is_shown_instead_of_a_second_one(sh, bot):
+    sh("/findally", "/press 1", "/press Any ally")
+    out = sh("/findally")
+    assert "You have an open request." in out and "[1] Cancel my request" in out
+    out = sh("/press Cancel")
+    assert "[bot -> ali, DM] The colleague withdrew that request." in out
+    with bot.db.session() as session:
+        assert session.exec(select(SupportRequest.status)).all() == ["cancelled"]
+        assert session.exec(select(Offer.status)).all() == ["withdrawn"]
+
+
+def test_either_side_can_finish_and_capacity_is_freed(sh):
+    sh("/as bo", "/allystatus capacity 1")
+    sh("/as finn", "/findally", "/press 1", "/press grief", "/as bo", "/press Accept")
+    assert sh.ally("bo").open_count == 1
+    out = sh("/as finn", "/findally")
+    assert "You are connected with Bo." in out
+    out = sh("/press Mark as finished")
+    assert "[bot -> finn, DM] This request is now closed." in out
+    assert "[bot -> bo, DM] This request is now closed. Thank you" in out
+    assert sh.ally("bo").open_count == 0
+    assert "already closed" in sh("/as bo", "/press Mark as finished")
+
+
+def test_ally_at_capacity_is_not_offered(sh):
+    sh("/as gus", "/findally", "/press 1", "/press grief", "/as bo", "/press Accept")
+    out = sh("/as finn", "/findally", "/press 1", "/press grief")
+    assert "[bot -> bo, DM]" not in out  # bo's capacity is 1 and it is taken
+
+
+def test_resources_and_urgent_help_show_the_region_crisis_lines(sh):
+    out = sh("/resources")
+    assert "Support for you (United Kingdom)" in out and "999" in out and "116 123" in out
+    out = sh("/as hana", "/resources")
+    assert "United States" in out and "988" in out and "911" in out
+    out = sh("/findally", "/press I need urgent help")
+    assert "Call 911" in out and "988" in out and "[1] Talk to an ally" in out
+
+
+def test_crisis_words_add_the_crisis_block_first_and_keep_the_choices(sh):
+    out = sh("/findally i don't want to be alive any more")
+    lines = out.splitlines()
+    assert "get help now" in lines[0]
+    assert any("Call 999" in line for line in lines)
+    assert "[1] Talk to an ally  [2] Just show me resources  [3] I need urgent help" in out
+    assert "get help now" not in sh("/findally a skilled colleague recommended this")
+
+
+def test_crisis_words_in_a_dm_also_get_the_crisis_block(sh):
+    assert "Call 999" in sh("I want to end my life")
+    assert "Call 999" not in sh("hello there")

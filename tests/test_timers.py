@@ -1,0 +1,76 @@
+"""Timers are rows claimed by the sweeper; APScheduler runs the sweeper. No sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from sqlmodel import select
+
+from bot.events import Action, Actor
+from bot.messages import Outgoing
+from bot.scheduler import build_scheduler
+from storage.models import Offer, Timer
+from storage.timers import LEASE, MAX_ATTEMPTS, claim_due
+
+
+def _start_request(bot) -> None:
+    eve = Actor("shell", "eve")
+    bot.router.dispatch(Action("findally.start", '{"t":null,"o":0,"a":0}', eve))
+
+
+def test_sweeper_runs_a_due_timer_once_even_if_two_sweep(bot):
+    _start_request(bot)
+    assert bot.router.sweep() == []  # not due yet
+    bot.clock.advance(timedelta(minutes=15))
+    first, second = bot.router.sweep(), bot.router.sweep()
+    assert any("gone to another ally" in o.message.fallback_text() for o in first)
+    assert second == []
+    with bot.db.session() as session:
+        assert session.exec(select(Offer.status).order_by(Offer.id)).all() == ["expired", "pending"]
+
+
+def test_a_claim_left_by_a_dead_process_is_taken_over_after_the_lease(bot):
+    _start_request(bot)
+    bot.clock.advance(timedelta(minutes=15))
+    with bot.db.session() as session:
+        claimed = claim_due(session, bot.clock.now())  # this "process" dies here
+    assert len(claimed) == 1
+    assert bot.router.sweep() == []  # someone else holds the claim
+    bot.clock.advance(LEASE + timedelta(seconds=1))
+    assert any("gone to another ally" in o.message.fallback_text() for o in bot.router.sweep())
+
+
+def test_a_timer_that_keeps_failing_is_given_up(bot):
+    with bot.db.session() as session:
+        session.add(Timer(kind="no.such.kind", subject_id=1, due_at=bot.clock.now()))
+    with bot.db.session() as session:
+        timer = session.exec(select(Timer)).one()
+        timer.attempts = MAX_ATTEMPTS
+        session.add(timer)
+    bot.router.sweep()
+    with bot.db.session() as session:
+        assert session.exec(select(Timer.status)).one() == "failed"
+
+
+def test_apscheduler_job_sweeps_due_timers_and_delivers(bot):
+    _start_request(bot)
+    bot.clock.advance(timedelta(minutes=16))
+
+    async def scenario() -> list[Outgoing]:
+        delivered: asyncio.Queue[list[Outgoing]] = asyncio.Queue()
+
+        async def deliver(out: list[Outgoing]) -> None:
+            await delivered.put(out)
+
+        scheduler = build_scheduler(bot.router, deliver, "Europe/London", every=3600)
+        scheduler.start()
+        try:
+            job = scheduler.get_job("sweeper")
+            job.modify(next_run_time=datetime.now(scheduler.timezone))  # run it now
+            return await asyncio.wait_for(delivered.get(), timeout=30)
+        finally:
+            scheduler.shutdown(wait=False)
+
+    out = asyncio.run(scenario())
+    assert any("Someone would like to talk" in o.message.fallback_text() for o in out)
