@@ -19,7 +19,9 @@ from bot.messages import Rich, Span
 from handlers.yamlfile import Problem, ProblemsFound, YamlDoc, load_yaml, pydantic_problems
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
-_TOKEN = re.compile(r"\{(\w+)\}|\*([^*\n]+)\*|\[([^\]\n]+)\]\(((?:https?://|tel:)[^)\s]+)\)")
+_TOKEN = re.compile(
+    r"\{(\w+)\}|\*([^*\n]+)\*|\[([^\]\n]+)\]\(((?:https://|tel:)[^)\s]+|\{\w+\})\)"
+)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -35,7 +37,11 @@ def _spans(template: str, values: dict[str, Any], bold: bool = False) -> list[Sp
         elif strong is not None:
             out.extend(_spans(strong, values, bold=True))
         else:
-            out.append(Span(label, bold=bold, url=url))
+            words = "".join(s.text for s in _spans(label, values))
+            if url.startswith("{"):
+                url = str(values[url[1:-1]] or "")
+            safe = url.startswith(("https://", "tel:")) and not re.search(r"\s", url)
+            out.append(Span(words, bold=bold, url=url if safe else None))
         pos = m.end()
     if pos < len(template):
         out.append(Span(template[pos:], bold=bold))

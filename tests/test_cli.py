@@ -1,0 +1,59 @@
+"""The command line as a newcomer uses it: a scripted shell session on the demo organisation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = """\
+/who
+/findally I could use someone to talk to
+/press Talk to an ally
+/press Any ally
+/as ali
+/press Accept
+/as nobody
+/wait 5d
+"""
+
+
+def run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    env.pop("ALLYBOT_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
+                          capture_output=True, cwd=ROOT, env=env, timeout=120)
+
+
+def test_scripted_demo_shell_session(tmp_path):
+    result = run(["shell", "--demo"], tmp_path, SCRIPT)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("[shell] allybot shell for Example Co. You are eve.")
+    assert "[shell] * eve      Engineering  employee" in out
+    assert "[shell]   casey    People       coordinator" in out
+    assert "[shell]   dee      Engineering  ally, away, 0/1 open" in out
+    assert "[bot -> ali, DM] Someone would like to talk. Eve has asked" in out
+    assert "[bot -> eve+ali, group DM] Eve, meet Ali." in out
+    assert "[shell] No persona called 'nobody'. /who lists them." in out
+    assert "[shell] 5d later:" in out
+    assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_and_demo_seed_any_database(tmp_path):
+    result = run(["db", "upgrade"], tmp_path)
+    assert result.returncode == 0 and "database at revision 0001" in result.stdout
+    result = run(["demo"], tmp_path)
+    assert result.returncode == 0 and "demo organisation seeded: 10 people" in result.stdout
+    result = run(["shell"], tmp_path, "/as hana\n/resources\n")
+    assert "[bot -> hana, only you] Support for you (United States)" in result.stdout
+
+
+def test_shell_on_an_empty_database_explains_how_to_get_personas(tmp_path):
+    result = run(["shell"], tmp_path, "/findally\n")
+    assert result.returncode == 0
+    assert "No personas yet" in result.stdout
+    assert "There is nobody to act as" in result.stdout
