@@ -107,7 +107,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     path = Path(env.get("ALLYBOT_CONFIG") or DEFAULT_CONFIG)
     app = load_app_config(path)
     port_text = env.get("PORT", "3000")
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 0 < int(port_text) < 65536:
         raise ProblemsFound(
             [
                 Problem(

@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from bot.config import AppConfig
 from bot.events import Action, Actor, Command, Event, Text
-from bot.messages import Outgoing
-from handlers import allies, findally, help
+from bot.messages import Message, Outgoing
+from handlers import allies, findally, help, home
 from handlers.content import Content
 from handlers.context import Context, buttons
 from handlers.people import find_or_create
@@ -80,7 +80,7 @@ class Router:
                 person = self._person(session, event.actor, now)
                 person_id = person.id
                 ctx = Context(session, self.app, self.content, now, actor=person)
-                handler = self._handler(event)
+                handler = self._handler(event, name)
                 if handler is None and kind == "command":
                     help.unknown_command(ctx, name)
                 elif handler is None:
@@ -102,11 +102,11 @@ class Router:
             self._audit_failure(person_id, kind, name, now)
             return self._apology(person_id, now)
 
-    def _handler(self, event: Event) -> Handler | None:
+    def _handler(self, event: Event, name: str) -> Handler | None:
         if isinstance(event, Command):
-            return COMMANDS.get(event.name)
+            return COMMANDS.get(name)
         if isinstance(event, Action):
-            return ACTIONS.get(event.action)
+            return ACTIONS.get(name)
         return help.dm_text
 
     def _person(self, session: Session, actor: Actor, now: datetime) -> Person:
@@ -156,6 +156,17 @@ class Router:
         except Exception:
             log.exception("could not apologise to person %s", person_id)
             return []
+
+    def home(self, actor: Actor) -> Message:
+        """The person's home view (Slack App Home): what they can do from where they stand."""
+        with self.db.session() as session:
+            person = self._person(session, actor, self.now())
+            return home.view(Context(session, self.app, self.content, self.now(), actor=person))
+
+    def update_profile(self, actor: Actor) -> None:
+        """Save a fresh platform profile (name, email, time zone) for this person."""
+        with self.db.session() as session:
+            self._person(session, actor, self.now())
 
     # --- timers ----------------------------------------------------------------------------
     def sweep(self) -> list[Outgoing]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from handlers import findally
-from handlers.context import Context, buttons
+from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
 from storage.models import AllyProfile
 
@@ -34,10 +34,11 @@ def status(ctx: Context, text: str) -> None:
     elif verb in ("available", "away") and len(words) == 1:
         _set(ctx, profile, available=verb == "available")
     elif verb == "capacity" and len(words) == 2:
-        if not words[1].isdigit() or not 1 <= int(words[1]) <= MAX_CAPACITY:
+        capacity = whole_number(words[1], 2)
+        if capacity is None or not 1 <= capacity <= MAX_CAPACITY:
             ctx.reply(ctx.say("allies.capacity_range", most=MAX_CAPACITY))
             return
-        _set(ctx, profile, capacity=int(words[1]))
+        _set(ctx, profile, capacity=capacity)
     else:
         ctx.reply(ctx.say("allies.status_usage", most=MAX_CAPACITY))
         return
@@ -138,7 +139,8 @@ def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], lis
         if any(len(t) > 40 for t in topics) or len(topics) > 12:
             problems.append("topics: at most 12, separated by ';', each up to 40 characters")
         cap_text = get.get("capacity", "") or str(default_capacity)
-        if not cap_text.isdigit() or not 1 <= int(cap_text) <= MAX_CAPACITY:
+        capacity = whole_number(cap_text, 2)
+        if capacity is None or not 1 <= capacity <= MAX_CAPACITY:
             problems.append(f"capacity must be a whole number from 1 to {MAX_CAPACITY}")
         if (platform, user.lower()) in seen:
             problems.append("this person appears twice in the file")
@@ -147,7 +149,7 @@ def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], lis
             errors.extend(f"line {line}: {p}" for p in problems)
             continue
         rows.append(
-            RosterRow(line, platform, user_id, email, name, department, topics, int(cap_text))
+            RosterRow(line, platform, user_id, email, name, department, topics, capacity)
         )
     if not rows and not errors:
         errors.append("line 2: the file has a header but no allies")

@@ -19,9 +19,7 @@ from bot.messages import Rich, Span
 from handlers.yamlfile import Problem, ProblemsFound, YamlDoc, load_yaml, pydantic_problems
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
-_TOKEN = re.compile(
-    r"\{(\w+)\}|\*([^*\n]+)\*|\[([^\]\n]+)\]\(((?:https://|tel:)[^)\s]+|\{\w+\})\)"
-)
+_TOKEN = re.compile(r"\{(\w+)\}|\*([^*\n]+)\*|\[([^\]\n]+)\]\(((?:https://|tel:)[^)\s]+|\{\w+\})\)")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -4,6 +4,7 @@ happen."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,6 +71,11 @@ class Context:
 
     def dm(self, person_id: int, *blocks: Block | Message) -> None:
         self.send(DirectMessage(person_id), *blocks)
+
+
+def whole_number(text: str, digits: int = 9) -> int | None:
+    """An ASCII whole number such as a button's id, or None (no "²", "١" or "-1")."""
+    return int(text) if re.fullmatch(rf"[0-9]{{1,{digits}}}", text) else None
 
 
 def buttons(*items: Button) -> Buttons:

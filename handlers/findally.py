@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from bot.messages import Divider, GroupDM
 from handlers import coordinators, matching, safety
-from handlers.context import Context, buttons
+from handlers.context import Context, buttons, whole_number
 from storage.models import AllyProfile, Offer, Person, SupportRequest, Timer
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _decode(value: str, topics: list[str]) -> Prefs | None:
     """Button values come back from the platform: trust nothing in them."""
     try:
         raw = json.loads(value) if len(value) <= 2000 else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(raw, dict) or raw.get("o") not in (0, 1) or raw.get("a") not in (0, 1):
         return None
@@ -533,7 +533,8 @@ def _group_intro(ctx: Context, req: SupportRequest) -> None:
 
 
 def _own_offer(ctx: Context, value: str) -> Offer | None:
-    offer = ctx.session.get(Offer, int(value)) if value.isdigit() and len(value) < 12 else None
+    offer_id = whole_number(value)
+    offer = ctx.session.get(Offer, offer_id) if offer_id is not None else None
     if offer is None or offer.ally_id != _me(ctx).id:
         ctx.reply(ctx.say("findally.not_yours"))
         return None
@@ -542,7 +543,7 @@ def _own_offer(ctx: Context, value: str) -> Offer | None:
 
 def _own_request(ctx: Context, value: str, requester_only: bool = False) -> SupportRequest | None:
     req = (
-        ctx.session.get(SupportRequest, int(value)) if value.isdigit() and len(value) < 12 else None
+        ctx.session.get(SupportRequest, whole_number(value)) if whole_number(value) else None
     )
     me = _me(ctx).id
     allowed = req is not None and (

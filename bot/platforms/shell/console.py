@@ -197,7 +197,7 @@ class Shell:
             self.say(f"{self.persona.platform_user_id} has no message with buttons yet.")
             return
         chosen = None
-        if rest.isdigit():
+        if re.fullmatch(r"[0-9]{1,3}", rest):
             n = int(rest)
             chosen = buttons[n - 1] if 1 <= n <= len(buttons) else None
         elif rest:

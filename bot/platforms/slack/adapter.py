@@ -1,0 +1,306 @@
+"""Slack through Bolt's AsyncApp: commands, DMs, buttons and App Home in; Block Kit out.
+
+Slash commands and buttons are answered from the database alone and acknowledged at once;
+everything that calls Slack (DMs, message updates, App Home) runs afterwards in a background
+task, so the ack never waits on the Web API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import AllyBot
+from bot.events import Action, Actor, Command, Event, Place, Text
+from bot.messages import Channel, DirectMessage, GroupDM, Message, OnlyYou, Outgoing
+from bot.platforms.slack.blocks import action_name, chunks, to_blocks
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+PROFILE_TTL = 6 * 3600.0
+COMMANDS = ("findally", "resources", "allystatus")
+
+
+@dataclass
+class _Source:
+    """Where an event came from, to answer "only you" in the right place."""
+
+    response_url: str | None = None
+    channel: str | None = None
+    message_ts: str | None = None
+    ephemeral: bool = False
+    original_blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def make_client(token: str, api_url: str | None) -> AsyncWebClient:
+    kwargs: dict[str, Any] = {"token": token}
+    if api_url:
+        kwargs["base_url"] = api_url.rstrip("/") + "/"
+    client = AsyncWebClient(**kwargs)
+    client.retry_handlers.extend(
+        [
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=3),
+            AsyncConnectionErrorRetryHandler(max_retry_count=3),
+        ]
+    )
+    return client
+
+
+class SlackPlatform:
+    def __init__(self, bot: AllyBot, token: str, signing_secret: str, api_url: str | None = None):
+        self.bot = bot
+        self.client = make_client(token, api_url)
+        self.app = AsyncApp(
+            client=self.client, signing_secret=signing_secret, process_before_response=True
+        )
+        self._profiles: dict[str, tuple[float, Actor]] = {}
+        self._dm_channels: dict[str, str] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._register()
+
+    # --- listeners ----------------------------------------------------------------------------
+    def _register(self) -> None:
+        self.app.command(re.compile(r"^/[\w-]+$"))(self._on_command)
+        self.app.action(re.compile(r".+"))(self._on_action)
+        self.app.event("message")(self._on_message)
+        self.app.event("app_home_opened")(self._on_home_opened)
+
+    async def _on_command(
+        self, ack: AsyncAck, command: dict[str, Any], body: dict[str, Any]
+    ) -> None:
+        actor = self._actor(command["user_id"])
+        name = command["command"].lstrip("/")
+        event = Command(
+            name,
+            command.get("text") or "",
+            actor,
+            Place("channel", command.get("channel_id")),
+            event_id=f"cmd:{body.get('trigger_id') or ''}" if body.get("trigger_id") else None,
+        )
+        out = await asyncio.to_thread(self.bot.router.dispatch, event)
+        mine = [o for o in out if isinstance(o.to, OnlyYou)]
+        rest = [o for o in out if not isinstance(o.to, OnlyYou)]
+        if mine:
+            reply = _merge(mine[0].message, *[o.message for o in mine[1:]])
+            blocks, text = chunks(reply)[0]
+            await ack(response_type="ephemeral", text=text, blocks=blocks)
+        else:
+            await ack()
+        self._later(self._after(actor, rest, _Source(response_url=command.get("response_url"))))
+
+    async def _on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        actor = self._actor(body["user"]["id"])
+        container = body.get("container") or {}
+        source = _Source(
+            response_url=body.get("response_url"),
+            channel=(body.get("channel") or {}).get("id") or container.get("channel_id"),
+            message_ts=container.get("message_ts"),
+            ephemeral=bool(container.get("is_ephemeral")),
+            original_blocks=(body.get("message") or {}).get("blocks") or [],
+        )
+        event = Action(
+            action_name(action.get("action_id", "")),
+            action.get("value") or "",
+            actor,
+            Place("dm"),
+            event_id=f"act:{body.get('trigger_id') or action.get('action_ts')}",
+        )
+        label = ((action.get("text") or {}).get("text")) or ""
+        self._later(self._after_action(actor, event, source, label))
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            return
+        user = event.get("user")
+        if not user:
+            return
+        actor = self._actor(user)
+        text = Text(
+            event.get("text") or "",
+            actor,
+            Place("dm", event.get("channel")),
+            event_id=body.get("event_id"),
+        )
+        self._later(self._dispatch_and_send(actor, text, _Source(channel=event.get("channel"))))
+
+    async def _on_home_opened(self, event: dict[str, Any]) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        self._later(self.publish_home(self._actor(event["user"])))
+
+    # --- after the ack ------------------------------------------------------------------------
+    async def _after(self, actor: Actor, out: list[Outgoing], source: _Source) -> None:
+        await self._refresh_profile(actor)
+        await self.deliver(out, source)
+        await self.publish_home(actor)
+
+    async def _after_action(self, actor: Actor, event: Action, source: _Source, label: str) -> None:
+        await self._refresh_profile(actor)
+        out = await asyncio.to_thread(self.bot.router.dispatch, event)
+        await self._mark_pressed(source, label)
+        await self.deliver(out, source)
+        await self.publish_home(actor)
+
+    async def _dispatch_and_send(self, actor: Actor, event: Event, source: _Source) -> None:
+        await self._refresh_profile(actor)
+        out = await asyncio.to_thread(self.bot.router.dispatch, event)
+        await self.deliver(out, source)
+
+    async def _mark_pressed(self, source: _Source, label: str) -> None:
+        """Replace the pressed message's buttons with what was chosen, so it is pressed once."""
+        if not source.original_blocks and not source.ephemeral:
+            return
+        kept = [b for b in source.original_blocks if b.get("type") != "actions"]
+        kept.append(
+            {
+                "type": "context",
+                "elements": [{"type": "plain_text", "text": f"✓ {label[:70]}", "emoji": True}],
+            }
+        )
+        try:
+            if source.ephemeral and source.response_url:
+                await AsyncRespond(response_url=source.response_url)(
+                    replace_original=True, blocks=kept, text=f"✓ {label[:70]}"
+                )
+            elif source.channel and source.message_ts:
+                await self.client.chat_update(
+                    channel=source.channel,
+                    ts=source.message_ts,
+                    blocks=kept,
+                    text=f"✓ {label[:70]}",
+                )
+        except Exception as exc:  # the state change is already committed
+            log.warning("could not update a pressed message: %s", exc.__class__.__name__)
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(_guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for background work (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # --- sending ------------------------------------------------------------------------------
+    async def deliver(self, out: list[Outgoing], source: _Source | None = None) -> None:
+        source = source or _Source()
+        for item in out:
+            try:
+                await self._send(item, source)
+            except SlackApiError as exc:
+                log.error(
+                    "slack %s failed: %s",
+                    type(item.to).__name__,
+                    exc.response.get("error", "error") if exc.response else "error",
+                )
+            except Exception as exc:
+                log.error("slack %s failed: %s", type(item.to).__name__, exc.__class__.__name__)
+
+    async def _send(self, item: Outgoing, source: _Source) -> None:
+        to = item.to
+        if isinstance(to, OnlyYou) and source.response_url:
+            for blocks, text in chunks(item.message):
+                await AsyncRespond(response_url=source.response_url)(
+                    response_type="ephemeral", replace_original=False, text=text, blocks=blocks
+                )
+            return
+        if isinstance(to, OnlyYou | DirectMessage):
+            channel = await self._dm_channel([await self._user_id(to.person_id)])
+        elif isinstance(to, GroupDM):
+            users = [await self._user_id(p) for p in to.person_ids]
+            channel = await self._dm_channel(users)
+        else:
+            assert isinstance(to, Channel)
+            channel = f"#{to.name}"
+        for blocks, text in chunks(item.message):
+            await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+    async def _dm_channel(self, users: list[str]) -> str:
+        key = ",".join(sorted(users))
+        if key not in self._dm_channels:
+            resp = await self.client.conversations_open(users=key)
+            self._dm_channels[key] = resp["channel"]["id"]
+        return self._dm_channels[key]
+
+    async def _user_id(self, person_id: int) -> str:
+        def lookup() -> str | None:
+            with self.bot.db.session() as session:
+                person = session.get(Person, person_id)
+                return person.platform_user_id if person and person.platform == PLATFORM else None
+
+        user = await asyncio.to_thread(lookup)
+        if not user:
+            raise LookupError(f"person {person_id} has no Slack user id")
+        return user
+
+    # --- App Home -----------------------------------------------------------------------------
+    async def publish_home(self, actor: Actor) -> None:
+        message = await asyncio.to_thread(self.bot.router.home, actor)
+        blocks = to_blocks(message)[:100]
+        try:
+            await self.client.views_publish(
+                user_id=actor.user_id, view={"type": "home", "blocks": blocks}
+            )
+        except SlackApiError as exc:
+            log.warning(
+                "views.publish failed: %s",
+                exc.response.get("error", "error") if exc.response else "error",
+            )
+
+    # --- people -------------------------------------------------------------------------------
+    def _actor(self, user_id: str) -> Actor:
+        cached = self._profiles.get(user_id)
+        return cached[1] if cached else Actor(PLATFORM, user_id)
+
+    async def _refresh_profile(self, actor: Actor) -> None:
+        """users.info, at most every PROFILE_TTL seconds a person; saved on their next event."""
+        cached = self._profiles.get(actor.user_id)
+        if cached and time.monotonic() - cached[0] < PROFILE_TTL:
+            return
+        try:
+            resp = await self.client.users_info(user=actor.user_id)
+        except SlackApiError:
+            return
+        user = resp.get("user") or {}
+        profile = user.get("profile") or {}
+        fresh = Actor(
+            PLATFORM,
+            actor.user_id,
+            name=profile.get("display_name") or profile.get("real_name") or user.get("name"),
+            email=profile.get("email"),
+            tz=user.get("tz"),
+        )
+        self._profiles[actor.user_id] = (time.monotonic(), fresh)
+        await asyncio.to_thread(self.bot.router.update_profile, fresh)
+
+
+async def _guarded(work: Coroutine[Any, Any, None]) -> None:
+    try:
+        await work
+    except Exception:
+        log.exception("background Slack work failed")
+
+
+def _merge(first: Message, *others: Message) -> Message:
+    for other in others:
+        first = first + other
+    return first
