@@ -1,4 +1,4 @@
-"""allybot command line: shell | check | db | demo | allies."""
+"""allybot command line: shell | serve | check | manifest | db | demo | allies."""
 
 from __future__ import annotations
 
@@ -46,6 +46,17 @@ def cmd_shell(args: argparse.Namespace) -> int:
         asyncio.run(shell.run_async(sys.stdin))
     else:
         shell.run(sys.stdin)
+    bot.db.dispose()
+    return 0
+
+
+def cmd_serve(_args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    settings = load_settings()
+    _logging(settings)
+    bot = build(settings)
+    asyncio.run(serve(bot))
     bot.db.dispose()
     return 0
 
@@ -125,6 +136,7 @@ def parser() -> argparse.ArgumentParser:
     shell.add_argument("--demo", action="store_true", help="start on the demo organisation")
     shell.add_argument("--as", dest="persona", default="eve", help="persona to start as")
     shell.set_defaults(func=cmd_shell)
+    sub.add_parser("serve", help="run on Slack (Socket Mode or HTTP)").set_defaults(func=cmd_serve)
     sub.add_parser("check", help="validate app.yaml and content/").set_defaults(func=cmd_check)
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])

@@ -77,6 +77,10 @@ class Settings:
     database_url: str
     log_level: str
     port: int
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str | None = None
 
 
 def load_app_config(path: Path) -> AppConfig:
@@ -124,4 +128,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         database_url=env.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'allybot.db'}",
         log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
         port=int(port_text),
+        slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+        slack_api_url=env.get("SLACK_API_URL") or None,
     )

@@ -148,9 +148,7 @@ def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], lis
         if problems:
             errors.extend(f"line {line}: {p}" for p in problems)
             continue
-        rows.append(
-            RosterRow(line, platform, user_id, email, name, department, topics, capacity)
-        )
+        rows.append(RosterRow(line, platform, user_id, email, name, department, topics, capacity))
     if not rows and not errors:
         errors.append("line 2: the file has a header but no allies")
     return rows, errors

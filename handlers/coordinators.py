@@ -6,6 +6,7 @@ from sqlmodel import select
 
 from bot.messages import Block, Channel, Message
 from handlers.context import Context
+from handlers.people import find_or_create
 from storage.models import Person
 
 
@@ -17,17 +18,16 @@ def is_coordinator(ctx: Context, person: Person) -> bool:
 
 
 def coordinator_ids(ctx: Context) -> list[int]:
-    """Coordinators the bot can DM: those named in app.yaml whom it has met or imported."""
+    """Coordinators the bot can DM: every `platform:user` entry, and those named by email
+    whom the bot has met or imported."""
     ids: set[int] = set()
     for entry in ctx.app.coordinators.people:
-        if ":" not in entry:
-            query = select(Person.id).where(Person.email == entry.lower())
-        else:
+        if ":" in entry:
             platform, user_id = entry.split(":", 1)
-            query = select(Person.id).where(
-                Person.platform == platform, Person.platform_user_id == user_id
-            )
-        ids.update(i for i in ctx.session.exec(query) if i is not None)
+            ids.add(find_or_create(ctx.session, platform, user_id, None, ctx.now).id)
+        else:
+            query = select(Person.id).where(Person.email == entry.lower())
+            ids.update(i for i in ctx.session.exec(query) if i is not None)
     return sorted(ids)
 
 

@@ -80,7 +80,7 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-def make_bot(database: Database, **config_changes: object) -> AllyBot:
+def make_bot(database: Database, seed: bool = True, **config_changes: object) -> AllyBot:
     settings = load_settings({"ALLYBOT_CONFIG": str(REPO_ROOT / "app.yaml")})
     if config_changes:
         settings = Settings(
@@ -91,7 +91,8 @@ def make_bot(database: Database, **config_changes: object) -> AllyBot:
     bot.db.dispose()
     bot.db = database
     bot.router.db = database
-    bot.seed_demo()
+    if seed:
+        bot.seed_demo()
     return bot
 
 

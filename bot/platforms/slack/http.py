@@ -1,0 +1,18 @@
+"""Slack over HTTP: the signed request endpoint at /slack/events."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+from bot.platforms.slack.adapter import SlackPlatform
+
+PATH = "/slack/events"
+
+
+def add_routes(web_app: web.Application, slack: SlackPlatform) -> None:
+    async def events(request: web.Request) -> web.Response:
+        bolt_response = await slack.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    web_app.router.add_post(PATH, events)

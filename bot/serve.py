@@ -1,0 +1,99 @@
+"""`allybot serve`: one asyncio loop, one aiohttp server (/healthz, /slack/events), the sweeper.
+
+Slack runs over Socket Mode when SLACK_APP_TOKEN is set, otherwise over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import AllyBot
+from bot.messages import Outgoing
+from bot.scheduler import build_scheduler
+from handlers.yamlfile import Problem, ProblemsFound
+
+log = logging.getLogger(__name__)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def build_web_app(bot: AllyBot) -> tuple[web.Application, object | None]:
+    """The aiohttp app and the Slack platform (None when Slack is not configured)."""
+    web_app = web.Application()
+    web_app.router.add_get("/healthz", healthz)
+    slack = None
+    s = bot.settings
+    if s.slack_bot_token:
+        from bot.platforms.slack.adapter import SlackPlatform
+        from bot.platforms.slack.http import add_routes
+
+        if not s.slack_app_token and not s.slack_signing_secret:
+            raise ProblemsFound(
+                [
+                    Problem(
+                        "environment",
+                        None,
+                        "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN "
+                        "(Socket Mode) nor SLACK_SIGNING_SECRET (HTTP) is",
+                        "set one of them; see the README's Slack section",
+                    )
+                ]
+            )
+        slack = SlackPlatform(
+            bot, s.slack_bot_token, s.slack_signing_secret or "unused", api_url=s.slack_api_url
+        )
+        if not s.slack_app_token:
+            add_routes(web_app, slack)
+    return web_app, slack
+
+
+async def serve(bot: AllyBot) -> None:
+    web_app, slack = build_web_app(bot)
+    if slack is None:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "environment",
+                    None,
+                    "no platform is configured",
+                    "set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or "
+                    "SLACK_SIGNING_SECRET), or try `allybot shell --demo`",
+                )
+            ]
+        )
+
+    async def deliver(out: list[Outgoing]) -> None:
+        await slack.deliver(out)
+
+    scheduler = build_scheduler(bot.router, deliver, bot.settings.app.organisation.timezone)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, port=bot.settings.port)
+    await site.start()
+    scheduler.start()
+    socket_handler = None
+    if bot.settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        socket_handler = AsyncSocketModeHandler(slack.app, bot.settings.slack_app_token)
+        await socket_handler.connect_async()
+        log.info("Slack connected over Socket Mode")
+    log.info("serving on port %s", bot.settings.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await slack.drain()
+        await runner.cleanup()

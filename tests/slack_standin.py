@@ -1,0 +1,99 @@
+"""A loopback stand-in for the Slack Web API: real HTTP on a free port, every call recorded.
+
+It also plays the `response_url` endpoints Slack gives to slash commands and buttons.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class SlackStandIn:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to give
+    server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/api/"))
+
+    def response_url(self, name: str) -> str:
+        assert self.server is not None
+        return str(self.server.make_url(f"/respond/{name}"))
+
+    def fail_next(self, method: str, *statuses: int) -> None:
+        self.failures.setdefault(method, []).extend(statuses)
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        raw = await request.text()
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            return {**args, **json.loads(raw or "{}")}
+        args.update(parse_qsl(raw))
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.calls.append(Call(f"respond:{request.match_info['name']}", await self._args(request)))
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        pending = self.failures.get(method)
+        if pending:
+            status = pending.pop(0)
+            self.calls.append(Call(f"{method}!{status}", args))
+            headers = {"Retry-After": "0"} if status == 429 else {}
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=status, headers=headers
+            )
+        self.calls.append(Call(method, args))
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
+        if method == "conversations.open":
+            users = sorted(str(args.get("users", "")).split(","))
+            return {
+                "ok": True,
+                "channel": {"id": ("G" if len(users) > 1 else "D") + "_".join(users)},
+            }
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            return {"ok": True, "channel": args.get("channel"), "ts": f"{len(self.calls)}.0"}
+        if method == "users.info":
+            user = self.users.get(args.get("user", ""))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        return {"ok": True}

@@ -1,0 +1,308 @@
+"""Slack end to end: signed HTTP requests into the real Bolt app, a loopback Slack Web API."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import urlencode
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.config import Coordinators
+from handlers.allies import import_roster, parse_roster
+from tests.conftest import make_bot
+from tests.slack_harness import button, run, sign, text_of
+from tests.slack_standin import SlackStandIn
+
+ROSTER = """platform,user,name,department,topics,capacity
+slack,UALI,Ali,Engineering,stress;workload,2
+slack,UBO,Bo,Finance,grief,1
+"""
+EVIL = "<!channel> *Eve* <https://evil.example|click me> & <@U999>"
+
+
+def _profile(name: str, email: str) -> dict:
+    return {
+        "id": "x",
+        "name": name.lower(),
+        "tz": "Europe/London",
+        "profile": {"display_name": name, "real_name": name, "email": email},
+    }
+
+
+@pytest.fixture
+def standin() -> SlackStandIn:
+    return SlackStandIn(
+        users={
+            "UEVE": _profile("Eve", "eve@example.com"),
+            "UALI": _profile("Ali", "ali@example.com"),
+            "UBO": _profile("Bo", "bo@example.com"),
+            "UCASEY": _profile("Casey", "casey@example.com"),
+            "UEVIL": _profile(EVIL, "evil@example.com"),
+        }
+    )
+
+
+@pytest.fixture
+def bot(sqlite_db):
+    bot = make_bot(
+        sqlite_db,
+        seed=False,
+        coordinators=Coordinators(
+            people=["slack:UCASEY"], channel="coordinators", notify_by_dm=True
+        ),
+    )
+    rows, errors = parse_roster(ROSTER, 2)
+    assert not errors
+    with bot.db.session() as session:
+        import_roster(session, rows, bot.clock.now())
+    return bot
+
+
+def all_blocks(standin: SlackStandIn) -> list[list[dict]]:
+    found = []
+    for call in standin.calls:
+        if "blocks" in call.args:
+            found.append(call.args["blocks"])
+        if "view" in call.args:
+            found.append(call.args["view"]["blocks"])
+    return found
+
+
+def assert_valid_block_kit(standin: SlackStandIn) -> None:
+    for blocks in all_blocks(standin):
+        assert len(blocks) <= 100
+        for raw in blocks:
+            Block.parse(raw).validate_json()
+    for call in standin.calls:
+        if "blocks" in call.args:
+            assert call.args.get("text"), f"{call.method} has no text fallback"
+
+
+def test_url_verification_echoes_the_challenge(bot, standin):
+    async def scenario(h):
+        return await h.post(
+            '{"type":"url_verification","challenge":"abc123","token":"t"}', "application/json"
+        )
+
+    status, body = asyncio.run(run(bot, standin, scenario))
+    assert status == 200 and "abc123" in body
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Slack-Signature": "v0=" + "0" * 64},
+        {"X-Slack-Signature": ""},
+        sign("command=%2Ffindally&user_id=UEVE", int(time.time()) - 6 * 60),
+        sign("command=%2Ffindally&user_id=UEVE", secret="wrong-secret"),
+    ],
+    ids=["forged", "missing", "six-minutes-old", "wrong-secret"],
+)
+def test_bad_signatures_are_rejected_with_401(bot, standin, headers):
+    async def scenario(h):
+        return await h.post(
+            "command=%2Ffindally&user_id=UEVE", "application/x-www-form-urlencoded", headers
+        )
+
+    status, _ = asyncio.run(run(bot, standin, scenario))
+    assert status == 401
+    assert not [c for c in standin.calls if c.method != "auth.test"]
+
+
+def test_findally_is_acked_privately_and_posts_nothing_in_a_channel(bot, standin):
+    async def scenario(h):
+        started = time.perf_counter()
+        status, body = await h.command("UEVE", "feeling flat")
+        return status, body, time.perf_counter() - started
+
+    status, body, elapsed = asyncio.run(run(bot, standin, scenario))
+    assert status == 200 and elapsed < 3
+    assert body["response_type"] == "ephemeral"
+    assert "Only you can see this." in text_of(body["blocks"])
+    assert [b["text"]["text"] for b in body["blocks"][-2]["elements"]] == [
+        "Talk to an ally",
+        "Just show me resources",
+        "I need urgent help",
+    ]
+    assert not standin.called("chat.postMessage")
+    assert_valid_block_kit(standin)
+
+
+def test_whole_path_from_command_to_group_dm(bot, standin):
+    async def scenario(h):
+        _, body = await h.command("UEVE")
+        await h.press("UEVE", button(body["blocks"], "Talk to an ally"), ephemeral=True)
+        prefs = standin.called("respond:act2")[-1]
+        await h.press("UEVE", button(prefs["blocks"], "stress"), ephemeral=True)
+        offer = standin.called("chat.postMessage")[-1]
+        assert offer["channel"] == "DUALI"
+        assert "Someone would like to talk. Eve has asked" in text_of(offer["blocks"])
+        await h.press(
+            "UALI",
+            button(offer["blocks"], "Accept"),
+            channel="DUALI",
+            message_blocks=offer["blocks"],
+        )
+        # a second press of the same (replayed) button changes nothing
+        await h.press(
+            "UALI",
+            button(offer["blocks"], "Accept"),
+            channel="DUALI",
+            message_blocks=offer["blocks"],
+        )
+
+    asyncio.run(run(bot, standin, scenario))
+    intro = [c for c in standin.called("chat.postMessage") if c["channel"] == "GUALI_UEVE"]
+    assert len(intro) == 1 and "Eve, meet Ali." in text_of(intro[0]["blocks"])
+    opened = [c["users"] for c in standin.called("conversations.open")]
+    assert "UALI,UEVE" in opened
+    update = standin.called("chat.update")[0]
+    assert update["channel"] == "DUALI" and "✓ Accept" in text_of(update["blocks"])
+    assert not any(b["type"] == "actions" for b in update["blocks"])
+    replies = [c.args for c in standin.calls if c.method.startswith("respond:act")]
+    assert "already moved on" in text_of(replies[-1]["blocks"])
+    assert replies[-1]["response_type"] == "ephemeral"
+    assert_valid_block_kit(standin)
+
+
+def test_crisis_words_put_the_crisis_block_in_the_ack(bot, standin):
+    async def scenario(h):
+        return await h.command("UEVE", "i think i want to kill myself")
+
+    _, body = asyncio.run(run(bot, standin, scenario))
+    words = text_of(body["blocks"])
+    assert words.index("get help now") < words.index("How can we help?")
+    assert "Call 999" in words and "116 123" in words
+
+
+def test_no_ally_alerts_the_coordinator_channel_and_dm_without_identity(bot, standin):
+    async def scenario(h):
+        await h.command("UALI", "away", name="/allystatus")
+        await h.command("UBO", "away", name="/allystatus")
+        _, body = await h.command("UEVE")
+        await h.press("UEVE", button(body["blocks"], "Talk to an ally"), ephemeral=True)
+        prefs = [c for c in standin.calls if c.method.startswith("respond:")][-1].args
+        await h.press("UEVE", button(prefs["blocks"], "Any ally"), ephemeral=True)
+
+    asyncio.run(run(bot, standin, scenario))
+    posts = standin.called("chat.postMessage")
+    channel = [p for p in posts if p["channel"] == "#coordinators"]
+    dm = [p for p in posts if p["channel"] == "DUCASEY"]
+    assert channel and dm
+    for p in channel + dm:
+        assert "found no available ally" in text_of(p["blocks"])
+        assert "Eve" not in str(p) and "UEVE" not in str(p)
+
+
+def test_dm_events_reach_the_router_once_and_bot_messages_are_ignored(bot, standin):
+    async def scenario(h):
+        msg = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "DUEVE",
+            "user": "UEVE",
+            "text": "hello",
+            "ts": "1.1",
+        }
+        await h.event(msg, "Ev1")
+        await h.event(msg, "Ev1", {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"})
+        await h.event(msg, "Ev1")
+        await h.event({**msg, "bot_id": "BBOT", "user": "UBOT"}, "Ev2")
+        await h.event({**msg, "subtype": "message_changed"}, "Ev3")
+
+    asyncio.run(run(bot, standin, scenario))
+    replies = [p for p in standin.called("chat.postMessage") if p["channel"] == "DUEVE"]
+    assert len(replies) == 1 and "Hi, I am allybot." in text_of(replies[0]["blocks"])
+
+
+def test_rate_limited_and_failing_calls_are_retried(bot, standin):
+    standin.fail_next("chat.postMessage", 429, 500)
+
+    async def scenario(h):
+        await h.event(
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "DUEVE",
+                "user": "UEVE",
+                "text": "hi",
+                "ts": "1.1",
+            },
+            "Ev9",
+        )
+
+    asyncio.run(run(bot, standin, scenario))
+    methods = [c.method for c in standin.calls if c.method.startswith("chat.postMessage")]
+    assert methods == ["chat.postMessage!429", "chat.postMessage!500", "chat.postMessage"]
+
+
+def test_a_failure_that_outlasts_retries_keeps_the_state_change(bot, standin, caplog):
+    standin.fail_next("chat.postMessage", *[500] * 10)
+
+    async def scenario(h):
+        await h.command("UALI", "away", name="/allystatus")
+        _, body = await h.command("UEVE")
+        await h.press("UEVE", button(body["blocks"], "Talk to an ally"), ephemeral=True)
+        prefs = [c for c in standin.calls if c.method.startswith("respond:")][-1].args
+        await h.press("UEVE", button(prefs["blocks"], "grief"), ephemeral=True)
+
+    asyncio.run(run(bot, standin, scenario))
+    from sqlmodel import select
+
+    from storage.models import Offer
+
+    with bot.db.session() as session:
+        assert len(session.exec(select(Offer)).all()) == 1  # the offer exists
+    assert "slack DirectMessage failed" in caplog.text
+    assert "Bo" not in caplog.text and "UBO" not in caplog.text
+
+
+def test_user_text_is_shown_literally_everywhere(bot, standin):
+    async def scenario(h):
+        _, body = await h.command("UEVIL", "hi")
+        await h.press("UEVIL", button(body["blocks"], "Talk to an ally"), ephemeral=True)
+        prefs = [c for c in standin.calls if c.method.startswith("respond:")][-1].args
+        await h.press("UEVIL", button(prefs["blocks"], "grief"), ephemeral=True)
+
+    asyncio.run(run(bot, standin, scenario))
+    offer = [p for p in standin.called("chat.postMessage") if p["channel"] == "DUBO"][-1]
+    elements = [
+        el
+        for b in offer["blocks"]
+        if b["type"] == "rich_text"
+        for s in b["elements"]
+        for el in s["elements"]
+    ]
+    assert {"type": "text", "text": EVIL} in elements  # a plain text element, never parsed
+    assert all(el["type"] in ("text", "link") for el in elements)
+    assert not any(el.get("url") == "https://evil.example" for el in elements)
+    assert "<!channel>" not in offer["text"] and "&lt;!channel&gt;" in offer["text"]
+    assert_valid_block_kit(standin)
+
+
+def test_app_home_for_each_role(bot, standin):
+    async def scenario(h):
+        for user in ("UEVE", "UALI", "UCASEY"):
+            await h.event(
+                {"type": "app_home_opened", "user": user, "tab": "home", "channel": "D" + user},
+                f"home-{user}",
+            )
+
+    asyncio.run(run(bot, standin, scenario))
+    views = {c["user_id"]: text_of(c["view"]["blocks"]) for c in standin.called("views.publish")}
+    assert "Interested in becoming an ally?" in views["UEVE"]
+    assert "Your ally status: available · 0 of 2 conversations open" in views["UALI"]
+    assert "Coordinator view." in views["UCASEY"]
+    assert "Your ally status" not in views["UEVE"]
+    assert_valid_block_kit(standin)
+
+
+def test_slash_command_form_with_a_huge_text_is_answered(bot, standin):
+    async def scenario(h):
+        return await h.command("UEVE", "x" * 10_000)
+
+    status, body = asyncio.run(run(bot, standin, scenario))
+    assert status == 200 and "How can we help?" in text_of(body["blocks"])
+    assert urlencode({"a": 1})  # keeps the import honest for form bodies
