@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.config import AppConfig
 from bot.events import Action, Actor, Command, Event, Text
-from bot.messages import Message, Outgoing
-from handlers import allies, findally, help, home
+from bot.messages import Message, OnlyYou, Outgoing
+from handlers import allies, findally, help, home, safety
 from handlers.content import Content
 from handlers.context import Context, buttons
 from handlers.people import find_or_create
@@ -87,20 +89,26 @@ class Router:
                     ctx.reply(ctx.say("help.stale_button"))
                 else:
                     handler(ctx, arg)
+                if kind != "action" and safety.looks_like_crisis(f"{name} {arg}"):
+                    # Safety first: whatever was asked, crisis resources lead the reply.
+                    crisis = Message(tuple(safety.crisis_blocks(ctx, person.region)))
+                    ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), crisis))
+                known = name if handler else "unknown"  # never store what a user made up
                 session.add(
                     AuditLog(
                         at=now,
                         person_id=person_id,
                         kind=kind,
-                        name=name[:64],
+                        name=known,
                         outcome="ok" if handler else "unknown",
                     )
                 )
             return ctx.outbox
-        except Exception:
-            log.exception("%s %s failed for person %s", kind, name[:64], person_id)
-            self._audit_failure(person_id, kind, name, now)
-            return self._apology(person_id, now)
+        except Exception as exc:
+            known = name if self._handler(event, name) else "unknown"
+            log.error("%s %s failed for person %s: %s", kind, known, person_id, _trace(exc))
+            self._audit_failure(person_id, kind, known, now)
+            return self._apology(event.actor, now)
 
     def _handler(self, event: Event, name: str) -> Handler | None:
         if isinstance(event, Command):
@@ -138,14 +146,12 @@ class Router:
         except Exception:
             log.exception("could not write the audit row for a failed %s", kind)
 
-    def _apology(self, person_id: int | None, now: datetime) -> list[Outgoing]:
-        if person_id is None:
-            return []
+    def _apology(self, actor: Actor, now: datetime) -> list[Outgoing]:
+        """A plain "something went wrong" with the urgent-help button, in a fresh transaction."""
         try:
             with self.db.session() as session:
-                ctx = Context(
-                    session, self.app, self.content, now, actor=session.get(Person, person_id)
-                )
+                person = self._person(session, actor, now)  # it may have been rolled back
+                ctx = Context(session, self.app, self.content, now, actor=person)
                 ctx.reply(
                     ctx.section("help.error"),
                     buttons(
@@ -153,8 +159,8 @@ class Router:
                     ),
                 )
                 return ctx.outbox
-        except Exception:
-            log.exception("could not apologise to person %s", person_id)
+        except Exception as exc:
+            log.error("could not apologise: %s", _trace(exc))
             return []
 
     def home(self, actor: Actor) -> Message:
@@ -187,9 +193,21 @@ class Router:
                     mark_done(session, timer.id)
                     session.add(AuditLog(at=now, kind="timer", name=timer.kind, outcome="ok"))
                 out.extend(ctx.outbox)
-            except Exception:
-                log.exception("timer %s (%s) failed; it will be retried", timer.id, timer.kind)
+            except Exception as exc:
+                log.error(
+                    "timer %s (%s) failed; it will be retried: %s",
+                    timer.id,
+                    timer.kind,
+                    _trace(exc),
+                )
         return out
+
+
+def _trace(exc: BaseException) -> str:
+    """Where an error happened, without its message: messages can hold user or database data."""
+    frames = traceback.extract_tb(exc.__traceback__)[-6:]
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    return f"{type(exc).__name__} at {where}"
 
 
 def _first_time(session: Session, event_id: str, now: datetime) -> bool:

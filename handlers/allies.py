@@ -60,7 +60,8 @@ def _set(ctx: Context, profile: AllyProfile, **changes: object) -> None:
     ctx.session.add(profile)
     ctx.session.flush()
     log.info("ally %s changed %s", profile.person_id, ",".join(changes))
-    findally.retry_waiting(ctx)
+    if profile.available and profile.status == "active":
+        findally.retry_waiting(ctx)
 
 
 def _show(ctx: Context, profile: AllyProfile) -> None:

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -29,17 +29,13 @@ OFFER_EXPIRY = "offer.expire"
 
 # --- entry points ------------------------------------------------------------------------
 def command(ctx: Context, text: str) -> None:
-    """/findally [words]: crisis check, then the private choices (or the open request)."""
-    me = _me(ctx)
-    crisis = safety.looks_like_crisis(text)
-    del text  # never stored, never logged
-    blocks = safety.crisis_blocks(ctx, me.region) if crisis else []
-    existing = open_request(ctx, me.id)
+    """/findally [words]: the private choices, or the open request if there is one."""
+    del text  # read by the router for crisis language; never stored, never logged
+    existing = open_request(ctx, _me(ctx).id)
     if existing is not None:
-        ctx.reply(*blocks, *request_status(ctx, existing))
+        ctx.reply(*request_status(ctx, existing))
         return
     ctx.reply(
-        *blocks,
         ctx.section("findally.choices"),
         buttons(
             ctx.button("findally.button_talk", "findally.talk", style="primary"),
@@ -138,7 +134,7 @@ def start(ctx: Context, value: str) -> None:
             ctx.reply(*request_status(ctx, existing))
         return
     log.info("request %s opened by person %s", req.id, me.id)
-    if offer_next(ctx, req):
+    if offer_next(ctx, req) == "offered":
         ctx.reply(
             ctx.section("findally.asking", minutes=ctx.app.matching.offer_timeout_minutes),
             buttons(ctx.button("findally.button_cancel", "request.cancel", str(req.id))),
@@ -148,27 +144,51 @@ def start(ctx: Context, value: str) -> None:
 
 
 # --- offers ------------------------------------------------------------------------------
-def offer_next(ctx: Context, req: SupportRequest) -> bool:
-    """Offer `req` to the best ally not yet asked. False (and status waiting) if none."""
+def offer_next(ctx: Context, req: SupportRequest) -> str:
+    """Offer `req` to the best ally not yet asked in this round.
+
+    Returns "offered", "none" (the request now waits) or "closed" (it was cancelled or
+    matched meanwhile, perhaps by another process: nothing is changed).
+    """
+    if not _cas(
+        ctx,
+        SupportRequest,
+        SupportRequest.id == req.id,
+        col(SupportRequest.status).in_(("offering", "waiting")),
+        status="offering",
+    ):
+        return "closed"
+    ctx.session.refresh(req)
     requester = ctx.session.get(Person, req.requester_id)
-    asked = ctx.session.exec(select(Offer.ally_id).where(Offer.request_id == req.id)).all()
+    skip = ctx.session.exec(
+        select(Offer.ally_id).where(
+            Offer.request_id == req.id,
+            or_(Offer.round == req.round, col(Offer.status).in_(("pending", "passed"))),
+        )
+    ).all()
     want = matching.Wanted(
         requester_id=req.requester_id,
         requester_department=requester.department,
         topic=req.topic,
         outside_department=req.outside_department,
-        already_asked=frozenset(asked),
+        already_asked=frozenset(skip),
     )
     ranked = matching.rank(_candidates(ctx), want, ctx.now)
     if not ranked:
-        req.status = "waiting"
-        ctx.session.add(req)
-        return False
+        _cas(
+            ctx,
+            SupportRequest,
+            SupportRequest.id == req.id,
+            SupportRequest.status == "offering",
+            status="waiting",
+        )
+        return "none"
     ally_id = ranked[0].person_id
     expires = ctx.now + timedelta(minutes=ctx.app.matching.offer_timeout_minutes)
-    offer = Offer(request_id=req.id, ally_id=ally_id, created_at=ctx.now, expires_at=expires)
-    req.status = "offering"
-    ctx.session.add_all([offer, req])
+    offer = Offer(
+        request_id=req.id, ally_id=ally_id, round=req.round, created_at=ctx.now, expires_at=expires
+    )
+    ctx.session.add(offer)
     ctx.session.flush()
     ctx.session.add(Timer(kind=OFFER_EXPIRY, subject_id=offer.id, due_at=expires))
     ctx.session.exec(
@@ -189,7 +209,7 @@ def offer_next(ctx: Context, req: SupportRequest) -> bool:
         ),
     )
     log.info("offer %s for request %s sent to person %s", offer.id, req.id, ally_id)
-    return True
+    return "offered"
 
 
 def accept(ctx: Context, value: str) -> None:
@@ -235,6 +255,7 @@ def accept(ctx: Context, value: str) -> None:
     except _Undo:
         pass
     if not took_request:
+        _close_offer(ctx, offer, "withdrawn")  # its request was cancelled or taken meanwhile
         ctx.reply(ctx.say("findally.offer_gone"))
         return
     _finish_timer(ctx, offer.id)
@@ -246,6 +267,7 @@ def accept(ctx: Context, value: str) -> None:
         _move_on(ctx, req)
         return
     log.info("offer %s accepted; request %s matched", offer.id, req.id)
+    _withdraw_pending(ctx, req.id)  # any other live offer for it (from a racing replica)
     _hand_off(ctx, req)
 
 
@@ -340,12 +362,7 @@ def cancel(ctx: Context, value: str) -> None:
     ):
         ctx.reply(ctx.say("findally.request_closed"))
         return
-    pending = ctx.session.exec(
-        select(Offer).where(Offer.request_id == req.id, Offer.status == "pending")
-    ).all()
-    for offer in pending:
-        if _close_offer(ctx, offer, "withdrawn"):
-            ctx.dm(offer.ally_id, ctx.say("findally.offer_withdrawn"))
+    _withdraw_pending(ctx, req.id)
     ctx.reply(ctx.say("findally.cancelled"))
 
 
@@ -357,7 +374,17 @@ def retry_waiting(ctx: Context) -> None:
         .order_by(SupportRequest.created_at)
     ).all()
     for req in waiting:
-        if offer_next(ctx, req):
+        # A new round: allies who let an earlier offer expire may be asked again.
+        if not _cas(
+            ctx,
+            SupportRequest,
+            SupportRequest.id == req.id,
+            SupportRequest.status == "waiting",
+            round=SupportRequest.round + 1,
+        ):
+            continue
+        ctx.session.refresh(req)
+        if offer_next(ctx, req) == "offered":
             ctx.dm(req.requester_id, ctx.say("findally.asking_again"))
 
 
@@ -456,6 +483,15 @@ def _close_offer(ctx: Context, offer: Offer, status: str) -> bool:
     return done
 
 
+def _withdraw_pending(ctx: Context, request_id: int) -> None:
+    pending = ctx.session.exec(
+        select(Offer).where(Offer.request_id == request_id, Offer.status == "pending")
+    ).all()
+    for offer in pending:
+        if _close_offer(ctx, offer, "withdrawn"):
+            ctx.dm(offer.ally_id, ctx.say("findally.offer_withdrawn"))
+
+
 def _finish_timer(ctx: Context, offer_id: int) -> None:
     _cas(
         ctx,
@@ -472,9 +508,7 @@ def _move_on(ctx: Context, req: SupportRequest | None) -> None:
     if req is None:
         return
     ctx.session.refresh(req)
-    if req.status != "offering":
-        return
-    if not offer_next(ctx, req):
+    if req.status == "offering" and offer_next(ctx, req) == "none":
         _no_ally(ctx, req, direct=False)
 
 
@@ -558,7 +592,15 @@ def _candidates(ctx: Context) -> list[matching.Candidate]:
         select(AllyProfile, Person)
         .join(Person, Person.id == AllyProfile.person_id)
         .where(AllyProfile.status == "active")
+        .execution_options(populate_existing=True)
     ).all()
+    pending = dict(
+        ctx.session.exec(
+            select(Offer.ally_id, func.count())
+            .where(Offer.status == "pending")
+            .group_by(Offer.ally_id)
+        ).all()
+    )
     return [
         matching.Candidate(
             person_id=p.id,
@@ -568,6 +610,7 @@ def _candidates(ctx: Context) -> list[matching.Candidate]:
             available=a.available,
             capacity=a.capacity,
             open_count=a.open_count,
+            pending=pending.get(p.id, 0),
             last_asked_at=a.last_asked_at,
             hours_start=a.hours_start,
             hours_end=a.hours_end,

@@ -1,16 +1,13 @@
-"""Plain messages to the bot and commands it does not know: a crisis check, then help."""
+"""Plain messages to the bot and commands it does not know: help."""
 
 from __future__ import annotations
 
-from handlers import safety
 from handlers.context import Context, buttons
 
 
 def dm_text(ctx: Context, text: str) -> None:
-    crisis = safety.looks_like_crisis(text)
-    del text  # never stored, never logged
-    blocks = safety.crisis_blocks(ctx, ctx.actor.region) if crisis else []
-    ctx.reply(*blocks, *_help(ctx))
+    del text  # read by the router for crisis language; never stored, never logged
+    ctx.reply(*_help(ctx))
 
 
 def unknown_command(ctx: Context, name: str) -> None:

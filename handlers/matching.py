@@ -16,6 +16,7 @@ class Candidate:
     available: bool
     capacity: int
     open_count: int
+    pending: int = 0  # offers waiting for this ally's answer
     last_asked_at: datetime | None = None
     hours_start: str | None = None
     hours_end: str | None = None
@@ -62,7 +63,7 @@ def eligible(c: Candidate, want: Wanted, now: datetime) -> bool:
     return (
         c.status == "active"
         and c.available
-        and c.open_count < c.capacity
+        and c.open_count + c.pending < c.capacity
         and c.person_id != want.requester_id
         and c.person_id not in want.already_asked
         and not (want.outside_department and _same(c.department, want.requester_department))
@@ -71,11 +72,16 @@ def eligible(c: Candidate, want: Wanted, now: datetime) -> bool:
 
 
 def rank(candidates: list[Candidate], want: Wanted, now: datetime) -> list[Candidate]:
-    """Eligible allies, best first: topic match, then least recently asked, then fewest open."""
+    """Eligible allies, best first: topic match, then least recently asked, then least load."""
     never = datetime.min.replace(tzinfo=UTC)
 
     def key(c: Candidate) -> tuple[int, datetime, int, int]:
         topic_match = bool(want.topic) and any(_same(t, want.topic) for t in c.topics)
-        return (0 if topic_match else 1, c.last_asked_at or never, c.open_count, c.person_id)
+        return (
+            0 if topic_match else 1,
+            c.last_asked_at or never,
+            c.open_count + c.pending,
+            c.person_id,
+        )
 
     return sorted((c for c in candidates if eligible(c, want, now)), key=key)

@@ -228,7 +228,7 @@ def _lines(ctx: Context, resources: list[Resource]) -> list[Section]:
 
 def crisis_blocks(ctx: Context, region_code: str | None) -> list[Block]:
     """Emergency number and crisis lines for the region: shown first, never hidden."""
-    region = ctx.content.resources.region(region_code)
+    region = ctx.content.resources.region(region_code or ctx.app.organisation.region)
     return [
         ctx.section("safety.crisis_title"),
         ctx.section("safety.crisis_emergency", emergency=region.emergency),
@@ -241,7 +241,7 @@ def crisis_blocks(ctx: Context, region_code: str | None) -> list[Block]:
 def resource_blocks(ctx: Context, region_code: str | None) -> list[Block]:
     """Everything for the region: crisis lines, other support, and what work offers."""
     resources = ctx.content.resources
-    region = resources.region(region_code)
+    region = resources.region(region_code or ctx.app.organisation.region)
     blocks: list[Block] = [
         ctx.section("safety.resources_title", region=region.name),
         ctx.section("safety.crisis_emergency", emergency=region.emergency),

@@ -18,7 +18,7 @@ class Person(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
-    platform_user_id: str | None = Field(default=None, max_length=64)
+    platform_user_id: str | None = Field(default=None, max_length=255)
     display_name: str = Field(default="", max_length=120)
     email: str | None = Field(default=None, max_length=254, index=True)
     department: str | None = Field(default=None, max_length=80)
@@ -54,6 +54,7 @@ class SupportRequest(SQLModel, table=True):
     requester_id: int = Field(foreign_key="person.id", index=True)
     open_key: int | None = Field(default=None, unique=True)
     status: str = Field(max_length=16)  # offering|waiting|matched|finished|cancelled
+    round: int = 1  # bumped each time a waiting request is tried again
     topic: str | None = Field(default=None, max_length=40)
     outside_department: bool = False
     anonymous: bool = False
@@ -65,13 +66,12 @@ class SupportRequest(SQLModel, table=True):
 
 
 class Offer(SQLModel, table=True):
-    """One ally being asked to take one request."""
-
-    __table_args__ = (UniqueConstraint("request_id", "ally_id"),)
+    """One ally being asked to take one request (again only in a later round)."""
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="supportrequest.id", index=True)
     ally_id: int = Field(foreign_key="person.id", index=True)
+    round: int = 1
     status: str = Field(default="pending", max_length=16)  # pending|accepted|passed|expired|...
 
     created_at: datetime

@@ -44,13 +44,27 @@ def _fire_together(bot, actions: list[Action]) -> list[list]:
 def test_one_ally_accepting_two_offers_at_once_stays_within_capacity(bot):
     bo = _pid(bot, "bo")  # capacity 1, the only grief ally
     for round_ in range(ROUNDS):
-        _request(bot, "finn", "grief")
-        _request(bot, "gus", "grief")
+        _request(bot, "finn", "grief")  # offered to bo, the only grief ally
+        _request(bot, "gus", "grief")  # bo is spoken for, so this goes to someone else
+        with bot.db.session() as session:
+            pending = session.exec(select(Offer).where(Offer.status == "pending")).all()
+            assert [o.ally_id for o in pending].count(bo) == 1
+            (other,) = [o for o in pending if o.ally_id != bo]
+            # ... and, as if a second replica had raced, to bo as well
+            session.add(
+                Offer(
+                    request_id=other.request_id,
+                    ally_id=bo,
+                    round=other.round,
+                    created_at=other.created_at,
+                    expires_at=other.expires_at,
+                )
+            )
         with bot.db.session() as session:
             offers = session.exec(
                 select(Offer).where(Offer.ally_id == bo, Offer.status == "pending")
             ).all()
-        assert len(offers) == 2, f"round {round_}: both requests should be offered to bo"
+        assert len(offers) == 2, f"round {round_}: bo should hold two live offers"
         _fire_together(
             bot, [Action("offer.accept", str(o.id), Actor("shell", "bo")) for o in offers]
         )
@@ -65,7 +79,7 @@ def test_one_ally_accepting_two_offers_at_once_stays_within_capacity(bot):
                 )
             ).all()
         assert profile.open_count == 1
-        assert statuses == ["accepted", "passed"]
+        assert statuses == ["accepted", "passed"]  # the loser is passed on to the next ally
         assert len(matched) == 1
         # close everything for the next round
         for req in matched:

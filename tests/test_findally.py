@@ -95,7 +95,7 @@ def test_open_request_is_shown_instead_of_a_second_one(sh, bot):
     out = sh("/findally")
     assert "You have an open request." in out and "[1] Cancel my request" in out
     out = sh("/press Cancel")
-    assert "[bot -> ali, DM] The colleague withdrew that request." in out
+    assert "[bot -> ali, DM] That request no longer needs you" in out
     with bot.db.session() as session:
         assert session.exec(select(SupportRequest.status)).all() == ["cancelled"]
         assert session.exec(select(Offer.status)).all() == ["withdrawn"]
@@ -141,3 +141,34 @@ def test_crisis_words_add_the_crisis_block_first_and_keep_the_choices(sh):
 def test_crisis_words_in_a_dm_also_get_the_crisis_block(sh):
     assert "Call 999" in sh("I want to end my life")
     assert "Call 999" not in sh("hello there")
+
+
+def test_a_request_every_ally_let_expire_is_offered_again_when_one_comes_back(sh):
+    sh("/as gus", "/findally", "/press 1", "/press Any ally")
+    out = sh("/wait 15m", "/wait 15m", "/wait 15m", "/wait 15m")
+    assert "[bot -> gus, DM] No ally is free right now." in out
+    assert "Someone would like to talk" not in sh("/as cam", "/allystatus away")
+    out = sh("/allystatus available")  # a new round: everyone who let it expire is eligible
+    assert "DM] Someone would like to talk. Gus" in out
+    assert "[bot -> gus, DM] An ally has become free" in out
+
+
+def test_an_ally_is_not_sent_more_offers_than_their_capacity(sh):
+    for ally in ("ali", "bo", "cam", "eli"):
+        sh(f"/as {ally}", "/allystatus away")
+    for person in ("finn", "gus", "hana"):
+        sh(f"/as {person}", "/findally", "/press 1", "/press Any ally")
+    out = sh("/as bo", "/allystatus available")  # capacity 1
+    assert out.count("[bot -> bo, DM] Someone would like to talk.") == 1
+    out = sh("/as cam", "/allystatus available")  # capacity 2
+    assert out.count("[bot -> cam, DM] Someone would like to talk.") == 2
+
+
+def test_crisis_words_anywhere_lead_with_the_crisis_block(sh):
+    for line in (
+        "/findaly I want to kill myself",
+        "/allystatus I want to die",
+        "/resources i'm going to end my life",
+    ):
+        out = sh(line)
+        assert "get help now" in out.splitlines()[0], line

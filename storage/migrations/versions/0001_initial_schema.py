@@ -32,7 +32,7 @@ def upgrade() -> None:
         "person",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("platform_user_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("platform_user_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
         sa.Column("department", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("requester_id", sa.Integer(), nullable=False),
         sa.Column("open_key", sa.Integer(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("outside_department", sa.Boolean(), nullable=False),
         sa.Column("anonymous", sa.Boolean(), nullable=False),
@@ -124,6 +125,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("request_id", sa.Integer(), nullable=False),
         sa.Column("ally_id", sa.Integer(), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -137,7 +139,6 @@ def upgrade() -> None:
             ["supportrequest.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("request_id", "ally_id"),
     )
     with op.batch_alter_table("offer", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_offer_ally_id"), ["ally_id"], unique=False)
