@@ -21,4 +21,4 @@ test: $(BIN)/.installed
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache
+	rm -rf $(VENV) data/demo.db* .pytest_cache .ruff_cache

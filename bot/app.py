@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.exc import ArgumentError
+
 from bot.clock import Clock
 from bot.config import Settings
 from bot.router import Router
 from handlers import demo
 from handlers.content import Content, load_content
+from handlers.yamlfile import Problem, ProblemsFound
 from storage.db import Database
 
 
@@ -34,7 +37,19 @@ def build(
     """Everything the platforms need, with the database schema brought up to date."""
     content = content or load_content()
     clock = clock or Clock()
-    db = Database(settings.database_url)
+    try:
+        db = Database(settings.database_url)
+    except (ArgumentError, ValueError) as exc:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "environment",
+                    None,
+                    f"DATABASE_URL is not a database URL ({type(exc).__name__})",
+                    "use sqlite:///path/to.db or postgresql://user@host/db",
+                )
+            ]
+        ) from None
     if migrate:
         db.upgrade()
     router = Router(db, settings.app, content, clock.now)

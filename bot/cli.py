@@ -10,16 +10,17 @@ import sys
 from pathlib import Path
 
 from bot.app import build
-from bot.config import DATA_DIR, Settings, load_settings
+from bot.config import Settings, load_settings
 from handlers.content import load_content
 from handlers.yamlfile import ProblemsFound
 
 
 def _settings(demo: bool = False) -> Settings:
     settings = load_settings()
-    if demo and not os.environ.get("DATABASE_URL"):
-        # A fresh demo database each time, so the demo always starts the same.
-        demo_db = DATA_DIR / "demo.db"
+    if demo:
+        # Always a fresh SQLite file of its own, never DATABASE_URL: the demo starts the same
+        # every time and can never write demo people into a real organisation's database.
+        demo_db = settings.data_dir / "demo.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
         settings = Settings(**{**settings.__dict__, "database_url": f"sqlite:///{demo_db}"})
@@ -41,7 +42,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
     bot = build(settings)
     if args.demo:
         bot.seed_demo()
-    shell = Shell(bot, persona=args.persona)
+    shell = Shell(bot, persona=args.persona.lower())
     if sys.stdin.isatty():
         asyncio.run(shell.run_async(sys.stdin))
     else:

@@ -16,6 +16,7 @@ from handlers.yamlfile import Problem, ProblemsFound, load_yaml, pydantic_proble
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "app.yaml"
 DATA_DIR = REPO_ROOT / "data"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _COORDINATOR = re.compile(r"^(?:[a-z]+:[\w.@-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 
 
@@ -77,6 +78,7 @@ class Settings:
     database_url: str
     log_level: str
     port: int
+    data_dir: Path
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -122,11 +124,25 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                 )
             ]
         )
+    log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "environment",
+                    None,
+                    f"LOG_LEVEL={log_level!r} is unknown",
+                    f"use one of {', '.join(LOG_LEVELS)}",
+                )
+            ]
+        )
+    data_dir = Path(env.get("ALLYBOT_DATA_DIR") or DATA_DIR)
     return Settings(
         app=app,
         config_path=path,
-        database_url=env.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'allybot.db'}",
-        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'allybot.db'}",
+        log_level=log_level,
+        data_dir=data_dir,
         port=int(port_text),
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,

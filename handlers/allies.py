@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from handlers import findally
 from handlers.context import Context, buttons, whole_number
@@ -172,7 +172,3 @@ def import_roster(session: Session, rows: list[RosterRow], now: datetime) -> int
         profile.updated_at = now
         session.add(profile)
     return len(rows)
-
-
-def ally_ids(session: Session) -> set[int]:
-    return set(session.exec(select(AllyProfile.person_id).where(AllyProfile.status != "removed")))

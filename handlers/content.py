@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -165,8 +164,3 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
     if problems:
         raise ProblemsFound(problems)
     return Content(texts=texts, resources=resources, demo=demo)
-
-
-@cache
-def default_content() -> Content:
-    return load_content()

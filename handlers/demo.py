@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.config import AppConfig
 from handlers.content import Content
 from handlers.people import find_or_create
-from storage.models import AllyProfile
+from storage.models import AllyProfile, SupportRequest
 
 PLATFORM = "shell"
 
@@ -34,7 +34,13 @@ def seed(session: Session, content: Content, app: AppConfig, now: datetime) -> i
         profile.status = "active"
         profile.available = entry.ally.available
         profile.capacity = entry.ally.capacity
-        profile.open_count = 0
+        profile.open_count = len(
+            session.exec(
+                select(SupportRequest.id).where(
+                    SupportRequest.ally_id == person.id, SupportRequest.status == "matched"
+                )
+            ).all()
+        )
         profile.topics = list(entry.ally.topics)
         profile.hours_start = profile.hours_end = None
         profile.last_asked_at = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import Person
@@ -39,6 +40,12 @@ def find_or_create(
             created_at=now,
             updated_at=now,
         )
+        try:
+            with session.begin_nested():
+                session.add(person)
+        except IntegrityError:  # their first two events arrived at once: use the winner's row
+            session.expunge(person)
+            return find_or_create(session, platform, user_id, email, now, region)
     if user_id and not person.platform_user_id:
         person.platform_user_id = user_id
     if email:

@@ -23,9 +23,17 @@ SCRIPT = """\
 def run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    env["ALLYBOT_DATA_DIR"] = str(tmp_path / "data")
     env.pop("ALLYBOT_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
-                          capture_output=True, cwd=ROOT, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_scripted_demo_shell_session(tmp_path):
@@ -41,6 +49,8 @@ def test_scripted_demo_shell_session(tmp_path):
     assert "[shell] No persona called 'nobody'. /who lists them." in out
     assert "[shell] 5d later:" in out
     assert "Traceback" not in result.stderr
+    assert (tmp_path / "data" / "demo.db").exists()  # --demo never touches DATABASE_URL
+    assert not (tmp_path / "cli.db").exists()
 
 
 def test_db_upgrade_and_demo_seed_any_database(tmp_path):

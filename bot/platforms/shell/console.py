@@ -34,6 +34,7 @@ shell commands:
   /press N | LABEL     press a button on your latest message
   /wait 15m            move the clock forward (s, m, h, d) and run what falls due
   /help                this list              /quit         leave (end of input also leaves)
+  # a comment          ignored, for scripts
 anything else starting with / is a slash command (/findally, /resources, /allystatus ...);
 plain text is a direct message to the bot."""
 
@@ -93,7 +94,7 @@ class Shell:
     def handle_line(self, line: str) -> bool:
         """Handle one input line. False means leave."""
         line = line.rstrip("\r\n").strip()
-        if not line or line.startswith("#"):
+        if not line or line == "#" or line.startswith("# "):  # comments, for scripts
             return True
         word, _, rest = line.partition(" ")
         rest = rest.strip()
@@ -174,7 +175,8 @@ class Shell:
                 else:
                     role = "employee"
                 marker = "*" if self.persona and p.id == self.persona.id else " "
-                rows.append(f"{marker} {p.platform_user_id:<8} {p.department or '-':<12} {role}")
+                name = p.platform_user_id or p.email or f"person {p.id}"
+                rows.append(f"{marker} {name:<8} {p.department or '-':<12} {role}")
         self.say("personas (* = you):\n" + "\n".join(rows) if rows else "No personas yet.")
 
     def _as(self, rest: str) -> None:
