@@ -41,18 +41,18 @@ COMMANDS: dict[str, Handler] = {
     "allystatus": allies.status,
 }
 ACTIONS: dict[str, Handler] = {
-    "findally.talk": findally.talk,
-    "findally.toggle": findally.toggle,
-    "findally.start": findally.start,
-    "findally.resources": findally.show_resources,
-    "findally.urgent": findally.urgent,
-    "offer.accept": findally.accept,
-    "offer.pass": findally.pass_offer,
-    "request.cancel": findally.cancel,
-    "request.finish": findally.finish,
-    "request.introduce": findally.introduce,
-    "ally.available": allies.set_available,
-    "ally.away": allies.set_away,
+    "findally:talk": findally.talk,
+    "findally:toggle": findally.toggle,
+    "findally:start": findally.start,
+    "findally:resources": findally.show_resources,
+    "findally:urgent": findally.urgent,
+    "offer:accept": findally.accept,
+    "offer:pass": findally.pass_offer,
+    "request:cancel": findally.cancel,
+    "request:finish": findally.finish,
+    "request:introduce": findally.introduce,
+    "ally:available": allies.set_available,
+    "ally:away": allies.set_away,
 }
 TIMERS: dict[str, TimerHandler] = {
     findally.OFFER_EXPIRY: findally.expire_offer,
@@ -155,7 +155,7 @@ class Router:
                 ctx.reply(
                     ctx.section("help.error"),
                     buttons(
-                        ctx.button("findally.button_urgent", "findally.urgent", style="danger")
+                        ctx.button("findally.button_urgent", "findally:urgent", style="danger")
                     ),
                 )
                 return ctx.outbox

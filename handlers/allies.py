@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.messages import Section
 from handlers import findally
 from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
@@ -19,10 +20,11 @@ from storage.models import AllyProfile
 log = logging.getLogger(__name__)
 
 MAX_CAPACITY = 10
+_HOURS = re.compile(r"((?:[01][0-9]|2[0-3]):[0-5][0-9])-((?:[01][0-9]|2[0-3]):[0-5][0-9])")
 
 
 def status(ctx: Context, text: str) -> None:
-    """/allystatus [available | away | capacity N]"""
+    """/allystatus [available | away | capacity N | hours HH:MM-HH:MM | hours any]"""
     profile = ctx.session.get(AllyProfile, ctx.actor.id)
     if profile is None or profile.status in ("removed",):
         ctx.reply(ctx.say("allies.not_an_ally"))
@@ -39,6 +41,14 @@ def status(ctx: Context, text: str) -> None:
             ctx.reply(ctx.say("allies.capacity_range", most=MAX_CAPACITY))
             return
         _set(ctx, profile, capacity=capacity)
+    elif verb == "hours" and len(words) == 2:
+        if words[1].lower() == "any":
+            _set(ctx, profile, hours_start=None, hours_end=None)
+        elif m := _HOURS.fullmatch(words[1]):
+            _set(ctx, profile, hours_start=m.group(1), hours_end=m.group(2))
+        else:
+            ctx.reply(ctx.say("allies.hours_usage"))
+            return
     else:
         ctx.reply(ctx.say("allies.status_usage", most=MAX_CAPACITY))
         return
@@ -64,32 +74,46 @@ def _set(ctx: Context, profile: AllyProfile, **changes: object) -> None:
         findally.retry_waiting(ctx)
 
 
-def _show(ctx: Context, profile: AllyProfile) -> None:
+def status_blocks(ctx: Context, profile: AllyProfile) -> list:
+    """The ally's own status with the one-click availability toggle."""
     state_key = "allies.state_available" if profile.available else "allies.state_away"
     if profile.status != "active":
         state_key = "allies.state_inactive"
     toggle = (
-        ctx.button("allies.button_away", "ally.away")
+        ctx.button("allies.button_away", "ally:away")
         if profile.available
-        else ctx.button("allies.button_available", "ally.available", style="primary")
+        else ctx.button("allies.button_available", "ally:available", style="primary")
     )
-    ctx.reply(
+    if profile.hours_start and profile.hours_end:
+        hours = ctx.t(
+            "allies.hours_set",
+            start=profile.hours_start,
+            end=profile.hours_end,
+            tz=ctx.actor.tz or ctx.app.organisation.timezone,
+        )
+    else:
+        hours = ctx.t("allies.hours_any")
+    return [
         ctx.section(
             "allies.status",
             state=ctx.content.plain(state_key),
             open=profile.open_count,
             capacity=profile.capacity,
         ),
+        Section(hours),
         buttons(toggle),
-        ctx.note("allies.status_help", most=MAX_CAPACITY),
-    )
+    ]
+
+
+def _show(ctx: Context, profile: AllyProfile) -> None:
+    ctx.reply(*status_blocks(ctx, profile), ctx.note("allies.status_help", most=MAX_CAPACITY))
 
 
 # --- roster import ---------------------------------------------------------------------------
 COLUMNS = ("platform", "user", "name", "department", "topics", "capacity")
 PLATFORMS = ("slack", "teams", "shell")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
-_USER_ID = re.compile(r"^[\w.:-]{1,64}$")
+_USER_ID = re.compile(r"^[\w.:-]{1,255}$")
 
 
 @dataclass(frozen=True)
@@ -126,7 +150,7 @@ def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], lis
         if platform not in PLATFORMS:
             problems.append(f"platform must be one of {', '.join(PLATFORMS)}")
         user = get.get("user", "")
-        email = user.lower() if _EMAIL.match(user) else None
+        email = user.lower() if _EMAIL.match(user) and len(user) <= 254 else None
         user_id = None if email else user
         if not email and not _USER_ID.match(user):
             problems.append("user must be a platform user id or an email address")

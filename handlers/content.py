@@ -7,6 +7,7 @@ such as `<!channel>` or `*x*` stays literal on every platform.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.messages import Rich, Span
 from handlers.yamlfile import Problem, ProblemsFound, YamlDoc, load_yaml, pydantic_problems
 
+log = logging.getLogger(__name__)
+
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+CODE_DIRS = ("handlers", "bot")
+# A message key in code: "section.key" where the section is one of messages.yaml's.
+_KEY_IN_CODE = re.compile(r'"((?:findally|safety|allies|help|home)\.[a-z_]+)"')
 _TOKEN = re.compile(r"\{(\w+)\}|\*([^*\n]+)\*|\[([^\]\n]+)\]\(((?:https://|tel:)[^)\s]+|\{\w+\})\)")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -43,6 +49,12 @@ def _spans(template: str, values: dict[str, Any], bold: bool = False) -> list[Sp
     if pos < len(template):
         out.append(Span(template[pos:], bold=bold))
     return out
+
+
+class _Tolerant(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        log.error("a message uses the unknown placeholder {%s}", key)
+        return "{" + key + "}"
 
 
 class _Strict(BaseModel):
@@ -96,7 +108,13 @@ class Content:
     demo: Demo
 
     def rich(self, key: str, **values: Any) -> Rich:
-        return tuple(_spans(self.texts[key], values))
+        """The template `key` with `values` filled in. A missing key or placeholder (someone
+        edited content/ without running `allybot check`) shows its name rather than failing."""
+        template = self.texts.get(key)
+        if template is None:
+            log.error("message %s is missing from content/messages.yaml", key)
+            template = f"({key})"
+        return tuple(_spans(template, _Tolerant(values)))
 
     def plain(self, key: str, **values: Any) -> str:
         """A template as plain words, for button labels and fallbacks."""
@@ -160,7 +178,24 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
                 ("regions",), "no `ANY` region", "add an `ANY` region used when none matches"
             )
         )
+    if "messages.yaml" in docs:
+        for key in sorted(keys_used_by_code() - set(texts)):
+            problems.append(
+                docs["messages.yaml"].problem(
+                    (), f"`{key}` is missing", "add it back: the bot uses it"
+                )
+            )
     demo = _model(docs["demo.yaml"], Demo, problems) if "demo.yaml" in docs else None
     if problems:
         raise ProblemsFound(problems)
     return Content(texts=texts, resources=resources, demo=demo)
+
+
+def keys_used_by_code() -> set[str]:
+    """Message keys named in the code ("section.key"; button action ids are "area:verb")."""
+    root = CONTENT_DIR.parent
+    found: set[str] = set()
+    for folder in CODE_DIRS:
+        for path in (root / folder).rglob("*.py"):
+            found.update(_KEY_IN_CODE.findall(path.read_text(encoding="utf-8")))
+    return found

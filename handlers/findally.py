@@ -38,9 +38,9 @@ def command(ctx: Context, text: str) -> None:
     ctx.reply(
         ctx.section("findally.choices"),
         buttons(
-            ctx.button("findally.button_talk", "findally.talk", style="primary"),
-            ctx.button("findally.button_resources", "findally.resources"),
-            ctx.button("findally.button_urgent", "findally.urgent", style="danger"),
+            ctx.button("findally.button_talk", "findally:talk", style="primary"),
+            ctx.button("findally.button_resources", "findally:resources"),
+            ctx.button("findally.button_urgent", "findally:urgent", style="danger"),
         ),
         ctx.note("findally.not_counsellors"),
     )
@@ -56,7 +56,7 @@ def urgent(ctx: Context, _value: str = "") -> None:
     ctx.reply(
         *safety.crisis_blocks(ctx, me.region),
         ctx.section("findally.urgent_also"),
-        buttons(ctx.button("findally.button_talk", "findally.talk")),
+        buttons(ctx.button("findally.button_talk", "findally:talk")),
     )
 
 
@@ -137,7 +137,7 @@ def start(ctx: Context, value: str) -> None:
     if offer_next(ctx, req) == "offered":
         ctx.reply(
             ctx.section("findally.asking", minutes=ctx.app.matching.offer_timeout_minutes),
-            buttons(ctx.button("findally.button_cancel", "request.cancel", str(req.id))),
+            buttons(ctx.button("findally.button_cancel", "request:cancel", str(req.id))),
         )
     else:
         _no_ally(ctx, req)
@@ -204,8 +204,8 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
         ctx.section(key, name=who, minutes=ctx.app.matching.offer_timeout_minutes),
         *topic_line,
         buttons(
-            ctx.button("findally.button_accept", "offer.accept", str(offer.id), "primary"),
-            ctx.button("findally.button_pass", "offer.pass", str(offer.id)),
+            ctx.button("findally.button_accept", "offer:accept", str(offer.id), "primary"),
+            ctx.button("findally.button_pass", "offer:pass", str(offer.id)),
         ),
     )
     log.info("offer %s for request %s sent to person %s", offer.id, req.id, ally_id)
@@ -401,14 +401,14 @@ def request_status(ctx: Context, req: SupportRequest) -> list:
     rid = str(req.id)
     if req.status == "matched":
         ally = ctx.session.get(Person, req.ally_id)
-        row = [ctx.button("findally.button_finish", "request.finish", rid)]
+        row = [ctx.button("findally.button_finish", "request:finish", rid)]
         if req.anonymous and not req.introduced:
             row.insert(
-                0, ctx.button("findally.button_introduce", "request.introduce", rid, "primary")
+                0, ctx.button("findally.button_introduce", "request:introduce", rid, "primary")
             )
         return [ctx.section("findally.status_matched", ally=ally.display_name), buttons(*row)]
     key = "findally.status_offering" if req.status == "offering" else "findally.status_waiting"
-    return [ctx.section(key), buttons(ctx.button("findally.button_cancel", "request.cancel", rid))]
+    return [ctx.section(key), buttons(ctx.button("findally.button_cancel", "request:cancel", rid))]
 
 
 def known_topics(ctx: Context) -> list[str]:
@@ -424,10 +424,10 @@ def known_topics(ctx: Context) -> list[str]:
 def _prefs_blocks(ctx: Context, prefs: Prefs) -> list:
     on, off = ctx.content.plain("findally.word_yes"), ctx.content.plain("findally.word_no")
     topic_buttons = [
-        ctx.button("findally.button_topic", "findally.start", prefs.encode(t=t), topic=t)
+        ctx.button("findally.button_topic", "findally:start", prefs.encode(t=t), topic=t)
         for t in known_topics(ctx)
     ]
-    any_ally = ctx.button("findally.button_any", "findally.start", prefs.encode(t=None), "primary")
+    any_ally = ctx.button("findally.button_any", "findally:start", prefs.encode(t=None), "primary")
     return [
         ctx.section(
             "findally.prefs",
@@ -438,13 +438,13 @@ def _prefs_blocks(ctx: Context, prefs: Prefs) -> list:
         buttons(
             ctx.button(
                 "findally.button_outside",
-                "findally.toggle",
+                "findally:toggle",
                 prefs.encode(o=int(not prefs.outside)),
                 state=on if prefs.outside else off,
             ),
             ctx.button(
                 "findally.button_anonymous",
-                "findally.toggle",
+                "findally:toggle",
                 prefs.encode(a=int(not prefs.anonymous)),
                 state=on if prefs.anonymous else off,
             ),
@@ -519,7 +519,7 @@ def _no_ally(ctx: Context, req: SupportRequest, direct: bool = True) -> None:
         ctx.section("findally.no_ally"),
         Divider(),
         *safety.resource_blocks(ctx, requester.region),
-        buttons(ctx.button("findally.button_cancel", "request.cancel", str(req.id))),
+        buttons(ctx.button("findally.button_cancel", "request:cancel", str(req.id))),
     ]
     if direct:
         ctx.reply(*blocks)
@@ -542,14 +542,14 @@ def _hand_off(ctx: Context, req: SupportRequest) -> None:
             "findally.matched_anonymous", ally=ally.display_name, department=ally.department or "-"
         ),
         buttons(
-            ctx.button("findally.button_introduce", "request.introduce", rid, "primary"),
-            ctx.button("findally.button_finish", "request.finish", rid),
+            ctx.button("findally.button_introduce", "request:introduce", rid, "primary"),
+            ctx.button("findally.button_finish", "request:finish", rid),
         ),
     )
     ctx.dm(
         req.ally_id,
         ctx.section("findally.accepted_anonymous"),
-        buttons(ctx.button("findally.button_finish", "request.finish", rid)),
+        buttons(ctx.button("findally.button_finish", "request:finish", rid)),
     )
 
 
@@ -562,7 +562,7 @@ def _group_intro(ctx: Context, req: SupportRequest) -> None:
             "findally.introduction", requester=requester.display_name, ally=ally.display_name
         ),
         ctx.note("findally.not_counsellors"),
-        buttons(ctx.button("findally.button_finish", "request.finish", str(req.id))),
+        buttons(ctx.button("findally.button_finish", "request:finish", str(req.id))),
     )
 
 

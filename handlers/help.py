@@ -19,9 +19,9 @@ def _help(ctx: Context) -> list:
     return [
         ctx.section("help.intro"),
         buttons(
-            ctx.button("findally.button_talk", "findally.talk", style="primary"),
-            ctx.button("findally.button_resources", "findally.resources"),
-            ctx.button("findally.button_urgent", "findally.urgent", style="danger"),
+            ctx.button("findally.button_talk", "findally:talk", style="primary"),
+            ctx.button("findally.button_resources", "findally:resources"),
+            ctx.button("findally.button_urgent", "findally:urgent", style="danger"),
         ),
         ctx.note("findally.not_counsellors"),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import func, select
 
 from bot.messages import Divider, Message
-from handlers import coordinators, findally
+from handlers import allies, coordinators, findally
 from handlers.context import Context, buttons
 from storage.models import AllyProfile, Person, SupportRequest
 
@@ -16,9 +16,9 @@ def view(ctx: Context) -> Message:
         ctx.section("home.title"),
         ctx.section("home.support"),
         buttons(
-            ctx.button("findally.button_talk", "findally.talk", style="primary"),
-            ctx.button("findally.button_resources", "findally.resources"),
-            ctx.button("findally.button_urgent", "findally.urgent", style="danger"),
+            ctx.button("findally.button_talk", "findally:talk", style="primary"),
+            ctx.button("findally.button_resources", "findally:resources"),
+            ctx.button("findally.button_urgent", "findally:urgent", style="danger"),
         ),
         ctx.note("findally.not_counsellors"),
     ]
@@ -36,23 +36,7 @@ def view(ctx: Context) -> Message:
 
 
 def _ally(ctx: Context, profile: AllyProfile) -> list:
-    state = "allies.state_available" if profile.available else "allies.state_away"
-    if profile.status != "active":
-        state = "allies.state_inactive"
-    toggle = (
-        ctx.button("allies.button_away", "ally.away")
-        if profile.available
-        else ctx.button("allies.button_available", "ally.available", style="primary")
-    )
-    blocks = [
-        ctx.section(
-            "allies.status",
-            state=ctx.content.plain(state),
-            open=profile.open_count,
-            capacity=profile.capacity,
-        ),
-        buttons(toggle),
-    ]
+    blocks = allies.status_blocks(ctx, profile)
     supporting = ctx.session.exec(
         select(SupportRequest, Person)
         .join(Person, Person.id == SupportRequest.requester_id)
@@ -62,7 +46,7 @@ def _ally(ctx: Context, profile: AllyProfile) -> list:
         name = requester.display_name if req.introduced else ctx.content.plain("home.anonymous")
         blocks += [
             ctx.section("home.supporting", name=name),
-            buttons(ctx.button("findally.button_finish", "request.finish", str(req.id))),
+            buttons(ctx.button("findally.button_finish", "request:finish", str(req.id))),
         ]
     blocks.append(ctx.note("allies.status_help", most=10))
     return blocks

@@ -22,7 +22,7 @@ def _request(bot, requester: str, topic: str | None) -> None:
     actor = Actor("shell", requester)
     bot.router.dispatch(Command("findally", "", actor))
     value = '{"t":%s,"o":0,"a":0}' % (f'"{topic}"' if topic else "null")
-    bot.router.dispatch(Action("findally.start", value, actor))
+    bot.router.dispatch(Action("findally:start", value, actor))
 
 
 def _fire_together(bot, actions: list[Action]) -> list[list]:
@@ -66,7 +66,7 @@ def test_one_ally_accepting_two_offers_at_once_stays_within_capacity(bot):
             ).all()
         assert len(offers) == 2, f"round {round_}: bo should hold two live offers"
         _fire_together(
-            bot, [Action("offer.accept", str(o.id), Actor("shell", "bo")) for o in offers]
+            bot, [Action("offer:accept", str(o.id), Actor("shell", "bo")) for o in offers]
         )
         with bot.db.session() as session:
             profile = session.get(AllyProfile, bo)
@@ -84,7 +84,7 @@ def test_one_ally_accepting_two_offers_at_once_stays_within_capacity(bot):
         # close everything for the next round
         for req in matched:
             requester = "finn" if req.requester_id == _pid(bot, "finn") else "gus"
-            bot.router.dispatch(Action("request.finish", str(req.id), Actor("shell", requester)))
+            bot.router.dispatch(Action("request:finish", str(req.id), Actor("shell", requester)))
         for name in ("finn", "gus"):
             with bot.db.session() as session:
                 open_req = session.exec(
@@ -95,7 +95,7 @@ def test_one_ally_accepting_two_offers_at_once_stays_within_capacity(bot):
                 ).first()
             if open_req is not None:
                 bot.router.dispatch(
-                    Action("request.cancel", str(open_req.id), Actor("shell", name))
+                    Action("request:cancel", str(open_req.id), Actor("shell", name))
                 )
         bot.clock.advance(timedelta(minutes=1))
 
@@ -116,8 +116,8 @@ def test_two_allies_accepting_one_request_at_once_only_one_gets_it(bot):
     _fire_together(
         bot,
         [
-            Action("offer.accept", str(first.id), Actor("shell", "ali")),
-            Action("offer.accept", str(second.id), Actor("shell", "cam")),
+            Action("offer:accept", str(first.id), Actor("shell", "ali")),
+            Action("offer:accept", str(second.id), Actor("shell", "cam")),
         ],
     )
     with bot.db.session() as session:

@@ -172,3 +172,13 @@ def test_crisis_words_anywhere_lead_with_the_crisis_block(sh):
     ):
         out = sh(line)
         assert "get help now" in out.splitlines()[0], line
+
+
+def test_allies_are_only_offered_inside_their_working_hours(sh):
+    # the shell clock starts at 10:00 in London
+    assert "between 12:00 and 17:00 (Europe/London)" in sh(
+        "/as ali", "/allystatus hours 12:00-17:00"
+    )
+    out = sh("/as eve", "/findally", "/press 1", "/press Any ally")
+    assert "[bot -> ali, DM]" not in out and "[bot -> bo, DM]" in out
+    assert "24-hour times" in sh("/as ali", "/allystatus hours 9-5")

@@ -16,7 +16,7 @@ from storage.timers import LEASE, MAX_ATTEMPTS, claim_due
 
 def _start_request(bot) -> None:
     eve = Actor("shell", "eve")
-    bot.router.dispatch(Action("findally.start", '{"t":null,"o":0,"a":0}', eve))
+    bot.router.dispatch(Action("findally:start", '{"t":null,"o":0,"a":0}', eve))
 
 
 def test_sweeper_runs_a_due_timer_once_even_if_two_sweep(bot):
