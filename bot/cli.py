@@ -87,6 +87,16 @@ def cmd_check(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from bot.platforms.slack import manifest
+
+    if args.url and not args.url.startswith("https://"):
+        print("--url must be the bot's public https:// address", file=sys.stderr)
+        return 1
+    print(manifest.render(load_settings().app, load_content(), args.url), end="")
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     settings = load_settings()
     bot = build(settings, migrate=args.action == "upgrade")
@@ -139,6 +149,10 @@ def parser() -> argparse.ArgumentParser:
     shell.set_defaults(func=cmd_shell)
     sub.add_parser("serve", help="run on Slack (Socket Mode or HTTP)").set_defaults(func=cmd_serve)
     sub.add_parser("check", help="validate app.yaml and content/").set_defaults(func=cmd_check)
+    man = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    man.add_argument("platform", choices=["slack"])
+    man.add_argument("--url", help="public https:// address for HTTP mode (default: Socket Mode)")
+    man.set_defaults(func=cmd_manifest)
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])
     db.set_defaults(func=cmd_db)

@@ -1,0 +1,63 @@
+"""`allybot manifest slack`: every command has a handler and every handler is in it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from bot.router import COMMANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manifest(*args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "manifest", "slack", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return yaml.safe_load(out)
+
+
+def test_commands_in_the_manifest_are_exactly_the_handled_ones():
+    m = manifest()
+    listed = {c["command"].lstrip("/") for c in m["features"]["slash_commands"]}
+    assert listed == set(COMMANDS)
+    for c in m["features"]["slash_commands"]:
+        assert 0 < len(c["description"]) <= 100 and len(c.get("usage_hint", "")) <= 100
+
+
+def test_socket_mode_by_default_and_http_with_a_url():
+    m = manifest()
+    assert m["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in m["settings"]["event_subscriptions"]
+    assert set(m["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
+        "message.im",
+    }
+    assert m["features"]["app_home"]["home_tab_enabled"] is True
+    m = manifest("--url", "https://bot.example.org")
+    assert m["settings"]["socket_mode_enabled"] is False
+    assert m["settings"]["interactivity"]["request_url"] == "https://bot.example.org/slack/events"
+    assert all(
+        c["url"] == "https://bot.example.org/slack/events" for c in m["features"]["slash_commands"]
+    )
+
+
+def test_only_the_scopes_the_bot_uses():
+    scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
+    assert scopes == {
+        "chat:write",
+        "commands",
+        "im:history",
+        "im:write",
+        "mpim:write",
+        "users:read",
+        "users:read.email",
+    }
+    assert not any(s.startswith(("channels:", "groups:", "admin")) for s in scopes)
