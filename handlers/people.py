@@ -46,11 +46,15 @@ def find_or_create(
         except IntegrityError:  # their first two events arrived at once: use the winner's row
             session.expunge(person)
             return find_or_create(session, platform, user_id, email, now, region)
+    changes = {}
     if user_id and not person.platform_user_id:
-        person.platform_user_id = user_id
-    if email:
-        person.email = email.lower()
-    person.updated_at = now
-    session.add(person)
-    session.flush()
+        changes["platform_user_id"] = user_id
+    if email and person.email != email.lower():
+        changes["email"] = email.lower()
+    if changes:  # write only what changed: most events come from people the bot knows
+        for key, value in changes.items():
+            setattr(person, key, value)
+        person.updated_at = now
+        session.add(person)
+        session.flush()
     return person

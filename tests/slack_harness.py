@@ -143,6 +143,16 @@ class SlackHarness:
         return status
 
 
+def last_reply(standin: SlackStandIn) -> dict[str, Any]:
+    """The newest ephemeral reply sent through a response_url (not a pressed-button update)."""
+    replies = [
+        c.args
+        for c in standin.calls
+        if c.method.startswith("respond:") and not c.args.get("replace_original")
+    ]
+    return replies[-1]
+
+
 def buttons_in(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     found = []
     for block in blocks:

@@ -5,7 +5,9 @@ It also plays the `response_url` endpoints Slack gives to slash commands and but
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,6 +28,7 @@ class SlackStandIn:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to give
     server: TestServer | None = None
+    _arrived: asyncio.Condition | None = None
 
     @property
     def url(self) -> str:
@@ -42,10 +45,27 @@ class SlackStandIn:
     def called(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
 
+    async def wait_for(
+        self, match: Callable[[Call], bool], start: int = 0, timeout: float = 30
+    ) -> Call:
+        """The first call from index `start` on that matches, waiting for it if need be."""
+        assert self._arrived is not None
+
+        async def seek() -> Call:
+            async with self._arrived:
+                while True:
+                    found = next((c for c in self.calls[start:] if match(c)), None)
+                    if found is not None:
+                        return found
+                    await self._arrived.wait()
+
+        return await asyncio.wait_for(seek(), timeout)
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        self._arrived = asyncio.Condition()
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
 
@@ -80,6 +100,8 @@ class SlackStandIn:
                 {"ok": False, "error": "ratelimited"}, status=status, headers=headers
             )
         self.calls.append(Call(method, args))
+        async with self._arrived:
+            self._arrived.notify_all()
         return web.json_response(self._answer(method, args))
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import Block
 from bot.config import Coordinators
 from handlers.allies import import_roster, parse_roster
 from tests.conftest import make_bot
-from tests.slack_harness import button, run, sign, text_of
+from tests.slack_harness import button, last_reply, run, sign, text_of
 from tests.slack_standin import SlackStandIn
 
 ROSTER = """platform,user,name,department,topics,capacity
@@ -134,7 +134,7 @@ def test_whole_path_from_command_to_group_dm(bot, standin):
     async def scenario(h):
         _, body = await h.command("UEVE")
         await h.press("UEVE", button(body["blocks"], "Talk to an ally"), ephemeral=True)
-        prefs = standin.called("respond:act2")[-1]
+        prefs = last_reply(standin)
         await h.press("UEVE", button(prefs["blocks"], "stress"), ephemeral=True)
         offer = standin.called("chat.postMessage")[-1]
         assert offer["channel"] == "DUALI"
@@ -161,9 +161,9 @@ def test_whole_path_from_command_to_group_dm(bot, standin):
     update = standin.called("chat.update")[0]
     assert update["channel"] == "DUALI" and "✓ Accept" in text_of(update["blocks"])
     assert not any(b["type"] == "actions" for b in update["blocks"])
-    replies = [c.args for c in standin.calls if c.method.startswith("respond:act")]
-    assert "already moved on" in text_of(replies[-1]["blocks"])
-    assert replies[-1]["response_type"] == "ephemeral"
+    reply = last_reply(standin)
+    assert "already moved on" in text_of(reply["blocks"])
+    assert reply["response_type"] == "ephemeral"
     assert_valid_block_kit(standin)
 
 
@@ -183,7 +183,7 @@ def test_no_ally_alerts_the_coordinator_channel_and_dm_without_identity(bot, sta
         await h.command("UBO", "away", name="/allystatus")
         _, body = await h.command("UEVE")
         await h.press("UEVE", button(body["blocks"], "Talk to an ally"), ephemeral=True)
-        prefs = [c for c in standin.calls if c.method.startswith("respond:")][-1].args
+        prefs = last_reply(standin)
         await h.press("UEVE", button(prefs["blocks"], "Any ally"), ephemeral=True)
 
     asyncio.run(run(bot, standin, scenario))
@@ -245,7 +245,7 @@ def test_a_failure_that_outlasts_retries_keeps_the_state_change(bot, standin, ca
         await h.command("UALI", "away", name="/allystatus")
         _, body = await h.command("UEVE")
         await h.press("UEVE", button(body["blocks"], "Talk to an ally"), ephemeral=True)
-        prefs = [c for c in standin.calls if c.method.startswith("respond:")][-1].args
+        prefs = last_reply(standin)
         await h.press("UEVE", button(prefs["blocks"], "grief"), ephemeral=True)
 
     asyncio.run(run(bot, standin, scenario))
@@ -263,7 +263,7 @@ def test_user_text_is_shown_literally_everywhere(bot, standin):
     async def scenario(h):
         _, body = await h.command("UEVIL", "hi")
         await h.press("UEVIL", button(body["blocks"], "Talk to an ally"), ephemeral=True)
-        prefs = [c for c in standin.calls if c.method.startswith("respond:")][-1].args
+        prefs = last_reply(standin)
         await h.press("UEVIL", button(prefs["blocks"], "grief"), ephemeral=True)
 
     asyncio.run(run(bot, standin, scenario))

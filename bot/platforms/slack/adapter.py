@@ -11,9 +11,9 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -31,10 +31,11 @@ from bot.platforms.slack.blocks import action_name, chunks, to_blocks
 from storage.models import Person
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PLATFORM = "slack"
 PROFILE_TTL = 6 * 3600.0
-COMMANDS = ("findally", "resources", "allystatus")
+STATE_COMMANDS = ("allystatus",)  # commands that can change what App Home shows
 
 
 @dataclass
@@ -70,7 +71,7 @@ class SlackPlatform:
         self.app = AsyncApp(
             client=self.client, signing_secret=signing_secret, process_before_response=True
         )
-        self._profiles: dict[str, tuple[float, Actor]] = {}
+        self._profiles: dict[str, tuple[float, Actor]] = {}  # user id -> (fresh until, actor)
         self._dm_channels: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._register()
@@ -82,19 +83,14 @@ class SlackPlatform:
         self.app.event("message")(self._on_message)
         self.app.event("app_home_opened")(self._on_home_opened)
 
-    async def _on_command(
-        self, ack: AsyncAck, command: dict[str, Any], body: dict[str, Any]
-    ) -> None:
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         actor = self._actor(command["user_id"])
         name = command["command"].lstrip("/")
+        # Slack never retries a slash command, so there is no event id to dedupe on.
         event = Command(
-            name,
-            command.get("text") or "",
-            actor,
-            Place("channel", command.get("channel_id")),
-            event_id=f"cmd:{body.get('trigger_id') or ''}" if body.get("trigger_id") else None,
+            name, command.get("text") or "", actor, Place("channel", command.get("channel_id"))
         )
-        out = await asyncio.to_thread(self.bot.router.dispatch, event)
+        out = await self._db_call(self.bot.router.dispatch, event)
         mine = [o for o in out if isinstance(o.to, OnlyYou)]
         rest = [o for o in out if not isinstance(o.to, OnlyYou)]
         if mine:
@@ -103,7 +99,8 @@ class SlackPlatform:
             await ack(response_type="ephemeral", text=text, blocks=blocks)
         else:
             await ack()
-        self._later(self._after(actor, rest, _Source(response_url=command.get("response_url"))))
+        source = _Source(response_url=command.get("response_url"))
+        self._later(self._after(actor, rest, source, home=name in STATE_COMMANDS))
 
     async def _on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -146,22 +143,31 @@ class SlackPlatform:
             return
         self._later(self.publish_home(self._actor(event["user"])))
 
+    async def _db_call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run database work: inline on SQLite, where a call is a millisecond of CPU and takes
+        turns anyway (a thread hop only adds contention); in a thread on PostgreSQL, where a
+        call waits on the network."""
+        if self.bot.db.is_sqlite:
+            return fn(*args)
+        return await asyncio.to_thread(fn, *args)
+
     # --- after the ack ------------------------------------------------------------------------
-    async def _after(self, actor: Actor, out: list[Outgoing], source: _Source) -> None:
+    async def _after(self, actor: Actor, out: list[Outgoing], source: _Source, home: bool) -> None:
         await self._refresh_profile(actor)
         await self.deliver(out, source)
-        await self.publish_home(actor)
+        if home:
+            await self.publish_home(actor)
 
     async def _after_action(self, actor: Actor, event: Action, source: _Source, label: str) -> None:
         await self._refresh_profile(actor)
-        out = await asyncio.to_thread(self.bot.router.dispatch, event)
-        await self._mark_pressed(source, label)
+        out = await self._db_call(self.bot.router.dispatch, event)
         await self.deliver(out, source)
+        await self._mark_pressed(source, label)
         await self.publish_home(actor)
 
     async def _dispatch_and_send(self, actor: Actor, event: Event, source: _Source) -> None:
         await self._refresh_profile(actor)
-        out = await asyncio.to_thread(self.bot.router.dispatch, event)
+        out = await self._db_call(self.bot.router.dispatch, event)
         await self.deliver(out, source)
 
     async def _mark_pressed(self, source: _Source, label: str) -> None:
@@ -247,14 +253,14 @@ class SlackPlatform:
                 person = session.get(Person, person_id)
                 return person.platform_user_id if person and person.platform == PLATFORM else None
 
-        user = await asyncio.to_thread(lookup)
+        user = await self._db_call(lookup)
         if not user:
             raise LookupError(f"person {person_id} has no Slack user id")
         return user
 
     # --- App Home -----------------------------------------------------------------------------
     async def publish_home(self, actor: Actor) -> None:
-        message = await asyncio.to_thread(self.bot.router.home, actor)
+        message = await self._db_call(self.bot.router.home, actor)
         blocks = to_blocks(message)[:100]
         try:
             await self.client.views_publish(
@@ -272,13 +278,15 @@ class SlackPlatform:
         return cached[1] if cached else Actor(PLATFORM, user_id)
 
     async def _refresh_profile(self, actor: Actor) -> None:
-        """users.info, at most every PROFILE_TTL seconds a person; saved on their next event."""
+        """users.info at most every PROFILE_TTL seconds a person (a failure is remembered too, so
+        an unreadable profile is not asked for on every event)."""
         cached = self._profiles.get(actor.user_id)
-        if cached and time.monotonic() - cached[0] < PROFILE_TTL:
+        if cached and time.monotonic() < cached[0]:
             return
         try:
             resp = await self.client.users_info(user=actor.user_id)
         except SlackApiError:
+            self._profiles[actor.user_id] = (time.monotonic() + PROFILE_TTL / 12, actor)
             return
         user = resp.get("user") or {}
         profile = user.get("profile") or {}
@@ -289,8 +297,8 @@ class SlackPlatform:
             email=profile.get("email"),
             tz=user.get("tz"),
         )
-        self._profiles[actor.user_id] = (time.monotonic(), fresh)
-        await asyncio.to_thread(self.bot.router.update_profile, fresh)
+        self._profiles[actor.user_id] = (time.monotonic() + PROFILE_TTL, fresh)
+        await self._db_call(self.bot.router.update_profile, fresh)
 
 
 async def _guarded(work: Coroutine[Any, Any, None]) -> None:

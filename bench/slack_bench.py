@@ -1,0 +1,254 @@
+"""Slack slash-command benchmark: allybot in HTTP mode against a bare Bolt AsyncApp.
+
+Both run in this process on loopback, against the same stand-in Slack Web API, and receive the
+same signed `/findally` commands. For allybot it also times a request from the button press to
+the offer reaching the stand-in. Prints p50/p95/p99, requests per second and peak memory.
+
+    .venv/bin/python -m bench.slack_bench [--requests 400] [--concurrency 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import build
+from bot.clock import Clock
+from bot.config import REPO_ROOT, Settings, load_settings
+from bot.platforms.slack.adapter import make_client
+from bot.serve import build_web_app
+from handlers.allies import import_roster, parse_roster
+from tests.slack_harness import SECRET, TOKEN, sign
+from tests.slack_standin import SlackStandIn
+
+POOL = 100
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+def summary(name: str, values: list[float]) -> str:
+    return (
+        f"{name:<34} p50 {pct(values, 50):7.2f} ms  p95 {pct(values, 95):7.2f} ms  "
+        f"p99 {pct(values, 99):7.2f} ms"
+    )
+
+
+def command_body(user: str, n: int, standin: SlackStandIn) -> str:
+    return urlencode(
+        {
+            "token": "t",
+            "team_id": "T1",
+            "channel_id": "C1",
+            "user_id": user,
+            "command": "/findally",
+            "text": "",
+            "trigger_id": f"bench-{user}-{n}",
+            "response_url": standin.response_url(f"b{n}"),
+        }
+    )
+
+
+def start_body(user: str, n: int, standin: SlackStandIn) -> str:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "trigger_id": f"press-{user}-{n}",
+        "response_url": standin.response_url(f"p{n}"),
+        "container": {
+            "type": "message",
+            "is_ephemeral": True,
+            "message_ts": "1.1",
+            "channel_id": "C1",
+        },
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "findally:start#0",
+                "value": '{"t":null,"o":0,"a":0}',
+                "action_ts": "1.2",
+                "text": {"type": "plain_text", "text": "Any ally"},
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def fire(url: str, bodies: list[str], concurrency: int) -> tuple[list[float], float]:
+    """POST every body, signed, `concurrency` at a time. Returns latencies and wall time."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    conn = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=conn) as http:
+
+        async def worker() -> None:
+            while not queue.empty():
+                body = queue.get_nowait()
+                headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+                t0 = time.perf_counter()
+                async with http.post(url, data=body.encode(), headers=headers) as resp:
+                    await resp.read()
+                    assert resp.status == 200, resp.status
+                latencies.append(time.perf_counter() - t0)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return latencies, time.perf_counter() - started
+
+
+async def bare_app(standin: SlackStandIn) -> web.Application:
+    """The baseline: a plain Bolt AsyncApp that acks and posts one message."""
+    app = AsyncApp(client=make_client(TOKEN, standin.url), signing_secret=SECRET)
+
+    @app.command("/findally")
+    async def findally(ack: Any, command: dict[str, Any], client: Any) -> None:
+        await ack("Only you can see this.")
+        await client.chat_postMessage(channel=command["user_id"], text="hello")
+
+    web_app = web.Application()
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    web_app.router.add_post("/slack/events", events)
+    return web_app
+
+
+def allybot_app(standin: SlackStandIn, data: Path, allies: int) -> tuple[web.Application, Any]:
+    settings = load_settings({"ALLYBOT_CONFIG": str(REPO_ROOT / "app.yaml")})
+    settings = Settings(
+        **{
+            **settings.__dict__,
+            "database_url": f"sqlite:///{data / 'b.db'}",
+            "slack_bot_token": TOKEN,
+            "slack_signing_secret": SECRET,
+            "slack_api_url": standin.url,
+        }
+    )
+    bot = build(settings, clock=Clock())
+    roster = "platform,user,name,department,topics,capacity\n" + "".join(
+        f"slack,UA{i:04d},Ally {i},Dept {i % 7},stress,10\n" for i in range(allies)
+    )
+    rows, errors = parse_roster(roster, 2)
+    assert not errors
+    with bot.db.session() as session:
+        import_roster(session, rows, bot.clock.now())
+    return build_web_app(bot)
+
+
+async def run(requests: int, concurrency: int) -> None:
+    standin = SlackStandIn()
+    await standin.start()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("bare Bolt", "allybot"):
+            if name == "allybot":
+                web_app, slack = allybot_app(standin, Path(tmp), allies=max(50, requests // 5))
+            else:
+                web_app, slack = await bare_app(standin), None
+            server = TestServer(web_app, host="127.0.0.1")
+            await server.start_server()
+            url = str(server.make_url("/slack/events"))
+            # Employees who have used the bot before (their profiles are known): the steady state.
+            pool = [f"UE{i:04d}" for i in range(POOL)]
+            await fire(url, [command_body(u, -i - 1, standin) for i, u in enumerate(pool)], 10)
+            if slack is not None:
+                await slack.drain()
+            for c in (1, concurrency):
+                users = [pool[i % POOL] for i in range(requests)]
+                before = len(standin.calls)
+                lat, wall = await fire(
+                    url,
+                    [command_body(u, c * requests + i, standin) for i, u in enumerate(users)],
+                    c,
+                )
+                if slack is not None:
+                    await slack.drain()
+                results[(name, c)] = (lat, wall)
+                posted = len([x for x in standin.calls[before:] if x.method == "chat.postMessage"])
+                print(
+                    summary(f"{name} ack, concurrency {c}", lat),
+                    f" {requests / wall:7.1f} req/s  ({posted} posts)",
+                )
+                if slack is not None:  # press "Any ally": time until the offer is posted
+                    fresh = [f"UR{c}x{i:04d}" for i in range(max(1, requests // 2))]
+                    offer_lat = await offers(url, fresh, c, standin, slack)
+                    print(summary(f"{name} press -> offer, concurrency {c}", offer_lat))
+            await server.close()
+            print(
+                f"{'peak memory (process, so far)':<34} "
+                f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB"
+            )
+    await standin.stop()
+    print()
+    for c in (1, concurrency):
+        bare, ours = results[("bare Bolt", c)], results[("allybot", c)]
+        print(
+            f"concurrency {c:>3}: allybot/bare  p50 {pct(ours[0], 50) / pct(bare[0], 50):.2f}"
+            f"  p99 {pct(ours[0], 99) / pct(bare[0], 99):.2f}"
+            f"  throughput {(requests / ours[1]) / (requests / bare[1]):.2f}"
+        )
+
+
+async def offers(
+    url: str, users: list[str], concurrency: int, standin: SlackStandIn, slack: Any
+) -> list[float]:
+    """Press "Any ally" for each user and time how long until the offer DM reaches Slack."""
+    sem = asyncio.Semaphore(concurrency)
+    out: list[float] = []
+
+    async with aiohttp.ClientSession() as http:
+
+        async def one(i: int, user: str) -> None:
+            body = start_body(user, i, standin)
+            async with sem:
+                before = len(standin.calls)
+                t0 = time.perf_counter()
+                async with http.post(
+                    url,
+                    data=body.encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+                ):
+                    pass
+                await standin.wait_for(
+                    lambda c: c.method == "chat.postMessage" and user_named(c, user), before
+                )
+                out.append(time.perf_counter() - t0)
+
+        await asyncio.gather(*(one(i, u) for i, u in enumerate(users)))
+    await slack.drain()
+    return out
+
+
+def user_named(call: Any, user: str) -> bool:
+    return user in json.dumps(call.args.get("blocks", ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    asyncio.run(run(args.requests, args.concurrency))
+
+
+if __name__ == "__main__":
+    main()
