@@ -6,10 +6,18 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from handlers.yamlfile import Problem, ProblemsFound, load_yaml, pydantic_problems
 
@@ -41,20 +49,16 @@ class Organisation(_Strict):
         return value
 
 
+def _coordinator(entry: str) -> str:
+    if not _COORDINATOR.match(entry):
+        raise ValueError(f"{entry!r} is neither `platform:user-id` (e.g. slack:U0123) nor an email")
+    return entry
+
+
 class Coordinators(_Strict):
-    people: list[str] = Field(default_factory=list)
+    people: list[Annotated[str, AfterValidator(_coordinator)]] = Field(default_factory=list)
     channel: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
     notify_by_dm: bool = True
-
-    @field_validator("people")
-    @classmethod
-    def _people_form(cls, value: list[str]) -> list[str]:
-        for person in value:
-            if not _COORDINATOR.match(person):
-                raise ValueError(
-                    f"{person!r} is neither `platform:user-id` (e.g. slack:U0123) nor an email"
-                )
-        return value
 
 
 class Matching(_Strict):

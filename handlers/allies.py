@@ -113,6 +113,7 @@ def _show(ctx: Context, profile: AllyProfile) -> None:
 COLUMNS = ("platform", "user", "name", "department", "topics", "capacity")
 PLATFORMS = ("slack", "teams", "shell")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _USER_ID = re.compile(r"^[\w.:-]{1,255}$")
 
 
@@ -146,6 +147,15 @@ def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], lis
         line = reader.line_num
         get = {k: (v or "").strip() for k, v in raw.items() if k}
         problems = []
+        if None in raw:
+            problems.append(
+                "more values than the header has columns; "
+                "put values that contain commas in double quotes"
+            )
+        if any(_UNPRINTABLE.search(v) for v in get.values()):
+            problems.append(
+                "a value holds a line break or control character (an unclosed double quote?)"
+            )
         platform = get.get("platform", "").lower()
         if platform not in PLATFORMS:
             problems.append(f"platform must be one of {', '.join(PLATFORMS)}")

@@ -172,7 +172,12 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
     resources = (
         _model(docs["resources.yaml"], Resources, problems) if "resources.yaml" in docs else None
     )
-    if resources is not None and "ANY" not in resources.regions:
+    raw_regions = (
+        (docs["resources.yaml"].data or {}).get("regions")
+        if "resources.yaml" in docs and isinstance(docs["resources.yaml"].data, dict)
+        else None
+    )
+    if isinstance(raw_regions, dict) and "ANY" not in raw_regions:
         problems.append(
             docs["resources.yaml"].problem(
                 ("regions",), "no `ANY` region", "add an `ANY` region used when none matches"

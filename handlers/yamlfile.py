@@ -88,8 +88,14 @@ def load_yaml(path: Path, shown_as: str | None = None) -> YamlDoc:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        opened = getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or "not valid YAML"
+        flow = "flow" in (getattr(exc, "context", None) or "")  # inside [ ] or { }
+        if flow and opened is not None and line is not None and opened.line + 1 < line:
+            # e.g. an unclosed bracket: the mistake is where it opened, not where YAML noticed
+            reason = f"{reason} (noticed on line {line})"
+            line = opened.line + 1
         raise ProblemsFound(
             [
                 Problem(
