@@ -93,16 +93,7 @@ class Router:
                     # Safety first: whatever was asked, crisis resources lead the reply.
                     crisis = Message(tuple(safety.crisis_blocks(ctx, person.region)))
                     ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), crisis))
-                known = name if handler else "unknown"  # never store what a user made up
-                session.add(
-                    AuditLog(
-                        at=now,
-                        person_id=person_id,
-                        kind=kind,
-                        name=known,
-                        outcome="ok" if handler else "unknown",
-                    )
-                )
+                _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
             return ctx.outbox
         except Exception as exc:
             known = name if self._handler(event, name) else "unknown"
@@ -138,13 +129,9 @@ class Router:
     def _audit_failure(self, person_id: int | None, kind: str, name: str, now: datetime) -> None:
         try:
             with self.db.session() as session:
-                session.add(
-                    AuditLog(
-                        at=now, person_id=person_id, kind=kind, name=name[:64], outcome="error"
-                    )
-                )
-        except Exception:
-            log.exception("could not write the audit row for a failed %s", kind)
+                _audit(session, now, kind, name, person_id, "error", always=True)
+        except Exception as exc:
+            log.error("could not write the audit row for a failed %s: %s", kind, _trace(exc))
 
     def _apology(self, actor: Actor, now: datetime) -> list[Outgoing]:
         """A plain "something went wrong" with the urgent-help button, in a fresh transaction."""
@@ -201,6 +188,38 @@ class Router:
                     _trace(exc),
                 )
         return out
+
+
+# Looking for support leaves no trace with a name on it: these are audited without the person.
+_SUPPORT_PATH = ("findally", "resources", "dm", "findally:", "request:")
+# Reading something changes nothing, so it is not audited at all.
+_READ_ONLY = (
+    "findally",
+    "resources",
+    "dm",
+    "unknown",
+    "findally:talk",
+    "findally:toggle",
+    "findally:resources",
+    "findally:urgent",
+)
+
+
+def _audit(
+    session: Session,
+    now: datetime,
+    kind: str,
+    name: str,
+    person_id: int | None,
+    outcome: str,
+    always: bool = False,
+) -> None:
+    """An audit row by internal id only, never with a name a user typed."""
+    if name in _READ_ONLY and not always:
+        return
+    if name.startswith(_SUPPORT_PATH):
+        person_id = None
+    session.add(AuditLog(at=now, person_id=person_id, kind=kind, name=name[:64], outcome=outcome))
 
 
 def _trace(exc: BaseException) -> str:

@@ -72,3 +72,23 @@ def test_coordinator_alert_holds_no_identity(sh):
     assert alert
     for secret in ("hana", "Hana", "Operations", "money", "anonymous", "US"):
         assert not any(secret in line for line in alert)
+
+
+def test_the_audit_log_never_ties_a_person_to_asking_for_help(sh, bot):
+    sh(
+        "/findally",
+        "/press 1",
+        "/press Stay anonymous",
+        "/press Any ally",
+        "/as ali",
+        "/press Accept",
+        "/as eve",
+        "/press Introduce us",
+        "/resources",
+        "hello",
+    )
+    with bot.db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, person_id FROM auditlog")).all()
+    support = [r for r in rows if r.name.startswith(("findally", "request:", "resources"))]
+    assert support and all(r.person_id is None for r in support)
+    assert any(r.name == "offer:accept" and r.person_id is not None for r in rows)
