@@ -8,7 +8,7 @@ import logging
 import re
 import traceback
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -23,13 +23,14 @@ from handlers.context import Context, buttons
 from handlers.people import find_or_create
 from storage.db import Database
 from storage.models import AuditLog, Person, ProcessedEvent
-from storage.timers import claim_due, mark_done
+from storage.timers import claim_due, forget_events, mark_done
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Context, str], None]
 TimerHandler = Callable[[Context, int], None]
 
+EVENT_MEMORY = timedelta(days=1)  # platforms retry within minutes; ids are kept a day
 MAX_TEXT = 10_000
 MAX_VALUE = 2_000
 # C0/C1 controls (but tab and newline), and bidi overrides that can disguise text.
@@ -167,6 +168,7 @@ class Router:
         now = self.now()
         with self.db.session() as session:
             due = claim_due(session, now)
+            forget_events(session, now - EVENT_MEMORY)
         out: list[Outgoing] = []
         for timer in due:
             try:

@@ -1,13 +1,14 @@
-"""Claiming due timers with conditional updates, so two sweepers never run the same one."""
+"""Claiming due timers with conditional updates, so two sweepers never run the same one;
+forgetting old processed-event ids."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, delete, or_, update
 from sqlmodel import Session, col, select
 
-from storage.models import Timer
+from storage.models import ProcessedEvent, Timer
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -48,3 +49,8 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> list[Timer]:
 
 def mark_done(session: Session, timer_id: int) -> None:
     session.exec(update(Timer).where(col(Timer.id) == timer_id).values(status="done"))
+
+
+def forget_events(session: Session, before: datetime) -> None:
+    """Drop processed-event ids older than `before`: retries of those can no longer come."""
+    session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < before))

@@ -306,3 +306,11 @@ def test_slash_command_form_with_a_huge_text_is_answered(bot, standin):
     status, body = asyncio.run(run(bot, standin, scenario))
     assert status == 200 and "How can we help?" in text_of(body["blocks"])
     assert urlencode({"a": 1})  # keeps the import honest for form bodies
+
+
+def test_healthz_answers(bot, standin):
+    async def scenario(h):
+        async with h.http.get(h.server.make_url("/healthz")) as resp:
+            return resp.status, await resp.json()
+
+    assert asyncio.run(run(bot, standin, scenario)) == (200, {"ok": True})

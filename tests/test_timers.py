@@ -74,3 +74,19 @@ def test_apscheduler_job_sweeps_due_timers_and_delivers(bot):
 
     out = asyncio.run(scenario())
     assert any("Someone would like to talk" in o.message.fallback_text() for o in out)
+
+
+def test_processed_event_ids_are_kept_a_day_then_forgotten(bot):
+    from bot.events import Text
+    from storage.models import ProcessedEvent
+
+    eve = Actor("shell", "eve")
+    assert bot.router.dispatch(Text("hi", eve, event_id="Ev1"))
+    assert bot.router.dispatch(Text("hi", eve, event_id="Ev1")) == []  # a retry: ignored
+    bot.clock.advance(timedelta(hours=23))
+    bot.router.sweep()
+    assert bot.router.dispatch(Text("hi", eve, event_id="Ev1")) == []
+    bot.clock.advance(timedelta(hours=2))
+    bot.router.sweep()
+    with bot.db.session() as session:
+        assert session.exec(select(ProcessedEvent)).all() == []
