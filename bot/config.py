@@ -67,10 +67,16 @@ class Matching(_Strict):
     outside_department_default: bool = False
 
 
+class Slack(_Strict):
+    # A custom profile field (its id, e.g. Xf0123ABCD) that holds each person's department.
+    department_field: str | None = Field(default=None, pattern=r"^Xf[A-Z0-9]{4,}$")
+
+
 class AppConfig(_Strict):
     organisation: Organisation
     coordinators: Coordinators = Coordinators()
     matching: Matching = Matching()
+    slack: Slack = Slack()
     follow_up_days: int = Field(default=5, ge=1, le=60)
     retention_days: int = Field(default=90, ge=7, le=3650)
 

@@ -21,6 +21,7 @@ class Actor:
     name: str | None = None
     email: str | None = None
     tz: str | None = None
+    department: str | None = None
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ ACTIONS: dict[str, Handler] = {
     "findally:talk": findally.talk,
     "findally:toggle": findally.toggle,
     "findally:start": findally.start,
+    "findally:department": findally.set_department,
     "findally:resources": findally.show_resources,
     "findally:urgent": findally.urgent,
     "offer:accept": findally.accept,
@@ -122,6 +123,8 @@ class Router:
             person.display_name = clean(actor.name, 120)
         if actor.tz:
             person.tz = actor.tz
+        if actor.department:
+            person.department = clean(actor.department, 80)
         if not person.display_name:
             person.display_name = actor.user_id
         session.add(person)

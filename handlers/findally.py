@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 OPEN = ("offering", "waiting", "matched")
 MAX_TOPICS = 12
+MAX_DEPARTMENTS = 24
 OFFER_EXPIRY = "offer.expire"
 
 
@@ -102,7 +103,52 @@ def toggle(ctx: Context, value: str) -> None:
     if prefs is None:
         ctx.reply(ctx.say("findally.stale_button"))
         return
+    departments = known_departments(ctx)
+    if prefs.outside and not _me(ctx).department and departments:
+        # We cannot keep them away from their own department without knowing it: ask.
+        ctx.reply(
+            ctx.section("findally.ask_department"),
+            buttons(
+                *[
+                    ctx.button(
+                        "findally.button_topic",
+                        "findally:department",
+                        json.dumps({"d": d, "p": prefs.encode()}, separators=(",", ":")),
+                        topic=d,
+                    )
+                    for d in departments
+                ]
+            ),
+        )
+        return
     ctx.reply(*_prefs_blocks(ctx, prefs))
+
+
+def set_department(ctx: Context, value: str) -> None:
+    """The requester told us their department (from the list of known ones)."""
+    try:
+        raw = json.loads(value) if len(value) <= 2000 else None
+    except (ValueError, RecursionError):
+        raw = None
+    prefs = (
+        _decode(raw.get("p", ""), known_topics(ctx))
+        if isinstance(raw, dict) and isinstance(raw.get("p"), str)
+        else None
+    )
+    if prefs is None or raw.get("d") not in known_departments(ctx):
+        ctx.reply(ctx.say("findally.stale_button"))
+        return
+    me = _me(ctx)
+    me.department = raw["d"]
+    ctx.session.add(me)
+    ctx.reply(*_prefs_blocks(ctx, prefs))
+
+
+def known_departments(ctx: Context) -> list[str]:
+    rows = ctx.session.exec(
+        select(Person.department).where(col(Person.department).is_not(None)).distinct()
+    ).all()
+    return sorted({d for d in rows if d}, key=str.casefold)[:MAX_DEPARTMENTS]
 
 
 def start(ctx: Context, value: str) -> None:

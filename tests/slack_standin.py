@@ -115,6 +115,13 @@ class SlackStandIn:
             }
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             return {"ok": True, "channel": args.get("channel"), "ts": f"{len(self.calls)}.0"}
+        if method == "users.profile.get":
+            user = self.users.get(args.get("user", ""))
+            return (
+                {"ok": True, "profile": user["profile"]}
+                if user
+                else {"ok": False, "error": "user_not_found"}
+            )
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}

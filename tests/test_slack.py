@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.config import Coordinators
+from bot.config import Coordinators, Slack
 from handlers.allies import import_roster, parse_roster
 from tests.conftest import make_bot
 from tests.slack_harness import button, last_reply, run, sign, text_of
@@ -314,3 +314,57 @@ def test_healthz_answers(bot, standin):
             return resp.status, await resp.json()
 
     assert asyncio.run(run(bot, standin, scenario)) == (200, {"ok": True})
+
+
+def _outside_department_request(h, standin):
+    async def go():
+        _, body = await h.command("UEVE")
+        await h.press("UEVE", button(body["blocks"], "Talk to an ally"), ephemeral=True)
+        await h.press(
+            "UEVE",
+            button(last_reply(standin)["blocks"], "Outside my department: no"),
+            ephemeral=True,
+        )
+        return last_reply(standin)
+
+    return go()
+
+
+def test_department_is_asked_for_when_someone_wants_an_ally_outside_it(bot, standin):
+    async def scenario(h):
+        asked = await _outside_department_request(h, standin)
+        assert "Which department are you in?" in text_of(asked["blocks"])
+        await h.press("UEVE", button(asked["blocks"], "Engineering"), ephemeral=True)
+        prefs = last_reply(standin)
+        assert "someone outside my department: yes" in text_of(prefs["blocks"])
+        await h.press("UEVE", button(prefs["blocks"], "stress"), ephemeral=True)
+
+    asyncio.run(run(bot, standin, scenario))
+    offers = [p["channel"] for p in standin.called("chat.postMessage")]
+    assert offers == ["DUBO"]  # ali has stress but is in Engineering, like Eve now is
+
+
+def test_department_comes_from_the_configured_profile_field(sqlite_db, standin):
+    bot = make_bot(sqlite_db, seed=False, slack=Slack(department_field="Xf0DEPT1"))
+    rows, _ = parse_roster(ROSTER, 2)
+    with bot.db.session() as session:
+        import_roster(session, rows, bot.clock.now())
+    standin.users["UEVE"]["profile"]["fields"] = {"Xf0DEPT1": {"value": "Engineering"}}
+
+    async def scenario(h):
+        await h.event(
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "DUEVE",
+                "user": "UEVE",
+                "text": "hi",
+                "ts": "1.1",
+            },
+            "Ev-dept",
+        )
+        prefs = await _outside_department_request(h, standin)
+        assert "someone outside my department: yes" in text_of(prefs["blocks"])  # not asked
+
+    asyncio.run(run(bot, standin, scenario))
+    assert standin.called("users.profile.get")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,21 @@ def test_only_the_scopes_the_bot_uses():
         "users:read.email",
     }
     assert not any(s.startswith(("channels:", "groups:", "admin")) for s in scopes)
+
+
+def test_profile_scope_only_when_a_department_field_is_configured(tmp_path):
+    config = tmp_path / "app.yaml"
+    config.write_text(
+        (ROOT / "app.yaml")
+        .read_text()
+        .replace("department_field: null", "department_field: Xf0123ABCD")
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "manifest", "slack"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "ALLYBOT_CONFIG": str(config)},
+    ).stdout
+    assert "users.profile:read" in yaml.safe_load(out)["oauth_config"]["scopes"]["bot"]

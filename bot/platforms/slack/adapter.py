@@ -272,6 +272,19 @@ class SlackPlatform:
                 exc.response.get("error", "error") if exc.response else "error",
             )
 
+    async def _department(self, user_id: str) -> str | None:
+        """The department from the configured custom profile field, if there is one."""
+        field_id = self.bot.settings.app.slack.department_field
+        if not field_id:
+            return None
+        try:
+            resp = await self.client.users_profile_get(user=user_id)
+        except SlackApiError:
+            return None
+        fields = (resp.get("profile") or {}).get("fields") or {}
+        value = (fields.get(field_id) or {}).get("value")
+        return value.strip()[:80] if isinstance(value, str) and value.strip() else None
+
     # --- people -------------------------------------------------------------------------------
     def _actor(self, user_id: str) -> Actor:
         cached = self._profiles.get(user_id)
@@ -296,6 +309,7 @@ class SlackPlatform:
             name=profile.get("display_name") or profile.get("real_name") or user.get("name"),
             email=profile.get("email"),
             tz=user.get("tz"),
+            department=await self._department(actor.user_id),
         )
         self._profiles[actor.user_id] = (time.monotonic() + PROFILE_TTL, fresh)
         await self._db_call(self.bot.router.update_profile, fresh)

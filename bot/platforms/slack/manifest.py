@@ -64,7 +64,11 @@ def build(app: AppConfig, content: Content, request_url: str | None = None) -> d
             "bot_user": {"display_name": "allybot", "always_online": True},
             "slash_commands": commands,
         },
-        "oauth_config": {"scopes": {"bot": SCOPES}},
+        "oauth_config": {
+            "scopes": {
+                "bot": SCOPES + (["users.profile:read"] if app.slack.department_field else [])
+            }
+        },
         "settings": settings,
     }
 
