@@ -38,13 +38,20 @@ def command(ctx: Context, text: str) -> None:
         return
     ctx.reply(
         ctx.section("findally.choices"),
+        *choices(ctx),
+    )
+
+
+def choices(ctx: Context) -> list:
+    """The three ways in, always together: an ally, resources, urgent help (one click)."""
+    return [
         buttons(
             ctx.button("findally.button_talk", "findally:talk", style="primary"),
             ctx.button("findally.button_resources", "findally:resources"),
             ctx.button("findally.button_urgent", "findally:urgent", style="danger"),
         ),
         ctx.note("findally.not_counsellors"),
-    )
+    ]
 
 
 def show_resources(ctx: Context, _value: str = "") -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.context import Context, buttons
+from handlers import findally
+from handlers.context import Context
 
 
 def dm_text(ctx: Context, text: str) -> None:
@@ -18,10 +19,5 @@ def unknown_command(ctx: Context, name: str) -> None:
 def _help(ctx: Context) -> list:
     return [
         ctx.section("help.intro"),
-        buttons(
-            ctx.button("findally.button_talk", "findally:talk", style="primary"),
-            ctx.button("findally.button_resources", "findally:resources"),
-            ctx.button("findally.button_urgent", "findally:urgent", style="danger"),
-        ),
-        ctx.note("findally.not_counsellors"),
+        *findally.choices(ctx),
     ]

@@ -15,12 +15,7 @@ def view(ctx: Context) -> Message:
     blocks: list = [
         ctx.section("home.title"),
         ctx.section("home.support"),
-        buttons(
-            ctx.button("findally.button_talk", "findally:talk", style="primary"),
-            ctx.button("findally.button_resources", "findally:resources"),
-            ctx.button("findally.button_urgent", "findally:urgent", style="danger"),
-        ),
-        ctx.note("findally.not_counsellors"),
+        *findally.choices(ctx),
     ]
     mine = findally.open_request(ctx, me.id)
     if mine is not None:
