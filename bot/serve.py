@@ -53,7 +53,8 @@ def build_web_app(bot: AllyBot) -> tuple[web.Application, object | None]:
     return web_app, slack
 
 
-async def serve(bot: AllyBot) -> None:
+async def serve(bot: AllyBot, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or until `stop` is set, when one is given)."""
     web_app, slack = build_web_app(bot)
     if slack is None:
         raise ProblemsFound(
@@ -85,10 +86,11 @@ async def serve(bot: AllyBot) -> None:
         await socket_handler.connect_async()
         log.info("Slack connected over Socket Mode")
     log.info("serving on port %s", bot.settings.port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:

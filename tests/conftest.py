@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,6 +100,13 @@ def make_bot(database: Database, seed: bool = True, **config_changes: object) ->
 @pytest.fixture
 def bot(db: Database) -> AllyBot:
     return make_bot(db)
+
+
+@pytest.fixture
+def unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class ShellDriver:

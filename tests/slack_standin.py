@@ -65,6 +65,7 @@ class SlackStandIn:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._arrived = asyncio.Condition()
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
@@ -83,6 +84,22 @@ class SlackStandIn:
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         return args
+
+    socket_envelopes: list[dict[str, Any]] = field(default_factory=list)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, push the queued envelopes, record what the app sends back."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        for envelope in self.socket_envelopes:
+            await ws.send_json(envelope)
+        async for msg in ws:
+            if msg.type == web.WSMsgType.TEXT:
+                self.calls.append(Call("socket:ack", json.loads(msg.data)))
+                async with self._arrived:
+                    self._arrived.notify_all()
+        return ws
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.calls.append(Call(f"respond:{request.match_info['name']}", await self._args(request)))
@@ -105,6 +122,9 @@ class SlackStandIn:
         return web.json_response(self._answer(method, args))
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            assert self.server is not None
+            return {"ok": True, "url": str(self.server.make_url("/socket")).replace("http", "ws")}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
         if method == "conversations.open":

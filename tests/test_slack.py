@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.config import Coordinators, Slack
+from bot.config import Coordinators, Settings, Slack
 from handlers.allies import import_roster, parse_roster
 from tests.conftest import make_bot
 from tests.slack_harness import button, last_reply, run, sign, text_of
@@ -265,20 +265,28 @@ def test_user_text_is_shown_literally_everywhere(bot, standin):
         await h.press("UEVIL", button(body["blocks"], "Talk to an ally"), ephemeral=True)
         prefs = last_reply(standin)
         await h.press("UEVIL", button(prefs["blocks"], "grief"), ephemeral=True)
+        offer = standin.called("chat.postMessage")[-1]
+        await h.press("UBO", button(offer["blocks"], "Accept"), channel="DUBO")
 
     asyncio.run(run(bot, standin, scenario))
-    offer = [p for p in standin.called("chat.postMessage") if p["channel"] == "DUBO"][-1]
-    elements = [
-        el
-        for b in offer["blocks"]
-        if b["type"] == "rich_text"
-        for s in b["elements"]
-        for el in s["elements"]
+    shown = [
+        p for p in standin.called("chat.postMessage") if p["channel"] in ("DUBO", "GUBO_UEVIL")
     ]
-    assert {"type": "text", "text": EVIL} in elements  # a plain text element, never parsed
-    assert all(el["type"] in ("text", "link") for el in elements)
-    assert not any(el.get("url") == "https://evil.example" for el in elements)
-    assert "<!channel>" not in offer["text"] and "&lt;!channel&gt;" in offer["text"]
+    assert len(shown) == 2  # the offer to Bo and the group DM introduction
+    for post in shown:
+        elements = [
+            el
+            for b in post["blocks"]
+            if b["type"] == "rich_text"
+            for s in b["elements"]
+            for el in s["elements"]
+        ]
+        assert {"type": "text", "text": EVIL} in elements or any(
+            el.get("text") == EVIL for el in elements
+        )  # a text element, never parsed
+        assert all(el["type"] in ("text", "link") for el in elements)
+        assert not any(el.get("url") == "https://evil.example" for el in elements)
+        assert "<!channel>" not in post["text"] and "&lt;!channel&gt;" in post["text"]
     assert_valid_block_kit(standin)
 
 
@@ -368,3 +376,51 @@ def test_department_comes_from_the_configured_profile_field(sqlite_db, standin):
 
     asyncio.run(run(bot, standin, scenario))
     assert standin.called("users.profile.get")
+
+
+def test_serve_over_socket_mode(bot, standin, unused_port):
+    """`allybot serve` with an app token: commands arrive and are acked over the WebSocket."""
+    from bot.serve import serve
+
+    standin.socket_envelopes.append(
+        {
+            "envelope_id": "env-1",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": {
+                "token": "t",
+                "team_id": "T1",
+                "channel_id": "C1",
+                "user_id": "UEVE",
+                "command": "/findally",
+                "text": "",
+                "trigger_id": "trig-sock",
+                "response_url": "https://hooks.invalid/x",
+            },
+        }
+    )
+
+    async def scenario():
+        await standin.start()
+        bot.settings = Settings(
+            **{
+                **bot.settings.__dict__,
+                "slack_bot_token": "xoxb-t",
+                "slack_app_token": "xapp-t",
+                "slack_api_url": standin.url,
+                "port": unused_port,
+            }
+        )
+        stop = asyncio.Event()
+        server = asyncio.create_task(serve(bot, stop))
+        try:
+            ack = await standin.wait_for(lambda c: c.method == "socket:ack")
+        finally:
+            stop.set()
+            await server
+            await standin.stop()
+        return ack.args
+
+    ack = asyncio.run(scenario())
+    assert ack["envelope_id"] == "env-1"
+    assert "Only you can see this." in text_of(ack["payload"]["blocks"])
