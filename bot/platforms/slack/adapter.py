@@ -93,12 +93,14 @@ class SlackPlatform:
         out = await self._db_call(self.bot.router.dispatch, event)
         mine = [o for o in out if isinstance(o.to, OnlyYou)]
         rest = [o for o in out if not isinstance(o.to, OnlyYou)]
-        if mine:
-            reply = _merge(mine[0].message, *[o.message for o in mine[1:]])
-            blocks, text = chunks(reply)[0]
+        reply = _merge(*[o.message for o in mine]) if mine else None
+        parts = chunks(reply) if reply else []
+        if len(parts) == 1:
+            blocks, text = parts[0]
             await ack(response_type="ephemeral", text=text, blocks=blocks)
-        else:
+        else:  # nothing to say, or too long for one message: it follows by response_url
             await ack()
+            rest = mine + rest
         source = _Source(response_url=command.get("response_url"))
         self._later(self._after(actor, rest, source, home=name in STATE_COMMANDS))
 
@@ -323,6 +325,7 @@ async def _guarded(work: Coroutine[Any, Any, None]) -> None:
 
 
 def _merge(first: Message, *others: Message) -> Message:
+    """One message from several (the crisis block and the reply, for one ack)."""
     for other in others:
         first = first + other
     return first
