@@ -22,6 +22,18 @@ slack,UBO,Bo,Finance,grief,1
 EVIL = "<!channel> *Eve* <https://evil.example|click me> & <@U999>"
 
 
+def eve_dm(text: str) -> dict:
+    """A message.im event from Eve, as Slack sends it."""
+    return {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "DUEVE",
+        "user": "UEVE",
+        "text": text,
+        "ts": "1.1",
+    }
+
+
 def _profile(name: str, email: str) -> dict:
     return {
         "id": "x",
@@ -198,14 +210,7 @@ def test_no_ally_alerts_the_coordinator_channel_and_dm_without_identity(bot, sta
 
 def test_dm_events_reach_the_router_once_and_bot_messages_are_ignored(bot, standin):
     async def scenario(h):
-        msg = {
-            "type": "message",
-            "channel_type": "im",
-            "channel": "DUEVE",
-            "user": "UEVE",
-            "text": "hello",
-            "ts": "1.1",
-        }
+        msg = eve_dm("hello")
         await h.event(msg, "Ev1")
         await h.event(msg, "Ev1", {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"})
         await h.event(msg, "Ev1")
@@ -222,14 +227,7 @@ def test_rate_limited_and_failing_calls_are_retried(bot, standin):
 
     async def scenario(h):
         await h.event(
-            {
-                "type": "message",
-                "channel_type": "im",
-                "channel": "DUEVE",
-                "user": "UEVE",
-                "text": "hi",
-                "ts": "1.1",
-            },
+            eve_dm("hi"),
             "Ev9",
         )
 
@@ -361,14 +359,7 @@ def test_department_comes_from_the_configured_profile_field(sqlite_db, standin):
 
     async def scenario(h):
         await h.event(
-            {
-                "type": "message",
-                "channel_type": "im",
-                "channel": "DUEVE",
-                "user": "UEVE",
-                "text": "hi",
-                "ts": "1.1",
-            },
+            eve_dm("hi"),
             "Ev-dept",
         )
         prefs = await _outside_department_request(h, standin)
