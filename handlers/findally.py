@@ -629,7 +629,8 @@ def _own_offer(ctx: Context, value: str) -> Offer | None:
 
 
 def _own_request(ctx: Context, value: str, requester_only: bool = False) -> SupportRequest | None:
-    req = ctx.session.get(SupportRequest, whole_number(value)) if whole_number(value) else None
+    request_id = whole_number(value)
+    req = ctx.session.get(SupportRequest, request_id) if request_id is not None else None
     me = _me(ctx).id
     allowed = req is not None and (
         me == req.requester_id or (not requester_only and me == req.ally_id)

@@ -73,6 +73,7 @@ class SlackPlatform:
         )
         self._profiles: dict[str, tuple[float, Actor]] = {}  # user id -> (fresh until, actor)
         self._dm_channels: dict[str, str] = {}
+        self._user_ids: dict[int, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._register()
 
@@ -250,6 +251,10 @@ class SlackPlatform:
         return self._dm_channels[key]
 
     async def _user_id(self, person_id: int) -> str:
+        """A person's Slack id (it never changes once known, so it is remembered)."""
+        if person_id in self._user_ids:
+            return self._user_ids[person_id]
+
         def lookup() -> str | None:
             with self.bot.db.session() as session:
                 person = session.get(Person, person_id)
@@ -258,6 +263,7 @@ class SlackPlatform:
         user = await self._db_call(lookup)
         if not user:
             raise LookupError(f"person {person_id} has no Slack user id")
+        self._user_ids[person_id] = user
         return user
 
     # --- App Home -----------------------------------------------------------------------------
