@@ -12,7 +12,12 @@ from bot.router import Router
 from handlers import demo
 from handlers.content import Content, load_content
 from handlers.yamlfile import Problem, ProblemsFound
+from storage.crypto import BadKey, Sealer, local_key
 from storage.db import Database
+
+NEW_KEY = (
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
 
 
 @dataclass
@@ -52,5 +57,22 @@ def build(
         ) from None
     if migrate:
         db.upgrade()
-    router = Router(db, settings.app, content, clock.now)
+    router = Router(db, settings.app, content, clock.now, sealer(settings))
     return AllyBot(settings, content, db, clock, router)
+
+
+def sealer(settings: Settings) -> Sealer:
+    """Encryption for answers at rest: ALLYBOT_SECRET_KEY, else this machine's own key file."""
+    try:
+        return Sealer(settings.secret_key or local_key(settings.data_dir))
+    except BadKey:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "environment",
+                    None,
+                    "ALLYBOT_SECRET_KEY is not a Fernet key (or a comma-separated list of them)",
+                    f"make one with: {NEW_KEY}",
+                )
+            ]
+        ) from None

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.app import build
 from bot.config import Settings, load_settings
 from handlers.content import load_content
-from handlers.yamlfile import ProblemsFound
+from handlers.yamlfile import Problem, ProblemsFound
 
 
 def _settings(demo: bool = False) -> Settings:
@@ -52,10 +52,23 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(_args: argparse.Namespace) -> int:
+    from bot.app import NEW_KEY
     from bot.serve import serve
 
     settings = load_settings()
     _logging(settings)
+    if not settings.secret_key and not settings.database_url.startswith("sqlite"):
+        # Every replica must open what the others sealed, so a per-machine key will not do.
+        raise ProblemsFound(
+            [
+                Problem(
+                    "environment",
+                    None,
+                    "ALLYBOT_SECRET_KEY is required with a shared database",
+                    f"set the same key on every replica; make one with: {NEW_KEY}",
+                )
+            ]
+        )
     bot = build(settings)
     asyncio.run(serve(bot))
     bot.db.dispose()

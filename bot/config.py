@@ -67,6 +67,15 @@ class Matching(_Strict):
     outside_department_default: bool = False
 
 
+class Allies(_Strict):
+    training_renewal_days: int = Field(default=365, ge=30, le=3650)
+
+
+class Applications(_Strict):
+    # An application left unfinished this long is dropped, answers and all.
+    expire_after_days: int = Field(default=30, ge=1, le=365)
+
+
 class Slack(_Strict):
     # A custom profile field (its id, e.g. Xf0123ABCD) that holds each person's department.
     department_field: str | None = Field(default=None, pattern=r"^Xf[A-Z0-9]{4,}$")
@@ -76,6 +85,8 @@ class AppConfig(_Strict):
     organisation: Organisation
     coordinators: Coordinators = Coordinators()
     matching: Matching = Matching()
+    allies: Allies = Allies()
+    applications: Applications = Applications()
     slack: Slack = Slack()
     follow_up_days: int = Field(default=5, ge=1, le=60)
     retention_days: int = Field(default=90, ge=7, le=3650)
@@ -93,6 +104,7 @@ class Settings:
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_url: str | None = None
+    secret_key: str | None = None  # ALLYBOT_SECRET_KEY; without it a local key file is used
 
 
 def load_app_config(path: Path) -> AppConfig:
@@ -158,4 +170,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
         slack_api_url=env.get("SLACK_API_URL") or None,
+        secret_key=env.get("ALLYBOT_SECRET_KEY") or None,
     )

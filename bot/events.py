@@ -22,6 +22,7 @@ class Actor:
     email: str | None = None
     tz: str | None = None
     department: str | None = None
+    title: str | None = None  # job title
 
 
 @dataclass(frozen=True)

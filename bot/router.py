@@ -17,10 +17,11 @@ from sqlmodel import Session
 from bot.config import AppConfig
 from bot.events import Action, Actor, Command, Event, Text
 from bot.messages import Message, OnlyYou, Outgoing
-from handlers import allies, findally, help, home, safety
+from handlers import admin, allies, apply, coordinators, findally, help, home, safety
 from handlers.content import Content
 from handlers.context import Context, buttons
 from handlers.people import find_or_create
+from storage.crypto import Sealer
 from storage.db import Database
 from storage.models import AuditLog, Person, ProcessedEvent
 from storage.timers import claim_due, forget_events, mark_done
@@ -40,6 +41,10 @@ COMMANDS: dict[str, Handler] = {
     "findally": findally.command,
     "resources": findally.show_resources,
     "allystatus": allies.status,
+    "allies": allies.directory,
+    "allyapply": apply.command,
+    "allystepdown": allies.step_down_command,
+    "allyadmin": admin.command,
 }
 ACTIONS: dict[str, Handler] = {
     "findally:talk": findally.talk,
@@ -55,9 +60,32 @@ ACTIONS: dict[str, Handler] = {
     "request:introduce": findally.introduce,
     "ally:available": allies.set_available,
     "ally:away": allies.set_away,
+    "ally:stepdown": allies.step_down,
+    "ally:stay": allies.stay,
+    "apply:start": apply.start_button,
+    "apply:role": apply.send_role,
+    "apply:agree": apply.agree,
+    "apply:keep": apply.keep,
+    "apply:back": apply.back,
+    "apply:skip": apply.skip,
+    "apply:cancel": apply.cancel,
+    "apply:change": apply.change,
+    "apply:submit": apply.submit,
+    "apply:update": apply.update_button,
+    "application:approve": coordinators.approve,
+    "application:decline": coordinators.decline,
+    "application:more": coordinators.ask_more,
+    "admin:applications": admin.show_applications,
+    "admin:roster": admin.show_roster,
+    "admin:trained": admin.trained_button,
+    "admin:pause": admin.pause_button,
+    "admin:resume": admin.resume_button,
+    "admin:remove": admin.remove_button,
+    "admin:remove_confirmed": admin.remove_confirmed,
 }
 TIMERS: dict[str, TimerHandler] = {
     findally.OFFER_EXPIRY: findally.expire_offer,
+    allies.BACK_FROM_AWAY: allies.back_from_away,
 }
 
 
@@ -67,8 +95,18 @@ def clean(text: str, limit: int = MAX_TEXT) -> str:
 
 
 class Router:
-    def __init__(self, db: Database, app: AppConfig, content: Content, now: Callable[[], datetime]):
-        self.db, self.app, self.content, self.now = db, app, content, now
+    def __init__(
+        self,
+        db: Database,
+        app: AppConfig,
+        content: Content,
+        now: Callable[[], datetime],
+        sealer: Sealer,
+    ):
+        self.db, self.app, self.content, self.now, self.sealer = db, app, content, now, sealer
+
+    def context(self, session: Session, now: datetime, actor: Person | None = None) -> Context:
+        return Context(session, self.app, self.content, now, self.sealer, actor=actor)
 
     # --- events ----------------------------------------------------------------------------
     def dispatch(self, event: Event) -> list[Outgoing]:
@@ -83,7 +121,7 @@ class Router:
                     return []
                 person = self._person(session, event.actor, now)
                 person_id = person.id
-                ctx = Context(session, self.app, self.content, now, actor=person)
+                ctx = self.context(session, now, person)
                 handler = self._handler(event, name)
                 if handler is None and kind == "command":
                     help.unknown_command(ctx, name)
@@ -125,6 +163,8 @@ class Router:
             person.tz = actor.tz
         if actor.department:
             person.department = clean(actor.department, 80)
+        if actor.title:
+            person.title = clean(actor.title, 120)
         if not person.display_name:
             person.display_name = actor.user_id
         session.add(person)
@@ -142,7 +182,7 @@ class Router:
         try:
             with self.db.session() as session:
                 person = self._person(session, actor, now)  # it may have been rolled back
-                ctx = Context(session, self.app, self.content, now, actor=person)
+                ctx = self.context(session, now, person)
                 ctx.reply(
                     ctx.section("help.error"),
                     buttons(
@@ -158,7 +198,7 @@ class Router:
         """The person's home view (Slack App Home): what they can do from where they stand."""
         with self.db.session() as session:
             person = self._person(session, actor, self.now())
-            return home.view(Context(session, self.app, self.content, self.now(), actor=person))
+            return home.view(self.context(session, self.now(), person))
 
     def update_profile(self, actor: Actor) -> None:
         """Save a fresh platform profile (name, email, time zone) for this person."""
@@ -176,7 +216,7 @@ class Router:
         for timer in due:
             try:
                 with self.db.session() as session:
-                    ctx = Context(session, self.app, self.content, now)
+                    ctx = self.context(session, now)
                     handler = TIMERS.get(timer.kind)
                     if handler is None:
                         log.error("timer %s has unknown kind %s", timer.id, timer.kind)
@@ -207,6 +247,13 @@ _READ_ONLY = (
     "findally:toggle",
     "findally:resources",
     "findally:urgent",
+    "allies",
+    "allystepdown",
+    "ally:stay",
+    "apply:role",
+    "admin:applications",
+    "admin:roster",
+    "admin:remove",
 )
 
 

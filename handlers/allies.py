@@ -1,4 +1,5 @@
-"""Allies: availability and capacity, and importing an existing roster."""
+"""Allies: their status and settings, the directory, the lifecycle from onboarding to
+stepping down, and importing or exporting the roster."""
 
 from __future__ import annotations
 
@@ -7,52 +8,140 @@ import io
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.messages import Section
-from handlers import findally
+from handlers import coordinators, findally
 from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
-from storage.models import AllyProfile
+from storage.models import AllyProfile, Person, Timer
 
 log = logging.getLogger(__name__)
 
+CURRENT = ("onboarding", "active", "paused")  # statuses of someone who is an ally
+BACK_FROM_AWAY = "ally.back"
 MAX_CAPACITY = 10
+MAX_TOPICS = 12
+MAX_LANGUAGES = 8
+MAX_ITEM = 40
+MAX_AWAY_DAYS = 365
+# How each ally status is named, and how the ally is told a coordinator changed it.
+STATE_KEYS = {
+    "onboarding": "allies.state_onboarding",
+    "active": "allies.state_active",
+    "paused": "allies.state_paused",
+    "stepped_down": "allies.state_stepped_down",
+    "removed": "allies.state_removed",
+}
+TOLD_KEYS = {
+    "onboarding": "allies.told_onboarding",
+    "active": "allies.told_active",
+    "paused": "allies.told_paused",
+    "removed": "allies.told_removed",
+}
 _HOURS = re.compile(r"((?:[01][0-9]|2[0-3]):[0-5][0-9])-((?:[01][0-9]|2[0-3]):[0-5][0-9])")
 
 
 def status(ctx: Context, text: str) -> None:
-    """/allystatus [available | away | capacity N | hours HH:MM-HH:MM | hours any]"""
+    """/allystatus [available | away [until YYYY-MM-DD] | capacity N | hours HH:MM-HH:MM|any |
+    topics A, B | languages A, B | listed yes|no]"""
     profile = ctx.session.get(AllyProfile, ctx.actor.id)
-    if profile is None or profile.status in ("removed",):
+    if profile is None or profile.status not in CURRENT:
         ctx.reply(ctx.say("allies.not_an_ally"))
         return
-    words = text.split()
-    verb = words[0].lower() if words else ""
-    if not words:
+    verb, _, rest = text.strip().partition(" ")
+    verb, rest = verb.lower(), rest.strip()
+    setting = _SETTINGS.get(verb)
+    if not verb:
         pass
-    elif verb in ("available", "away") and len(words) == 1:
-        _set(ctx, profile, available=verb == "available")
-    elif verb == "capacity" and len(words) == 2:
-        capacity = whole_number(words[1], 2)
-        if capacity is None or not 1 <= capacity <= MAX_CAPACITY:
-            ctx.reply(ctx.say("allies.capacity_range", most=MAX_CAPACITY))
-            return
-        _set(ctx, profile, capacity=capacity)
-    elif verb == "hours" and len(words) == 2:
-        if words[1].lower() == "any":
-            _set(ctx, profile, hours_start=None, hours_end=None)
-        elif m := _HOURS.fullmatch(words[1]):
-            _set(ctx, profile, hours_start=m.group(1), hours_end=m.group(2))
-        else:
-            ctx.reply(ctx.say("allies.hours_usage"))
-            return
-    else:
+    elif setting is None:
         ctx.reply(ctx.say("allies.status_usage", most=MAX_CAPACITY))
         return
+    else:
+        changes = setting(ctx, rest)
+        if isinstance(changes, Section):
+            ctx.reply(changes)
+            return
+        _set(ctx, profile, **changes)
     _show(ctx, profile)
+
+
+Changes = dict[str, Any] | Section  # what to change, or why not
+
+
+def _availability(ctx: Context, rest: str) -> Changes:
+    if rest:
+        return ctx.section("allies.available_usage")
+    return {"available": True, "away_until": None}
+
+
+def _away(ctx: Context, rest: str) -> Changes:
+    if not rest:
+        return {"available": False, "away_until": None}
+    m = re.fullmatch(r"until\s+([0-9]{4}-[0-9]{2}-[0-9]{2})", rest, re.IGNORECASE)
+    day = _date(m.group(1)) if m else None
+    today = ctx.now.astimezone(_zone(ctx)).date()
+    if day is None or not today < day <= today + timedelta(days=MAX_AWAY_DAYS):
+        return ctx.section("allies.away_usage", most=MAX_AWAY_DAYS)
+    back = datetime.combine(day, time(0, 0), tzinfo=_zone(ctx)).astimezone(UTC)
+    ctx.session.add(Timer(kind=BACK_FROM_AWAY, subject_id=ctx.actor.id, due_at=back))
+    return {"available": False, "away_until": back}
+
+
+def _capacity(ctx: Context, rest: str) -> Changes:
+    capacity = whole_number(rest, 2)
+    if capacity is None or not 1 <= capacity <= MAX_CAPACITY:
+        return ctx.section("allies.capacity_range", most=MAX_CAPACITY)
+    return {"capacity": capacity}
+
+
+def _hours(ctx: Context, rest: str) -> Changes:
+    if rest.lower() == "any":
+        return {"hours_start": None, "hours_end": None}
+    if m := _HOURS.fullmatch(rest.replace(" ", "")):
+        return {"hours_start": m.group(1), "hours_end": m.group(2)}
+    return ctx.section("allies.hours_usage")
+
+
+def _list_of(field: str, most: int, usage: str) -> Any:
+    def parse(ctx: Context, rest: str) -> Changes:
+        if rest.lower() == "none":
+            return {field: []}
+        items: dict[str, str] = {}
+        for item in re.split(r"[,;]", rest):
+            item = " ".join(item.split())
+            if item:
+                items.setdefault(item.casefold(), item)
+        values = list(items.values())
+        if not values or len(values) > most or any(len(v) > MAX_ITEM for v in values):
+            return ctx.section(usage, most=most, longest=MAX_ITEM)
+        return {field: values}
+
+    return parse
+
+
+def _listed(ctx: Context, rest: str) -> Changes:
+    answer = rest.lower()
+    if answer in ("yes", "on", "true"):
+        return {"listed": True}
+    if answer in ("no", "off", "false"):
+        return {"listed": False}
+    return ctx.section("allies.listed_usage")
+
+
+_SETTINGS = {
+    "available": _availability,
+    "away": _away,
+    "capacity": _capacity,
+    "hours": _hours,
+    "topics": _list_of("topics", MAX_TOPICS, "allies.topics_usage"),
+    "languages": _list_of("languages", MAX_LANGUAGES, "allies.languages_usage"),
+    "listed": _listed,
+}
 
 
 def set_available(ctx: Context, _value: str = "") -> None:
@@ -61,6 +150,19 @@ def set_available(ctx: Context, _value: str = "") -> None:
 
 def set_away(ctx: Context, _value: str = "") -> None:
     status(ctx, "away")
+
+
+def back_from_away(ctx: Context, person_id: int) -> None:
+    """Timer: the date an ally set with "away until" has come, so they are available again."""
+    profile = ctx.session.get(AllyProfile, person_id)
+    if profile is None or profile.away_until is None or profile.away_until > ctx.now:
+        return  # they changed their status since, or moved the date
+    profile.available, profile.away_until, profile.updated_at = True, None, ctx.now
+    ctx.session.add(profile)
+    ctx.session.flush()
+    ctx.dm(person_id, ctx.say("allies.back_from_away"))
+    if profile.status == "active":
+        findally.retry_waiting(ctx)
 
 
 def _set(ctx: Context, profile: AllyProfile, **changes: object) -> None:
@@ -76,9 +178,15 @@ def _set(ctx: Context, profile: AllyProfile, **changes: object) -> None:
 
 def status_blocks(ctx: Context, profile: AllyProfile) -> list:
     """The ally's own status with the one-click availability toggle."""
-    state_key = "allies.state_available" if profile.available else "allies.state_away"
     if profile.status != "active":
-        state_key = "allies.state_inactive"
+        state = ctx.content.plain(STATE_KEYS[profile.status])
+    elif profile.available:
+        state = ctx.content.plain("allies.state_available")
+    elif profile.away_until:
+        day = profile.away_until.astimezone(_zone(ctx)).date()
+        state = ctx.content.plain("allies.state_away_until", date=f"{day:%a %d %b %Y}")
+    else:
+        state = ctx.content.plain("allies.state_away")
     toggle = (
         ctx.button("allies.button_away", "ally:away")
         if profile.available
@@ -93,20 +201,147 @@ def status_blocks(ctx: Context, profile: AllyProfile) -> list:
         )
     else:
         hours = ctx.t("allies.hours_any")
+    none = ctx.content.plain("allies.none")
     return [
         ctx.section(
             "allies.status",
-            state=ctx.content.plain(state_key),
+            state=state,
             open=profile.open_count,
             capacity=profile.capacity,
         ),
         Section(hours),
+        ctx.section(
+            "allies.details",
+            topics=", ".join(profile.topics) or none,
+            languages=", ".join(profile.languages) or none,
+            listed=ctx.content.plain("findally.word_yes" if profile.listed else "findally.word_no"),
+        ),
         buttons(toggle),
     ]
 
 
 def _show(ctx: Context, profile: AllyProfile) -> None:
     ctx.reply(*status_blocks(ctx, profile), ctx.note("allies.status_help", most=MAX_CAPACITY))
+
+
+# --- the directory ---------------------------------------------------------------------------
+def directory(ctx: Context, _text: str = "") -> None:
+    """/allies: who the allies are (those who chose to be listed), never who is busy."""
+    rows = ctx.session.exec(
+        select(Person, AllyProfile)
+        .join(AllyProfile, AllyProfile.person_id == Person.id)
+        .where(AllyProfile.status == "active", AllyProfile.listed)
+    ).all()
+    rows = sorted(rows, key=lambda r: r[0].display_name.casefold())
+    if not rows:
+        ctx.reply(ctx.say("allies.directory_empty"))
+        return
+    none = ctx.content.plain("allies.none")
+    entries = [
+        ctx.section(
+            "allies.directory_entry",
+            name=person.display_name,
+            department=person.department or none,
+            topics=", ".join(profile.topics) or none,
+            languages=", ".join(profile.languages) or none,
+        )
+        for person, profile in rows
+    ]
+    ctx.reply(
+        ctx.section("allies.directory_title", count=len(rows)),
+        *entries,
+        ctx.note("allies.directory_note"),
+        buttons(ctx.button("findally.button_talk", "findally:talk", style="primary")),
+    )
+
+
+# --- the lifecycle ---------------------------------------------------------------------------
+def step_down_command(ctx: Context, _text: str = "") -> None:
+    """/allystepdown: asks to confirm first."""
+    profile = ctx.session.get(AllyProfile, ctx.actor.id)
+    if profile is None or profile.status not in CURRENT:
+        ctx.reply(ctx.say("allies.not_an_ally"))
+        return
+    ctx.reply(
+        ctx.section("allies.step_down_confirm"),
+        buttons(
+            ctx.button("allies.button_step_down", "ally:stepdown", style="danger"),
+            ctx.button("allies.button_stay", "ally:stay"),
+        ),
+    )
+
+
+def step_down(ctx: Context, _value: str = "") -> None:
+    profile = ctx.session.get(AllyProfile, ctx.actor.id)
+    if profile is None or not change_role(ctx, profile, "stepped_down"):
+        ctx.reply(ctx.say("allies.not_an_ally"))
+        return
+    ctx.reply(ctx.say("allies.stepped_down", open=profile.open_count))
+    coordinators.notify(
+        ctx, ctx.say("allies.coordinator_stepped_down", name=ctx.actor.display_name)
+    )
+
+
+def stay(ctx: Context, _value: str = "") -> None:
+    ctx.reply(ctx.say("allies.staying"))
+
+
+def change_role(ctx: Context, profile: AllyProfile, status: str) -> bool:
+    """Pause, resume, step down or remove. Leaving the rota hands unanswered offers on."""
+    allowed = {
+        "paused": ("onboarding", "active"),
+        "active": ("paused",),
+        "stepped_down": CURRENT,
+        "removed": CURRENT,
+    }[status]
+    if profile.status not in allowed:
+        return False
+    if status == "active" and profile.trained_on is None:
+        status = "onboarding"  # resumed, but still to be trained
+    _set_status(ctx, profile, status)
+    if status not in ("active", "onboarding"):
+        moved = findally.release_offers(ctx, profile.person_id)
+        log.info("ally %s is now %s; %s offers handed on", profile.person_id, status, moved)
+    return True
+
+
+def record_training(ctx: Context, profile: AllyProfile, day: date) -> None:
+    """Training done on `day`: an onboarding ally becomes active."""
+    changes: dict[str, Any] = {"trained_on": day}
+    if profile.status == "onboarding":
+        changes["status"] = "active"
+        ctx.dm(profile.person_id, ctx.say("allies.now_active"))
+    _set(ctx, profile, **changes)
+
+
+def training_due(ctx: Context, profile: AllyProfile) -> bool:
+    if profile.trained_on is None:
+        return False
+    renewal = timedelta(days=ctx.app.allies.training_renewal_days)
+    return profile.trained_on + renewal < ctx.now.date()
+
+
+def _set_status(ctx: Context, profile: AllyProfile, status: str) -> None:
+    if status in ("stepped_down", "removed"):
+        profile.available = False
+    profile.status = status
+    _set(ctx, profile)
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _zone(ctx: Context) -> ZoneInfo:
+    for name in (ctx.actor.tz if ctx.actor else None, ctx.app.organisation.timezone):
+        try:
+            return ZoneInfo(name) if name else ZoneInfo("UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return ZoneInfo("UTC")
 
 
 # --- roster import ---------------------------------------------------------------------------
@@ -145,7 +380,7 @@ def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], lis
     seen: set[tuple[str, str]] = set()
     for raw in reader:
         line = reader.line_num
-        get = {k: (v or "").strip() for k, v in raw.items() if k}
+        get = {k: _unguard((v or "").strip()) for k, v in raw.items() if k}
         problems = []
         if None in raw:
             problems.append(
@@ -171,7 +406,7 @@ def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], lis
         if len(department) > 80:
             problems.append("department is longer than 80 characters")
         topics = tuple(t.strip() for t in get.get("topics", "").split(";") if t.strip())
-        if any(len(t) > 40 for t in topics) or len(topics) > 12:
+        if any(len(t) > MAX_ITEM for t in topics) or len(topics) > MAX_TOPICS:
             problems.append("topics: at most 12, separated by ';', each up to 40 characters")
         cap_text = get.get("capacity", "") or str(default_capacity)
         capacity = whole_number(cap_text, 2)
@@ -206,3 +441,45 @@ def import_roster(session: Session, rows: list[RosterRow], now: datetime) -> int
         profile.updated_at = now
         session.add(profile)
     return len(rows)
+
+
+# --- roster export ---------------------------------------------------------------------------
+EXPORT_COLUMNS = (*COLUMNS, "languages", "status", "listed", "trained_on", "open_count")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_roster(session: Session) -> str:
+    """Every ally as CSV, in the columns `allybot allies import` reads (plus their state).
+
+    Values that a spreadsheet would run as a formula are written with a leading apostrophe,
+    which import removes again."""
+    rows = session.exec(
+        select(Person, AllyProfile).join(AllyProfile, AllyProfile.person_id == Person.id)
+    ).all()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for person, profile in sorted(rows, key=lambda r: (r[0].display_name.casefold(), r[0].id)):
+        values = [
+            person.platform,
+            person.platform_user_id or person.email or "",
+            person.display_name,
+            person.department or "",
+            "; ".join(profile.topics),
+            profile.capacity,
+            "; ".join(profile.languages),
+            profile.status,
+            "yes" if profile.listed else "no",
+            profile.trained_on.isoformat() if profile.trained_on else "",
+            profile.open_count,
+        ]
+        writer.writerow([_guard(str(v)) for v in values])
+    return out.getvalue()
+
+
+def _guard(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA) else value
+
+
+def _unguard(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA) else value

@@ -1,4 +1,5 @@
-"""The one loader for content/: the bot's words, resources by region and the demo organisation.
+"""The one loader for content/: the bot's words, resources by region, the ally questionnaire,
+the role description and the demo organisation.
 
 Templates are YAML strings with a small markup: `*bold*`, `[label](https://link)` and
 `{placeholder}`. Placeholder values are inserted as plain spans and never parsed, so a value
@@ -11,9 +12,9 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.messages import Rich, Span
 from handlers.yamlfile import Problem, ProblemsFound, YamlDoc, load_yaml, pydantic_problems
@@ -22,8 +23,9 @@ log = logging.getLogger(__name__)
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 CODE_DIRS = ("handlers", "bot")
-# A message key in code: "section.key" where the section is one of messages.yaml's.
-_KEY_IN_CODE = re.compile(r'"((?:findally|safety|allies|help|home)\.[a-z_]+)"')
+# A message key in code is "section.key" where the section is one of messages.yaml's.
+_KEY_IN_CODE = re.compile(r'"([a-z]+\.[a-z_]+)"')
+ROLE_PLACEHOLDERS = {"organisation"}
 _TOKEN = re.compile(r"\{(\w+)\}|\*([^*\n]+)\*|\[([^\]\n]+)\]\(((?:https://|tel:)[^)\s]+|\{\w+\})\)")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -101,11 +103,70 @@ class Demo(_Strict):
     people: list[DemoPerson]
 
 
+Words = list[str]
+
+
+class Keywords(_Strict):
+    """What a person can type in the questionnaire (compared ignoring case and punctuation)."""
+
+    start: Words = Field(min_length=1)
+    role: Words = Field(min_length=1)
+    back: Words = Field(min_length=1)
+    skip: Words = Field(min_length=1)
+    cancel: Words = Field(min_length=1)
+    help: Words = Field(min_length=1)
+    status: Words = Field(min_length=1)
+    submit: Words = Field(min_length=1)
+    agree: Words = Field(min_length=1)
+
+    def meaning(self, text: str) -> str | None:
+        """Which keyword `text` is, if it is one: "back", "skip", ... or None."""
+        said = normalise_words(text)
+        for name, words in self:
+            if said in {normalise_words(w) for w in words}:
+                return name
+        return None
+
+
+def normalise_words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w?]+", " ", text.casefold()).split())
+
+
+class Question(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    label: str = Field(min_length=1, max_length=60)
+    ask: str = Field(min_length=1, max_length=1000)
+    kind: Literal["line", "email", "text"]
+    max: int = Field(ge=1, le=3000)
+    prefill: Literal["name", "email", "title", "department"] | None = None
+    optional: bool = False
+
+
+class Questionnaire(_Strict):
+    privacy: str = Field(min_length=1, max_length=2900)
+    keywords: Keywords
+    questions: list[Question] = Field(min_length=1, max_length=20)
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_ids(cls, questions: list[Question]) -> list[Question]:
+        ids = [q.id for q in questions]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"question ids must be unique; repeated: {', '.join(dupes)}")
+        return questions
+
+    def question(self, qid: str) -> Question | None:
+        return next((q for q in self.questions if q.id == qid), None)
+
+
 @dataclass(frozen=True)
 class Content:
     texts: dict[str, str]
     resources: Resources
     demo: Demo
+    questionnaire: Questionnaire
+    role: tuple[str, ...]  # the role description as templates, one per section
 
     def rich(self, key: str, **values: Any) -> Rich:
         """The template `key` with `values` filled in. A missing key or placeholder (someone
@@ -119,6 +180,10 @@ class Content:
     def plain(self, key: str, **values: Any) -> str:
         """A template as plain words, for button labels and fallbacks."""
         return "".join(s.text for s in self.rich(key, **values))
+
+    def markup(self, template: str, **values: Any) -> Rich:
+        """A template from content/ other than messages.yaml (questions, the role)."""
+        return tuple(_spans(template, _Tolerant(values)))
 
 
 def _flatten(
@@ -151,7 +216,7 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
     """Load and validate content/; raise ProblemsFound listing every problem."""
     problems: list[Problem] = []
     docs: dict[str, YamlDoc] = {}
-    for name in ("messages.yaml", "resources.yaml", "demo.yaml"):
+    for name in ("messages.yaml", "resources.yaml", "demo.yaml", "questionnaire.yaml"):
         try:
             docs[name] = load_yaml(root / name, shown_as=f"content/{name}")
         except ProblemsFound as exc:
@@ -184,16 +249,62 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
             )
         )
     if "messages.yaml" in docs:
-        for key in sorted(keys_used_by_code() - set(texts)):
+        sections = set(docs["messages.yaml"].data or {})
+        used = {k for k in keys_used_by_code() if k.split(".")[0] in sections}
+        for key in sorted(used - set(texts)):
             problems.append(
                 docs["messages.yaml"].problem(
                     (), f"`{key}` is missing", "add it back: the bot uses it"
                 )
             )
     demo = _model(docs["demo.yaml"], Demo, problems) if "demo.yaml" in docs else None
+    questionnaire = (
+        _model(docs["questionnaire.yaml"], Questionnaire, problems)
+        if "questionnaire.yaml" in docs
+        else None
+    )
+    role = _load_role(root / "role.md", problems)
     if problems:
         raise ProblemsFound(problems)
-    return Content(texts=texts, resources=resources, demo=demo)
+    return Content(
+        texts=texts, resources=resources, demo=demo, questionnaire=questionnaire, role=role
+    )
+
+
+def _load_role(path: Path, problems: list[Problem]) -> tuple[str, ...]:
+    """content/role.md as message sections: `#`/`##` headings start a section in bold, `- `
+    items become bullets, `**bold**` becomes bold. `{organisation}` is the only placeholder."""
+    shown = "content/role.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(
+            Problem(shown, None, f"cannot read it ({type(exc).__name__})", "restore it")
+        )
+        return ()
+    sections: list[list[str]] = [[]]
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"\*\*([^*\n]+)\*\*", r"*\1*", raw.rstrip())
+        for name in _PLACEHOLDER.findall(line):
+            if name not in ROLE_PLACEHOLDERS:
+                problems.append(
+                    Problem(shown, number, f"unknown placeholder {{{name}}}", "only {organisation}")
+                )
+        if heading := re.match(r"^#{1,3}\s+(.+)$", line):
+            sections.append([f"*{heading.group(1)}*"])
+        elif item := re.match(r"^[-*]\s+(.+)$", line):
+            sections[-1].append(f"• {item.group(1)}")
+        elif line:
+            sections[-1].append(line)
+    out = tuple("\n".join(lines) for lines in sections if lines)
+    if not out:
+        problems.append(Problem(shown, None, "the role description is empty", "write it"))
+    for part in out:
+        if len(part) > 2900:
+            problems.append(
+                Problem(shown, None, f"a section is {len(part)} characters", "split it with ##")
+            )
+    return out
 
 
 def keys_used_by_code() -> set[str]:

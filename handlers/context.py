@@ -26,6 +26,7 @@ from bot.messages import (
     Section,
 )
 from handlers.content import Content
+from storage.crypto import Sealer
 from storage.models import Person
 
 
@@ -35,6 +36,7 @@ class Context:
     app: AppConfig
     content: Content
     now: datetime
+    sealer: Sealer  # for answers kept encrypted at rest
     actor: Person | None = None
     outbox: list[Outgoing] = field(default_factory=list)
 

@@ -1,13 +1,21 @@
-"""Coordinators: who they are and how they are told things. Alerts never name a requester."""
+"""Coordinators: who they are, how they are told things, and their decisions on applications.
+Alerts never name a requester."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+import logging
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from bot.messages import Block, Channel, Message
-from handlers.context import Context
+from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
-from storage.models import Person
+from storage.crypto import SealError
+from storage.models import AllyProfile, Application, Person
+
+log = logging.getLogger(__name__)
 
 
 def is_coordinator(ctx: Context, person: Person) -> bool:
@@ -39,3 +47,162 @@ def notify(ctx: Context, *blocks: Block | Message) -> None:
     if cfg.notify_by_dm:
         for pid in coordinator_ids(ctx):
             ctx.dm(pid, *blocks)
+
+
+# --- applications ----------------------------------------------------------------------------
+DECISIONS = {"approve": "approved", "decline": "declined", "more": "more_info"}
+OUTCOME_KEYS = {
+    "pending": "review.outcome_pending",
+    "more_info": "review.outcome_more_info",
+    "approved": "review.outcome_approved",
+    "declined": "review.outcome_declined",
+    "withdrawn": "review.outcome_withdrawn",
+}
+DONE_KEYS = {
+    "approved": "review.done_approved",
+    "declined": "review.done_declined",
+    "more_info": "review.done_more_info",
+}
+
+
+def application_submitted(
+    ctx: Context, app: Application, person: Person, answers: dict[str, Any]
+) -> None:
+    notify(ctx, *application_blocks(ctx, app, person, answers))
+
+
+def application_blocks(
+    ctx: Context, app: Application, person: Person, answers: dict[str, Any] | None
+) -> list:
+    """An application as coordinators see it: every answer (as literal text) and the decision."""
+    aid = str(app.id)
+    blocks: list = [
+        ctx.section(
+            "review.heading", name=person.display_name, date=f"{app.submitted_at:%d %b %Y}"
+        ),
+    ]
+    if answers is None:
+        blocks.append(ctx.section("review.unreadable"))
+    else:
+        for q in ctx.content.questionnaire.questions:
+            shown = answers.get(q.id) or ctx.content.plain("apply.skipped")
+            blocks.append(ctx.section("review.item", label=q.label, answer=shown))
+    blocks += [
+        buttons(
+            ctx.button("review.button_approve", "application:approve", aid, "primary"),
+            ctx.button("review.button_decline", "application:decline", aid, "danger"),
+            ctx.button("review.button_more", "application:more", aid),
+        ),
+        ctx.note("review.private"),
+    ]
+    return blocks
+
+
+def approve(ctx: Context, value: str) -> None:
+    _decide(ctx, value, "approve")
+
+
+def decline(ctx: Context, value: str) -> None:
+    _decide(ctx, value, "decline")
+
+
+def ask_more(ctx: Context, value: str) -> None:
+    _decide(ctx, value, "more")
+
+
+def _decide(ctx: Context, value: str, verb: str) -> None:
+    """A coordinator's decision, recorded once: whoever presses second is told who decided."""
+    me = ctx.actor
+    if not is_coordinator(ctx, me):
+        ctx.reply(ctx.say("review.coordinators_only"))
+        return
+    app_id = whole_number(value)
+    app = ctx.session.get(Application, app_id) if app_id is not None else None
+    if app is None:
+        ctx.reply(ctx.say("review.not_found"))
+        return
+    outcome = DECISIONS[verb]
+    states = ("pending",) if outcome == "more_info" else ("pending", "more_info")
+    values: dict[str, Any] = {"status": outcome, "decided_by": me.id, "decided_at": ctx.now}
+    if outcome != "more_info":
+        values["open_key"] = None
+    changed = ctx.session.exec(
+        update(Application)
+        .where(col(Application.id) == app.id, col(Application.status).in_(states))
+        .values(**values)
+    ).rowcount
+    ctx.session.refresh(app)
+    applicant = ctx.session.get(Person, app.person_id)
+    if not changed:
+        decider = ctx.session.get(Person, app.decided_by) if app.decided_by else None
+        ctx.reply(
+            ctx.say(
+                "review.already_decided",
+                name=applicant.display_name,
+                outcome=ctx.content.plain(OUTCOME_KEYS[app.status]),
+                by=decider.display_name if decider else "-",
+                date=f"{app.decided_at or app.submitted_at:%d %b %Y %H:%M} UTC",
+            )
+        )
+        return
+    log.info("application %s %s by person %s", app.id, outcome, me.id)
+    if outcome == "approved":
+        _onboard(ctx, applicant)
+        ctx.dm(applicant.id, *welcome(ctx))
+    elif outcome == "declined":
+        ctx.dm(applicant.id, ctx.say("apply.declined"))
+    else:
+        ctx.dm(
+            applicant.id,
+            ctx.section("apply.more_info", coordinator=me.display_name),
+            buttons(ctx.button("apply.button_update", "apply:update", str(app.id), "primary")),
+        )
+    done = ctx.say(DONE_KEYS[outcome], name=applicant.display_name, by=me.display_name)
+    ctx.reply(done)
+    if ctx.app.coordinators.channel:  # the others see it is handled
+        ctx.send(Channel(ctx.app.coordinators.channel), done)
+
+
+def _onboard(ctx: Context, person: Person) -> None:
+    """An approved applicant becomes an ally in onboarding: no requests until trained."""
+    profile = ctx.session.get(AllyProfile, person.id) or AllyProfile(
+        person_id=person.id, capacity=ctx.app.matching.default_capacity, updated_at=ctx.now
+    )
+    profile.status = "onboarding"
+    profile.available = True
+    profile.away_until = None
+    profile.trained_on = None
+    profile.approved_at = ctx.now
+    profile.updated_at = ctx.now
+    ctx.session.add(profile)
+
+
+def welcome(ctx: Context) -> list:
+    """The welcome for a newly approved ally: role, boundaries, self-care, availability."""
+    return [
+        ctx.section("apply.approved"),
+        ctx.section("apply.welcome_role"),
+        ctx.section("apply.welcome_boundaries"),
+        ctx.section("apply.welcome_self_care"),
+        ctx.section("apply.welcome_availability"),
+        buttons(ctx.button("apply.button_role", "apply:role")),
+    ]
+
+
+def open_applications(ctx: Context) -> list[tuple[Application, Person]]:
+    return list(
+        ctx.session.exec(
+            select(Application, Person)
+            .join(Person, Person.id == Application.person_id)
+            .where(col(Application.status).in_(("pending", "more_info")))
+            .order_by(col(Application.submitted_at))
+        ).all()
+    )
+
+
+def sealed_answers(ctx: Context, app: Application) -> dict[str, Any] | None:
+    try:
+        return ctx.sealer.open(app.answers)
+    except SealError:
+        log.error("application %s cannot be opened with the configured keys", app.id)
+        return None

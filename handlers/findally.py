@@ -419,6 +419,19 @@ def cancel(ctx: Context, value: str) -> None:
     ctx.reply(ctx.say("findally.cancelled"))
 
 
+def release_offers(ctx: Context, ally_id: int) -> int:
+    """An ally has left the rota: their unanswered offers go to the next ally. Returns how many."""
+    pending = ctx.session.exec(
+        select(Offer).where(Offer.ally_id == ally_id, Offer.status == "pending")
+    ).all()
+    moved = 0
+    for offer in pending:
+        if _close_offer(ctx, offer, "withdrawn"):
+            moved += 1
+            _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
+    return moved
+
+
 def retry_waiting(ctx: Context) -> None:
     """Offer waiting requests, oldest first, now that an ally may be free."""
     waiting = ctx.session.exec(

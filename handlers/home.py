@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.messages import Divider, Message
 from handlers import allies, coordinators, findally
 from handlers.context import Context, buttons
-from storage.models import AllyProfile, Person, SupportRequest
+from storage.models import AllyProfile, Application, Person, SupportRequest
 
 
 def view(ctx: Context) -> Message:
@@ -21,13 +21,39 @@ def view(ctx: Context) -> Message:
     if mine is not None:
         blocks += [Divider(), *findally.request_status(ctx, mine)]
     profile = ctx.session.get(AllyProfile, me.id)
-    if profile is not None and profile.status != "removed":
+    is_ally = profile is not None and profile.status in allies.CURRENT
+    if is_ally:
         blocks += [Divider(), *_ally(ctx, profile)]
     if coordinators.is_coordinator(ctx, me):
         blocks += [Divider(), *_coordinator(ctx)]
-    if profile is None or profile.status == "removed":
-        blocks += [Divider(), ctx.section("home.become_ally")]
+    if not is_ally:
+        blocks += [Divider(), *_become_ally(ctx)]
     return Message(tuple(blocks))
+
+
+def _become_ally(ctx: Context) -> list:
+    application = ctx.session.exec(
+        select(Application).where(
+            Application.person_id == ctx.actor.id,
+            col(Application.status).in_(("pending", "more_info")),
+        )
+    ).first()
+    if application is not None and application.status == "pending":
+        return [ctx.section("home.application_pending")]
+    if application is not None:
+        return [
+            ctx.section("apply.more_info_open"),
+            buttons(
+                ctx.button("apply.button_update", "apply:update", str(application.id), "primary")
+            ),
+        ]
+    return [
+        ctx.section("home.become_ally"),
+        buttons(
+            ctx.button("apply.button_apply", "apply:start", style="primary"),
+            ctx.button("apply.button_role", "apply:role"),
+        ),
+    ]
 
 
 def _ally(ctx: Context, profile: AllyProfile) -> list:
@@ -43,7 +69,7 @@ def _ally(ctx: Context, profile: AllyProfile) -> list:
             ctx.section("home.supporting", name=name),
             buttons(ctx.button("findally.button_finish", "request:finish", str(req.id))),
         ]
-    blocks.append(ctx.note("allies.status_help", most=10))
+    blocks.append(ctx.note("allies.status_help", most=allies.MAX_CAPACITY))
     return blocks
 
 
@@ -56,4 +82,17 @@ def _coordinator(ctx: Context) -> list:
         .select_from(AllyProfile)
         .where(AllyProfile.status == "active", AllyProfile.available)
     ).one()
-    return [ctx.section("home.coordinator", waiting=waiting, available=available)]
+    applications = ctx.session.exec(
+        select(func.count())
+        .select_from(Application)
+        .where(col(Application.status).in_(("pending", "more_info")))
+    ).one()
+    return [
+        ctx.section(
+            "home.coordinator", waiting=waiting, available=available, applications=applications
+        ),
+        buttons(
+            ctx.button("admin.button_applications", "admin:applications", style="primary"),
+            ctx.button("admin.button_roster", "admin:roster"),
+        ),
+    ]

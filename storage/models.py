@@ -5,9 +5,9 @@ A support request never holds the requester's free text: only the choices they m
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -22,6 +22,7 @@ class Person(SQLModel, table=True):
     display_name: str = Field(default="", max_length=120)
     email: str | None = Field(default=None, max_length=254, index=True)
     department: str | None = Field(default=None, max_length=80)
+    title: str | None = Field(default=None, max_length=120)  # job title from the platform
     region: str | None = Field(default=None, max_length=2)
     tz: str | None = Field(default=None, max_length=64)
     created_at: datetime
@@ -29,18 +30,69 @@ class Person(SQLModel, table=True):
 
 
 class AllyProfile(SQLModel, table=True):
-    """A person's role as an ally. `open_count` never exceeds `capacity` (conditional update)."""
+    """A person's role as an ally. `open_count` never exceeds `capacity` (conditional update).
+
+    Status: onboarding (approved, training not yet recorded), active, paused (by a
+    coordinator), stepped_down (by the ally) or removed (by a coordinator). Only active allies
+    are offered requests.
+    """
 
     person_id: int = Field(foreign_key="person.id", primary_key=True)
-    status: str = Field(default="active", max_length=16)  # onboarding|active|paused|removed
+    status: str = Field(default="active", max_length=16)
     available: bool = True
+    away_until: datetime | None = None  # back to available at this moment (a timer does it)
     capacity: int = 2
     open_count: int = 0
     topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    listed: bool = True  # shown in the /allies directory
     hours_start: str | None = Field(default=None, max_length=5)  # "09:00" in the ally's tz
     hours_end: str | None = Field(default=None, max_length=5)
+    trained_on: date | None = None
+    approved_at: datetime | None = None
     last_asked_at: datetime | None = None
     updated_at: datetime
+
+
+class Conversation(SQLModel, table=True):
+    """A questionnaire in progress: one per person and flow, saved after every answer.
+
+    `answers` is a sealed (encrypted) JSON object. `revision` goes up with every change and is
+    carried by the buttons, so a replayed or out-of-date press changes nothing.
+    """
+
+    __table_args__ = (UniqueConstraint("person_id", "flow"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    flow: str = Field(max_length=16)
+    step: str = Field(max_length=32)
+    answers: str = Field(sa_column=Column(Text, nullable=False))
+    revision: int = 0
+    reviewing: bool = False  # an answer changed from the review goes back to the review
+    application_id: int | None = Field(default=None, foreign_key="application.id")
+    consented_at: datetime | None = None
+    started_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+
+
+class Application(SQLModel, table=True):
+    """A submitted application to become an ally; the answers are sealed.
+
+    `open_key` equals `person_id` while the application awaits a decision (pending or
+    more_info) and is NULL afterwards: one open application per person on any database.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    open_key: int | None = Field(default=None, unique=True)
+    status: str = Field(max_length=16)  # pending|more_info|approved|declined|withdrawn
+    answers: str = Field(sa_column=Column(Text, nullable=False))
+    consented_at: datetime
+    submitted_at: datetime
+    decided_at: datetime | None = None
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
 
 
 class SupportRequest(SQLModel, table=True):

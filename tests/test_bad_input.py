@@ -335,7 +335,7 @@ def test_allystatus_with_hostile_words(sh, caplog):
     assert sh.ally("ali").available is True
     out = sh("/as eve", f"/allystatus {HOSTILE_TEXT}")
     assert_plain_answer(out, caplog)
-    assert "[bot -> eve, only you] Only allies can set an ally status." in out
+    assert "[bot -> eve, only you] This is for allies, and you are not one at the moment." in out
 
 
 # --- empty, huge and hostile text ----------------------------------------------------------------

@@ -304,7 +304,7 @@ def test_an_ally_imported_by_email_is_matched_when_they_first_arrive(tmp_path, e
         out = bot.router.dispatch(
             Command("allystatus", "", Actor("teams", "T1", email="ana@example.com"))
         )
-        assert "Only allies can set an ally status" in out[0].message.fallback_text()
+        assert "This is for allies, and you are not one" in out[0].message.fallback_text()
     finally:
         bot.db.dispose()
     allies = allies_in(env)

@@ -22,7 +22,6 @@ from bot.messages import Button, Channel, DirectMessage, GroupDM, OnlyYou, Outgo
 from bot.platforms.shell.render import render
 from bot.scheduler import build_scheduler
 from handlers import coordinators
-from handlers.context import Context
 from storage.models import AllyProfile, Person
 
 PLATFORM = "shell"
@@ -35,7 +34,8 @@ shell commands:
   /wait 15m            move the clock forward (s, m, h, d) and run what falls due
   /help                this list              /quit         leave (end of input also leaves)
   # a comment          ignored, for scripts
-anything else starting with / is a slash command (/findally, /resources, /allystatus ...);
+anything else starting with / is a slash command (/findally, /resources, /allyapply,
+/allystatus, /allies, /allystepdown, /allyadmin);
 plain text is a direct message to the bot."""
 
 
@@ -161,17 +161,19 @@ class Shell:
                 .order_by(col(Person.platform_user_id))
             ).all()
             allies = {a.person_id: a for a in session.exec(select(AllyProfile))}
-            ctx = Context(session, self.bot.settings.app, self.bot.content, self.bot.clock.now())
+            ctx = self.bot.router.context(session, self.bot.clock.now())
             rows = []
             for p in people:
                 ally = allies.get(p.id)
                 if coordinators.is_coordinator(ctx, p):
                     role = "coordinator"
-                elif ally is not None and ally.status != "removed":
+                elif ally is not None and ally.status == "active":
                     role = (
                         f"ally, {'available' if ally.available else 'away'}, "
                         f"{ally.open_count}/{ally.capacity} open"
                     )
+                elif ally is not None and ally.status in ("onboarding", "paused"):
+                    role = f"ally, {ally.status}"
                 else:
                     role = "employee"
                 marker = "*" if self.persona and p.id == self.persona.id else " "

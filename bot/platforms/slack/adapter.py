@@ -35,7 +35,8 @@ T = TypeVar("T")
 
 PLATFORM = "slack"
 PROFILE_TTL = 6 * 3600.0
-STATE_COMMANDS = ("allystatus",)  # commands that can change what App Home shows
+# Commands that can change what App Home shows.
+STATE_COMMANDS = ("allystatus", "allyapply", "allystepdown", "allyadmin")
 
 
 @dataclass
@@ -318,6 +319,7 @@ class SlackPlatform:
             email=profile.get("email"),
             tz=user.get("tz"),
             department=await self._department(actor.user_id),
+            title=profile.get("title") or None,
         )
         self._profiles[actor.user_id] = (time.monotonic() + PROFILE_TTL, fresh)
         await self._db_call(self.bot.router.update_profile, fresh)

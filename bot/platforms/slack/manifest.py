@@ -22,6 +22,8 @@ SCOPES = [
     "users:read.email",
 ]
 EVENTS = ["app_home_opened", "message.im"]
+# Commands that name people: Slack sends mentions in them as user ids (<@U0123|name>).
+NAMES_PEOPLE = {"allyadmin"}
 
 
 def build(app: AppConfig, content: Content, request_url: str | None = None) -> dict[str, Any]:
@@ -34,7 +36,7 @@ def build(app: AppConfig, content: Content, request_url: str | None = None) -> d
             "command": f"/{command}",
             "description": content.plain(f"commands.{command}_description"),
             "usage_hint": content.plain(f"commands.{command}_hint"),
-            "should_escape": False,
+            "should_escape": command in NAMES_PEOPLE,
         }
         if events_url:
             entry["url"] = events_url

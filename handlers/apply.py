@@ -1,0 +1,597 @@
+"""The ally application: a DM conversation run from content/questionnaire.yaml.
+
+Steps are "consent", then each question's id, then "review". Every answer is saved (sealed) as
+it is given, so a restart loses nothing. Each change bumps the conversation's revision, which
+its buttons carry: a replayed or out-of-date press, or two answers racing, change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.messages import Section
+from handlers import coordinators
+from handlers.content import Question, normalise_words
+from handlers.context import Context, buttons, whole_number
+from storage.crypto import SealError
+from storage.models import AllyProfile, Application, Conversation
+
+log = logging.getLogger(__name__)
+
+FLOW = "apply"
+CONSENT, REVIEW = "consent", "review"
+ALREADY_KEYS = {  # an ally who asks to apply is told where they stand
+    "onboarding": "apply.already_onboarding",
+    "active": "apply.already_active",
+    "paused": "apply.already_paused",
+}
+OPEN = ("pending", "more_info")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_SHOWN = 40  # characters of an answer shown on a button
+
+
+# --- ways in ---------------------------------------------------------------------------------
+def command(ctx: Context, text: str) -> None:
+    """/allyapply [withdraw | role]"""
+    said = normalise_words(text)
+    if said == "withdraw":
+        withdraw(ctx)
+    elif said and ctx.content.questionnaire.keywords.meaning(said) == "role":
+        send_role(ctx)
+    else:
+        begin(ctx)
+
+
+def start_button(ctx: Context, _value: str = "") -> None:
+    begin(ctx)
+
+
+def handle_text(ctx: Context, text: str) -> bool:
+    """A DM to the bot: True if the application took it (an answer, or a way in)."""
+    conv = _conversation(ctx)
+    meaning = ctx.content.questionnaire.keywords.meaning(text)
+    if conv is None:
+        if meaning == "start":
+            begin(ctx)
+        elif meaning == "role":
+            send_role(ctx)
+        else:
+            return False
+        return True
+    _answer(ctx, conv, text, meaning)
+    return True
+
+
+def begin(ctx: Context) -> None:
+    """Start the questionnaire, or say where the person already stands."""
+    conv = _conversation(ctx)
+    if conv is not None:
+        ctx.reply(ctx.section("apply.resuming"), *_prompt(ctx, conv))
+        return
+    standing = _standing(ctx)
+    if standing:
+        ctx.reply(*standing)
+        return
+    conv = _new_conversation(ctx, step=CONSENT, answers={})
+    if conv is not None:
+        ctx.reply(*_prompt(ctx, conv))
+
+
+def send_role(ctx: Context, _value: str = "") -> None:
+    """The role description and training details, and where the person is if they are applying."""
+    org = ctx.app.organisation.name
+    sections = [Section(ctx.content.markup(part, organisation=org)) for part in ctx.content.role]
+    conv = _conversation(ctx)
+    follow = (
+        [ctx.section("apply.role_continue"), *_prompt(ctx, conv)]
+        if conv
+        else [
+            buttons(ctx.button("apply.button_apply", "apply:start", style="primary")),
+        ]
+    )
+    ctx.reply(*sections, *follow)
+
+
+def withdraw(ctx: Context) -> None:
+    """/allyapply withdraw: an open application is withdrawn and its answers deleted."""
+    me = ctx.actor
+    dropped = ctx.session.exec(
+        delete(Conversation).where(col(Conversation.person_id) == me.id)
+    ).rowcount
+    app = _open_application(ctx)
+    if app is not None and _cas_application(
+        ctx,
+        app,
+        OPEN,
+        status="withdrawn",
+        open_key=None,
+        answers=ctx.sealer.seal({}),
+        decided_at=ctx.now,
+    ):
+        log.info("application %s withdrawn", app.id)
+        ctx.reply(ctx.say("apply.withdrawn"))
+        coordinators.notify(ctx, ctx.say("review.withdrawn", name=me.display_name))
+    elif dropped:
+        ctx.reply(ctx.say("apply.cancelled"))
+    else:
+        ctx.reply(ctx.say("apply.nothing_to_withdraw"))
+
+
+def update_button(ctx: Context, value: str) -> None:
+    """ "Update my application" after a coordinator asked for more: back to the review."""
+    app_id = whole_number(value)
+    app = ctx.session.get(Application, app_id) if app_id is not None else None
+    if app is None or app.person_id != ctx.actor.id:
+        ctx.reply(ctx.say("apply.not_yours"))
+        return
+    if app.status != "more_info":
+        ctx.reply(*(_standing(ctx) or [ctx.section("apply.already_decided")]))
+        return
+    conv = _conversation(ctx)
+    if conv is None:
+        answers = _open_sealed(ctx, app.answers, f"application {app.id}")
+        conv = _new_conversation(
+            ctx, step=REVIEW, answers=answers or {}, application_id=app.id, consented=app
+        )
+    if conv is not None:
+        ctx.reply(*_prompt(ctx, conv))
+
+
+# --- buttons inside the conversation ---------------------------------------------------------
+def agree(ctx: Context, value: str) -> None:
+    conv = _pressed(ctx, value)
+    if conv is not None:
+        _answer(ctx, conv, "", "agree")
+
+
+def keep(ctx: Context, value: str) -> None:
+    conv = _pressed(ctx, value)
+    q = ctx.content.questionnaire.question(conv.step) if conv else None
+    if conv is None or q is None:
+        return
+    suggestion = _suggestion(ctx, q, _answers(ctx, conv))
+    if suggestion is None:
+        ctx.reply(*_prompt(ctx, conv))
+        return
+    _record(ctx, conv, q, suggestion)
+
+
+def back(ctx: Context, value: str) -> None:
+    conv = _pressed(ctx, value)
+    if conv is not None:
+        _answer(ctx, conv, "", "back")
+
+
+def skip(ctx: Context, value: str) -> None:
+    conv = _pressed(ctx, value)
+    if conv is not None:
+        _answer(ctx, conv, "", "skip")
+
+
+def cancel(ctx: Context, value: str) -> None:
+    conv = _pressed(ctx, value)
+    if conv is not None:
+        _answer(ctx, conv, "", "cancel")
+
+
+def submit(ctx: Context, value: str) -> None:
+    conv = _pressed(ctx, value)
+    if conv is not None:
+        _answer(ctx, conv, "", "submit")
+
+
+def change(ctx: Context, value: str) -> None:
+    tag, _, qid = value.rpartition(":")
+    conv = _pressed(ctx, tag)
+    q = ctx.content.questionnaire.question(qid) if conv else None
+    if conv is None:
+        return
+    if q is None or conv.step != REVIEW:
+        ctx.reply(ctx.section("apply.stale"), *_prompt(ctx, conv))
+        return
+    if _save(ctx, conv, step=q.id, reviewing=True):
+        ctx.reply(*_prompt(ctx, conv))
+
+
+# --- the engine ------------------------------------------------------------------------------
+def _answer(ctx: Context, conv: Conversation, text: str, meaning: str | None) -> None:
+    """One thing the person said or pressed, at the conversation's current step."""
+    questions = ctx.content.questionnaire.questions
+    q = ctx.content.questionnaire.question(conv.step)
+    if meaning == "cancel":
+        _drop(ctx, conv)
+    elif meaning == "help":
+        ctx.reply(ctx.section("apply.help"), *_prompt(ctx, conv))
+    elif meaning == "status":
+        ctx.reply(_status(ctx, conv), *_prompt(ctx, conv))
+    elif meaning == "role":
+        send_role(ctx)
+    elif meaning == "back":
+        _back(ctx, conv)
+    elif conv.step == CONSENT:
+        if meaning != "agree":
+            ctx.reply(ctx.section("apply.consent_needed"), *_prompt(ctx, conv))
+        elif _save(ctx, conv, step=questions[0].id, consented_at=ctx.now):
+            ctx.reply(*_prompt(ctx, conv))
+    elif conv.step == REVIEW:
+        if meaning == "submit":
+            _submit(ctx, conv)
+        else:
+            ctx.reply(ctx.section("apply.review_hint"), *_prompt(ctx, conv))
+    elif q is None:  # the questionnaire changed under a saved conversation
+        _go(ctx, conv, _first_unanswered(ctx, _answers(ctx, conv)))
+    elif meaning == "skip":
+        if q.optional:
+            _record(ctx, conv, q, None)
+        else:
+            ctx.reply(ctx.section("apply.cannot_skip"), *_prompt(ctx, conv))
+    else:
+        value, problem = _validate(ctx, q, text)
+        if problem is not None:
+            ctx.reply(problem, *_prompt(ctx, conv, repeat=True))
+        else:
+            _record(ctx, conv, q, value)
+
+
+def _validate(ctx: Context, q: Question, text: str) -> tuple[str, Section | None]:
+    value = text.strip()
+    if q.kind != "text":
+        value = " ".join(value.split())  # one line
+    if not value:
+        key = "apply.empty_optional" if q.optional else "apply.empty"
+        return value, ctx.section(key)
+    if len(value) > q.max:
+        return value, ctx.section("apply.too_long", length=len(value), most=q.max)
+    if q.kind == "email" and not _EMAIL.match(value):
+        return value, ctx.section("apply.bad_email")
+    return value, None
+
+
+def _record(ctx: Context, conv: Conversation, q: Question, value: str | None) -> None:
+    """Save one answer and move on: to the review if the person came from it, else onward."""
+    answers = _answers(ctx, conv)
+    answers[q.id] = value
+    nxt = REVIEW if conv.reviewing else _after(ctx, q.id)
+    if _save(ctx, conv, step=nxt, answers=answers, reviewing=False if nxt == REVIEW else None):
+        ctx.reply(ctx.section("apply.saved"), *_prompt(ctx, conv))
+
+
+def _after(ctx: Context, qid: str) -> str:
+    ids = [q.id for q in ctx.content.questionnaire.questions]
+    i = ids.index(qid)
+    return ids[i + 1] if i + 1 < len(ids) else REVIEW
+
+
+def _back(ctx: Context, conv: Conversation) -> None:
+    ids = [q.id for q in ctx.content.questionnaire.questions]
+    if conv.step == REVIEW:
+        prev = ids[-1]
+    elif conv.step in ids and ids.index(conv.step) > 0:
+        prev = ids[ids.index(conv.step) - 1]
+    else:
+        ctx.reply(ctx.section("apply.at_start"), *_prompt(ctx, conv))
+        return
+    _go(ctx, conv, prev)
+
+
+def _go(ctx: Context, conv: Conversation, step: str) -> None:
+    if _save(ctx, conv, step=step, reviewing=False):
+        ctx.reply(*_prompt(ctx, conv))
+
+
+def _first_unanswered(ctx: Context, answers: dict[str, Any]) -> str:
+    for q in ctx.content.questionnaire.questions:
+        if q.id not in answers or (answers[q.id] is None and not q.optional):
+            return q.id
+    return REVIEW
+
+
+def _submit(ctx: Context, conv: Conversation) -> None:
+    answers = _answers(ctx, conv)
+    missing = _first_unanswered(ctx, answers)
+    if missing != REVIEW:
+        ctx.reply(ctx.section("apply.missing"))
+        _go(ctx, conv, missing)
+        return
+    # Deleting the conversation at its revision is what makes a second "submit" a no-op.
+    gone = ctx.session.exec(
+        delete(Conversation).where(
+            col(Conversation.id) == conv.id, col(Conversation.revision) == conv.revision
+        )
+    ).rowcount
+    if not gone:
+        ctx.reply(ctx.say("apply.stale"))
+        return
+    sealed = ctx.sealer.seal(answers)
+    app = ctx.session.get(Application, conv.application_id) if conv.application_id else None
+    if app is not None:
+        if not _cas_application(
+            ctx, app, ("more_info",), status="pending", answers=sealed, submitted_at=ctx.now
+        ):
+            ctx.reply(*(_standing(ctx) or [ctx.section("apply.already_decided")]))
+            return
+        ctx.session.refresh(app)
+    else:
+        app = Application(
+            person_id=ctx.actor.id,
+            open_key=ctx.actor.id,
+            status="pending",
+            answers=sealed,
+            consented_at=conv.consented_at or ctx.now,
+            submitted_at=ctx.now,
+        )
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.add(app)
+        except IntegrityError:  # an application is already open
+            ctx.reply(*(_standing(ctx) or [ctx.section("apply.already_decided")]))
+            return
+    log.info("application %s submitted by person %s", app.id, ctx.actor.id)
+    ctx.reply(ctx.say("apply.submitted"))
+    coordinators.application_submitted(ctx, app, ctx.actor, answers)
+
+
+def _drop(ctx: Context, conv: Conversation) -> None:
+    ctx.session.exec(delete(Conversation).where(col(Conversation.id) == conv.id))
+    key = "apply.cancelled_update" if conv.application_id else "apply.cancelled"
+    ctx.reply(ctx.say(key))
+
+
+# --- what the person sees --------------------------------------------------------------------
+def _prompt(ctx: Context, conv: Conversation, repeat: bool = False) -> list:
+    """The current step: the privacy notice, a question, or the review."""
+    tag = _tag(conv)
+    cancel_button = ctx.button("apply.button_cancel", "apply:cancel", tag)
+    role_button = ctx.button("apply.button_role", "apply:role")
+    if conv.step == CONSENT:
+        return [
+            Section(ctx.content.markup(ctx.content.questionnaire.privacy)),
+            buttons(
+                ctx.button("apply.button_agree", "apply:agree", tag, style="primary"),
+                role_button,
+                cancel_button,
+            ),
+        ]
+    answers = _answers(ctx, conv)
+    if conv.step == REVIEW:
+        return _review(ctx, conv, answers)
+    questions = ctx.content.questionnaire.questions
+    q = ctx.content.questionnaire.question(conv.step)
+    if q is None:
+        return [ctx.section("apply.stale")]
+    number = [x.id for x in questions].index(q.id) + 1
+    row = []
+    suggestion = _suggestion(ctx, q, answers)
+    if suggestion is not None:
+        shown = suggestion if len(suggestion) <= _SHOWN else suggestion[: _SHOWN - 1] + "…"
+        key = "apply.button_keep" if q.kind != "text" else "apply.button_keep_text"
+        row.append(ctx.button(key, "apply:keep", tag, style="primary", value=shown))
+    row.append(ctx.button("apply.button_back", "apply:back", tag))
+    if q.optional:
+        row.append(ctx.button("apply.button_skip", "apply:skip", tag))
+    row += [cancel_button, role_button]
+    blocks: list = [
+        ctx.section("apply.question_heading", number=number, total=len(questions), label=q.label),
+        Section(ctx.content.markup(q.ask)),
+    ]
+    if q.id in answers and q.kind == "text" and answers[q.id]:
+        blocks.append(ctx.section("apply.current_answer", answer=answers[q.id]))
+    if not repeat:
+        key = "apply.how_to_answer_optional" if q.optional else "apply.how_to_answer"
+        blocks.append(ctx.note(key, most=q.max))
+    return [*blocks, buttons(*row)]
+
+
+def _review(ctx: Context, conv: Conversation, answers: dict[str, Any]) -> list:
+    tag = _tag(conv)
+    items = [
+        ctx.section(
+            "apply.review_item",
+            label=q.label,
+            answer=answers.get(q.id) or ctx.content.plain("apply.skipped"),
+        )
+        for q in ctx.content.questionnaire.questions
+    ]
+    changes = [
+        ctx.button("apply.button_change", "apply:change", f"{tag}:{q.id}", label=q.label)
+        for q in ctx.content.questionnaire.questions
+    ]
+    return [
+        ctx.section("apply.review_title"),
+        *items,
+        buttons(
+            ctx.button("apply.button_submit", "apply:submit", tag, style="primary"),
+            ctx.button("apply.button_cancel", "apply:cancel", tag),
+        ),
+        ctx.note("apply.review_change"),
+        buttons(*changes),
+    ]
+
+
+def _status(ctx: Context, conv: Conversation) -> Section:
+    ids = [q.id for q in ctx.content.questionnaire.questions]
+    if conv.step == CONSENT:
+        return ctx.section("apply.status_consent")
+    if conv.step == REVIEW:
+        return ctx.section("apply.status_review", total=len(ids))
+    q = ctx.content.questionnaire.question(conv.step)
+    return ctx.section(
+        "apply.status_question",
+        number=ids.index(conv.step) + 1,
+        total=len(ids),
+        label=q.label if q else conv.step,
+    )
+
+
+def _suggestion(ctx: Context, q: Question, answers: dict[str, Any]) -> str | None:
+    """What the person can keep with one press: their earlier answer, else their profile's."""
+    if answers.get(q.id):
+        return str(answers[q.id])
+    if q.prefill is None:
+        return None
+    me = ctx.actor
+    value = {
+        "name": me.display_name if me.display_name != me.platform_user_id else None,
+        "email": me.email,
+        "title": me.title,
+        "department": me.department,
+    }[q.prefill]
+    return value or None
+
+
+def _standing(ctx: Context) -> list:
+    """Where someone stands if they cannot start a new application: an ally, or waiting."""
+    profile = ctx.session.get(AllyProfile, ctx.actor.id)
+    if profile is not None and profile.status in ALREADY_KEYS:
+        return [ctx.section(ALREADY_KEYS[profile.status])]
+    app = _open_application(ctx)
+    if app is None:
+        return []
+    if app.status == "more_info":
+        return [
+            ctx.section("apply.more_info_open"),
+            buttons(ctx.button("apply.button_update", "apply:update", str(app.id), "primary")),
+        ]
+    return [ctx.section("apply.pending", date=f"{app.submitted_at:%d %b %Y}")]
+
+
+# --- storage ---------------------------------------------------------------------------------
+def _conversation(ctx: Context) -> Conversation | None:
+    """The person's questionnaire in progress; one left unfinished too long is dropped."""
+    conv = ctx.session.exec(
+        select(Conversation).where(
+            Conversation.person_id == ctx.actor.id, Conversation.flow == FLOW
+        )
+    ).first()
+    if conv is not None and conv.expires_at <= ctx.now:
+        ctx.session.exec(delete(Conversation).where(col(Conversation.id) == conv.id))
+        ctx.reply(ctx.say("apply.expired"))
+        return None
+    return conv
+
+
+def _new_conversation(
+    ctx: Context,
+    step: str,
+    answers: dict[str, Any],
+    application_id: int | None = None,
+    consented: Application | None = None,
+) -> Conversation | None:
+    conv = Conversation(
+        person_id=ctx.actor.id,
+        flow=FLOW,
+        step=step,
+        answers=ctx.sealer.seal(answers),
+        application_id=application_id,
+        consented_at=consented.consented_at if consented else None,
+        started_at=ctx.now,
+        updated_at=ctx.now,
+        expires_at=ctx.now + _lifetime(ctx),
+    )
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(conv)
+    except IntegrityError:  # a second start raced the first: continue the one that won
+        existing = _conversation(ctx)
+        if existing is not None:
+            ctx.reply(*_prompt(ctx, existing))
+        return None
+    log.info("application conversation %s started by person %s", conv.id, ctx.actor.id)
+    return conv
+
+
+def _save(
+    ctx: Context,
+    conv: Conversation,
+    step: str,
+    answers: dict[str, Any] | None = None,
+    reviewing: bool | None = None,
+    consented_at: Any = None,
+) -> bool:
+    """Move the conversation on, if nothing else moved it since it was read."""
+    values: dict[str, Any] = {
+        "step": step,
+        "revision": conv.revision + 1,
+        "updated_at": ctx.now,
+        "expires_at": ctx.now + _lifetime(ctx),
+    }
+    if answers is not None:
+        values["answers"] = ctx.sealer.seal(answers)
+    if reviewing is not None:
+        values["reviewing"] = reviewing
+    if consented_at is not None:
+        values["consented_at"] = consented_at
+    changed = ctx.session.exec(
+        update(Conversation)
+        .where(col(Conversation.id) == conv.id, col(Conversation.revision) == conv.revision)
+        .values(**values)
+    ).rowcount
+    if changed:
+        ctx.session.refresh(conv)
+        return True
+    ctx.session.expire(conv)
+    fresh = _conversation(ctx)  # moved on, or cancelled, by another press meanwhile
+    if fresh is None:
+        ctx.reply(ctx.say("apply.no_conversation"))
+    else:
+        ctx.reply(ctx.section("apply.stale"), *_prompt(ctx, fresh))
+    return False
+
+
+def _answers(ctx: Context, conv: Conversation) -> dict[str, Any]:
+    return _open_sealed(ctx, conv.answers, f"conversation {conv.id}") or {}
+
+
+def _open_sealed(ctx: Context, token: str, what: str) -> dict[str, Any] | None:
+    try:
+        return ctx.sealer.open(token)
+    except SealError:
+        log.error("%s cannot be opened with the configured ALLYBOT_SECRET_KEY", what)
+        return None
+
+
+def _pressed(ctx: Context, tag: str) -> Conversation | None:
+    """The conversation a button belongs to, if it is this person's and still current."""
+    conv = _conversation(ctx)
+    if conv is None:
+        ctx.reply(ctx.say("apply.no_conversation"))
+        return None
+    if tag != _tag(conv):
+        ctx.reply(ctx.section("apply.stale"), *_prompt(ctx, conv))
+        return None
+    return conv
+
+
+def _tag(conv: Conversation) -> str:
+    return f"{conv.id}.{conv.revision}"
+
+
+def _lifetime(ctx: Context) -> timedelta:
+    return timedelta(days=ctx.app.applications.expire_after_days)
+
+
+def _open_application(ctx: Context) -> Application | None:
+    return ctx.session.exec(
+        select(Application).where(
+            Application.person_id == ctx.actor.id, col(Application.status).in_(OPEN)
+        )
+    ).first()
+
+
+def _cas_application(
+    ctx: Context, app: Application, states: tuple[str, ...], **values: Any
+) -> bool:
+    return bool(
+        ctx.session.exec(
+            update(Application)
+            .where(col(Application.id) == app.id, col(Application.status).in_(states))
+            .values(**values)
+        ).rowcount
+    )
