@@ -372,7 +372,7 @@ def _prompt(ctx: Context, conv: Conversation, repeat: bool = False) -> list:
     if suggestion is not None:
         shown = suggestion if len(suggestion) <= _SHOWN else suggestion[: _SHOWN - 1] + "…"
         key = "apply.button_keep" if q.kind != "text" else "apply.button_keep_text"
-        row.append(ctx.button(key, "apply:keep", tag, style="primary", value=shown))
+        row.append(ctx.button(key, "apply:keep", tag, style="primary", answer=shown))
     row.append(ctx.button("apply.button_back", "apply:back", tag))
     if q.optional:
         row.append(ctx.button("apply.button_skip", "apply:skip", tag))
