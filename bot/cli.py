@@ -1,4 +1,4 @@
-"""allybot command line: shell | serve | check | manifest | db | demo | allies."""
+"""allybot command line: shell | serve | check | manifest | db | demo | allies import|export."""
 
 from __future__ import annotations
 
@@ -153,6 +153,26 @@ def cmd_allies_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_allies_export(args: argparse.Namespace) -> int:
+    from handlers.allies import export_roster
+
+    bot = build(load_settings())
+    with bot.db.session() as session:
+        text = export_roster(session)
+    bot.db.dispose()
+    count = text.count("\n") - 1
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"{args.output}: cannot write it ({exc.__class__.__name__})", file=sys.stderr)
+            return 1
+        print(f"exported {count} allies to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="allybot", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -175,6 +195,9 @@ def parser() -> argparse.ArgumentParser:
     imp = allies_sub.add_parser("import", help="import allies from a CSV file")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_allies_import)
+    exp = allies_sub.add_parser("export", help="write the roster as CSV (stdout by default)")
+    exp.add_argument("--output", "-o", help="file to write instead of stdout")
+    exp.set_defaults(func=cmd_allies_export)
     return p
 
 
