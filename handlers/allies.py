@@ -296,8 +296,8 @@ def change_role(ctx: Context, profile: AllyProfile, status: str) -> bool:
     }[status]
     if profile.status not in allowed:
         return False
-    if status == "active" and profile.trained_on is None:
-        status = "onboarding"  # resumed, but still to be trained
+    if status == "active" and profile.trained_on is None and profile.approved_at is not None:
+        status = "onboarding"  # approved here and resumed, but still to be trained
     _set_status(ctx, profile, status)
     if status not in ("active", "onboarding"):
         moved = findally.release_offers(ctx, profile.person_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,6 +90,7 @@ class DemoAlly(_Strict):
     topics: list[str] = Field(default_factory=list)
     capacity: int = Field(ge=1, le=20)
     available: bool = True
+    trained_on: date | None = None
 
 
 class DemoPerson(_Strict):

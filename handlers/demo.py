@@ -42,6 +42,7 @@ def seed(session: Session, content: Content, app: AppConfig, now: datetime) -> i
             ).all()
         )
         profile.topics = list(entry.ally.topics)
+        profile.trained_on = entry.ally.trained_on
         profile.hours_start = profile.hours_end = None
         profile.last_asked_at = None
         profile.updated_at = now

@@ -87,9 +87,19 @@ def _coordinator(ctx: Context) -> list:
         .select_from(Application)
         .where(col(Application.status).in_(("pending", "more_info")))
     ).one()
+    trained = ctx.session.exec(
+        select(AllyProfile).where(
+            col(AllyProfile.status).in_(allies.CURRENT), col(AllyProfile.trained_on).is_not(None)
+        )
+    ).all()
+    renewals = sum(1 for profile in trained if allies.training_due(ctx, profile))
     return [
         ctx.section(
-            "home.coordinator", waiting=waiting, available=available, applications=applications
+            "home.coordinator",
+            waiting=waiting,
+            available=available,
+            applications=applications,
+            renewals=renewals,
         ),
         buttons(
             ctx.button("admin.button_applications", "admin:applications", style="primary"),
