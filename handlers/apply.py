@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -125,7 +126,7 @@ def withdraw(ctx: Context) -> None:
 
 
 def update_button(ctx: Context, value: str) -> None:
-    """ "Update my application" after a coordinator asked for more: back to the review."""
+    """The "Update my application" button, after a coordinator asked for more: the review."""
     app_id = whole_number(value)
     app = ctx.session.get(Application, app_id) if app_id is not None else None
     if app is None or app.person_id != ctx.actor.id:
@@ -145,12 +146,6 @@ def update_button(ctx: Context, value: str) -> None:
 
 
 # --- buttons inside the conversation ---------------------------------------------------------
-def agree(ctx: Context, value: str) -> None:
-    conv = _pressed(ctx, value)
-    if conv is not None:
-        _answer(ctx, conv, "", "agree")
-
-
 def keep(ctx: Context, value: str) -> None:
     conv = _pressed(ctx, value)
     q = ctx.content.questionnaire.question(conv.step) if conv else None
@@ -163,28 +158,22 @@ def keep(ctx: Context, value: str) -> None:
     _record(ctx, conv, q, suggestion)
 
 
-def back(ctx: Context, value: str) -> None:
-    conv = _pressed(ctx, value)
-    if conv is not None:
-        _answer(ctx, conv, "", "back")
+def _said_by_button(meaning: str) -> Callable[[Context, str], None]:
+    """A button that does what typing a keyword does (agree, back, skip, cancel, submit)."""
+
+    def press(ctx: Context, value: str) -> None:
+        conv = _pressed(ctx, value)
+        if conv is not None:
+            _answer(ctx, conv, "", meaning)
+
+    return press
 
 
-def skip(ctx: Context, value: str) -> None:
-    conv = _pressed(ctx, value)
-    if conv is not None:
-        _answer(ctx, conv, "", "skip")
-
-
-def cancel(ctx: Context, value: str) -> None:
-    conv = _pressed(ctx, value)
-    if conv is not None:
-        _answer(ctx, conv, "", "cancel")
-
-
-def submit(ctx: Context, value: str) -> None:
-    conv = _pressed(ctx, value)
-    if conv is not None:
-        _answer(ctx, conv, "", "submit")
+agree = _said_by_button("agree")
+back = _said_by_button("back")
+skip = _said_by_button("skip")
+cancel = _said_by_button("cancel")
+submit = _said_by_button("submit")
 
 
 def change(ctx: Context, value: str) -> None:
