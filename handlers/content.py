@@ -15,7 +15,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.messages import Rich, Span
 from handlers.yamlfile import Problem, ProblemsFound, YamlDoc, load_yaml, pydantic_problems
@@ -121,6 +128,17 @@ class Keywords(_Strict):
     submit: Words = Field(min_length=1)
     agree: Words = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _each_word_once(self) -> Keywords:
+        seen: dict[str, str] = {}
+        for name, words in self:
+            for word in words:
+                said = normalise_words(word)
+                if said in seen and seen[said] != name:
+                    raise ValueError(f"{word!r} is listed under both {seen[said]} and {name}")
+                seen[said] = name
+        return self
+
     def meaning(self, text: str) -> str | None:
         """Which keyword `text` is, if it is one: "back", "skip", ... or None."""
         said = normalise_words(text)
@@ -134,6 +152,12 @@ def normalise_words(text: str) -> str:
     return " ".join(re.sub(r"[^\w?]+", " ", text.casefold()).split())
 
 
+def _without_placeholders(text: str) -> str:
+    if _PLACEHOLDER.search(text):
+        raise ValueError("questionnaire text cannot use {placeholders}; write the words out")
+    return text
+
+
 class Question(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
     label: str = Field(min_length=1, max_length=60)
@@ -143,11 +167,21 @@ class Question(_Strict):
     prefill: Literal["name", "email", "title", "department"] | None = None
     optional: bool = False
 
+    @field_validator("ask", "label")
+    @classmethod
+    def _no_placeholders(cls, text: str) -> str:
+        return _without_placeholders(text)
+
 
 class Questionnaire(_Strict):
     privacy: str = Field(min_length=1, max_length=2900)
     keywords: Keywords
     questions: list[Question] = Field(min_length=1, max_length=20)
+
+    @field_validator("privacy")
+    @classmethod
+    def _no_placeholders(cls, text: str) -> str:
+        return _without_placeholders(text)
 
     @field_validator("questions")
     @classmethod

@@ -340,3 +340,31 @@ def test_a_missing_content_file(content):
     (content / "demo.yaml").unlink()
     found = problems(content)
     assert "content/demo.yaml: file not found" in found
+
+
+def test_questionnaire_problems_point_at_their_lines(content):
+    text = edit(
+        content / "questionnaire.yaml",
+        lambda t: t.replace("  back: [back, previous, go back]", "  back: [back, stop]")
+        .replace("    ask: What is your job title?", "    ask: What is your {title}?")
+        .replace("    kind: email", "    kind: phone"),
+    )
+    found = problems(content)
+    assert f"content/questionnaire.yaml:{line_of(text, 'keywords:')}:" in found
+    assert "'stop' is listed under both back and cancel" in found
+    assert f"content/questionnaire.yaml:{line_of(text, '{title}')}: questions.1.ask" in found
+    assert f"content/questionnaire.yaml:{line_of(text, 'kind: phone')}: questions.3.kind" in found
+
+
+def test_two_questions_with_one_id(content):
+    edit(content / "questionnaire.yaml", lambda t: t.replace("  - id: title", "  - id: name"))
+    assert "question ids must be unique; repeated: name" in problems(content)
+
+
+def test_role_description_problems(content):
+    (content / "role.md").write_text("# Role at {company}\n", encoding="utf-8")
+    assert "content/role.md:1: unknown placeholder {company}" in problems(content)
+    (content / "role.md").write_text("\n\n", encoding="utf-8")
+    assert "content/role.md: the role description is empty" in problems(content)
+    (content / "role.md").write_text("## Long\n" + "word " * 700, encoding="utf-8")
+    assert "content/role.md: a section is" in problems(content)
