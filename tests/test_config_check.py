@@ -345,9 +345,11 @@ def test_a_missing_content_file(content):
 def test_questionnaire_problems_point_at_their_lines(content):
     text = edit(
         content / "questionnaire.yaml",
-        lambda t: t.replace("  back: [back, previous, go back]", "  back: [back, stop]")
-        .replace("    ask: What is your job title?", "    ask: What is your {title}?")
-        .replace("    kind: email", "    kind: phone"),
+        lambda t: (
+            t.replace("  back: [back, previous, go back]", "  back: [back, stop]")
+            .replace("    ask: What is your job title?", "    ask: What is your {title}?")
+            .replace("    kind: email", "    kind: phone")
+        ),
     )
     found = problems(content)
     assert f"content/questionnaire.yaml:{line_of(text, 'keywords:')}:" in found
