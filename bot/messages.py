@@ -108,3 +108,10 @@ Recipient = OnlyYou | DirectMessage | GroupDM | Channel
 class Outgoing:
     to: Recipient
     message: Message
+
+
+class Outbox(list[Outgoing]):
+    """What to send once a handler's changes are committed. `refused` says the person was not
+    allowed to do what they pressed, so a message others share must stay as it was."""
+
+    refused: bool = False

@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.config import AppConfig
-from bot.events import Action, Actor, Command, Event, Text
-from bot.messages import Message, OnlyYou, Outgoing
+from bot.events import Action, Actor, Command, Event, Place, Text
+from bot.messages import Message, OnlyYou, Outbox, Outgoing
 from handlers import admin, allies, apply, coordinators, findally, help, home, safety
 from handlers.content import Content
 from handlers.context import Context, buttons
@@ -105,11 +105,17 @@ class Router:
     ):
         self.db, self.app, self.content, self.now, self.sealer = db, app, content, now, sealer
 
-    def context(self, session: Session, now: datetime, actor: Person | None = None) -> Context:
-        return Context(session, self.app, self.content, now, self.sealer, actor=actor)
+    def context(
+        self,
+        session: Session,
+        now: datetime,
+        actor: Person | None = None,
+        place: Place | None = None,
+    ) -> Context:
+        return Context(session, self.app, self.content, now, self.sealer, actor=actor, place=place)
 
     # --- events ----------------------------------------------------------------------------
-    def dispatch(self, event: Event) -> list[Outgoing]:
+    def dispatch(self, event: Event) -> Outbox:
         """Handle one event in one transaction; return what to send once it is committed."""
         kind, name, arg = _describe(event)
         now = self.now()
@@ -118,10 +124,10 @@ class Router:
             with self.db.session() as session:
                 if event.event_id and not _first_time(session, event.event_id, now):
                     log.info("duplicate event %s ignored", event.event_id[:40])
-                    return []
+                    return Outbox()
                 person = self._person(session, event.actor, now)
                 person_id = person.id
-                ctx = self.context(session, now, person)
+                ctx = self.context(session, now, person, event.place)
                 handler = self._handler(event, name)
                 if handler is None and kind == "command":
                     help.unknown_command(ctx, name)
@@ -177,7 +183,7 @@ class Router:
         except Exception as exc:
             log.error("could not write the audit row for a failed %s: %s", kind, _trace(exc))
 
-    def _apology(self, actor: Actor, now: datetime) -> list[Outgoing]:
+    def _apology(self, actor: Actor, now: datetime) -> Outbox:
         """A plain "something went wrong" with the urgent-help button, in a fresh transaction."""
         try:
             with self.db.session() as session:
@@ -192,7 +198,7 @@ class Router:
                 return ctx.outbox
         except Exception as exc:
             log.error("could not apologise: %s", _trace(exc))
-            return []
+            return Outbox()
 
     def home(self, actor: Actor) -> Message:
         """The person's home view (Slack App Home): what they can do from where they stand."""

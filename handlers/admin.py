@@ -205,7 +205,7 @@ def _change(ctx: Context, found: tuple[Person, AllyProfile] | None, status: str)
 def _allowed(ctx: Context) -> bool:
     if coordinators.is_coordinator(ctx, ctx.actor):
         return True
-    ctx.reply(ctx.say("admin.coordinators_only"))
+    ctx.refuse(ctx.say("admin.coordinators_only"))
     return False
 
 

@@ -362,6 +362,7 @@ class RosterRow:
     department: str
     topics: tuple[str, ...]
     capacity: int
+    status: str | None = None  # from an export; without it a removed ally comes back active
 
 
 def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], list[str]]:
@@ -412,13 +413,18 @@ def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], lis
         capacity = whole_number(cap_text, 2)
         if capacity is None or not 1 <= capacity <= MAX_CAPACITY:
             problems.append(f"capacity must be a whole number from 1 to {MAX_CAPACITY}")
+        status = get.get("status", "").lower() or None
+        if status is not None and status not in STATE_KEYS:
+            problems.append(f"status must be one of {', '.join(STATE_KEYS)} (or empty)")
         if (platform, user.lower()) in seen:
             problems.append("this person appears twice in the file")
         seen.add((platform, user.lower()))
         if problems:
             errors.extend(f"line {line}: {p}" for p in problems)
             continue
-        rows.append(RosterRow(line, platform, user_id, email, name, department, topics, capacity))
+        rows.append(
+            RosterRow(line, platform, user_id, email, name, department, topics, capacity, status)
+        )
     if not rows and not errors:
         errors.append("line 2: the file has a header but no allies")
     return rows, errors
@@ -435,7 +441,10 @@ def import_roster(session: Session, rows: list[RosterRow], now: datetime) -> int
         profile = session.get(AllyProfile, person.id) or AllyProfile(
             person_id=person.id, updated_at=now
         )
-        profile.status = "active" if profile.status == "removed" else profile.status
+        if row.status is not None:
+            profile.status = row.status
+        elif profile.status == "removed":
+            profile.status = "active"
         profile.topics = list(row.topics)
         profile.capacity = row.capacity
         profile.updated_at = now

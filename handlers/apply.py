@@ -17,7 +17,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.messages import Section
+from bot.messages import Block, Message, Section
 from handlers import coordinators
 from handlers.content import Question, normalise_words
 from handlers.context import Context, buttons, whole_number
@@ -41,6 +41,9 @@ _SHOWN = 40  # characters of an answer shown on a button
 # --- ways in ---------------------------------------------------------------------------------
 def command(ctx: Context, text: str) -> None:
     """/allyapply [withdraw | role]"""
+    if ctx.place is not None and ctx.place.kind != "dm":
+        # Answers are typed as DMs, so the questions must be asked there, never in a channel.
+        ctx.reply(ctx.say("apply.sent_to_dm"))
     said = normalise_words(text)
     if said == "withdraw":
         withdraw(ctx)
@@ -74,15 +77,15 @@ def begin(ctx: Context) -> None:
     """Start the questionnaire, or say where the person already stands."""
     conv = _conversation(ctx)
     if conv is not None:
-        ctx.reply(ctx.section("apply.resuming"), *_prompt(ctx, conv))
+        _tell(ctx, ctx.section("apply.resuming"), *_prompt(ctx, conv))
         return
     standing = _standing(ctx)
     if standing:
-        ctx.reply(*standing)
+        _tell(ctx, *standing)
         return
     conv = _new_conversation(ctx, step=CONSENT, answers={})
     if conv is not None:
-        ctx.reply(*_prompt(ctx, conv))
+        _tell(ctx, *_prompt(ctx, conv))
 
 
 def send_role(ctx: Context, _value: str = "") -> None:
@@ -97,7 +100,7 @@ def send_role(ctx: Context, _value: str = "") -> None:
             buttons(ctx.button("apply.button_apply", "apply:start", style="primary")),
         ]
     )
-    ctx.reply(*sections, *follow)
+    _tell(ctx, *sections, *follow)
 
 
 def withdraw(ctx: Context) -> None:
@@ -117,12 +120,12 @@ def withdraw(ctx: Context) -> None:
         decided_at=ctx.now,
     ):
         log.info("application %s withdrawn", app.id)
-        ctx.reply(ctx.say("apply.withdrawn"))
+        _tell(ctx, ctx.say("apply.withdrawn"))
         coordinators.notify(ctx, ctx.say("review.withdrawn", name=me.display_name))
     elif dropped:
-        ctx.reply(ctx.say("apply.cancelled"))
+        _tell(ctx, ctx.say("apply.cancelled"))
     else:
-        ctx.reply(ctx.say("apply.nothing_to_withdraw"))
+        _tell(ctx, ctx.say("apply.nothing_to_withdraw"))
 
 
 def update_button(ctx: Context, value: str) -> None:
@@ -130,10 +133,10 @@ def update_button(ctx: Context, value: str) -> None:
     app_id = whole_number(value)
     app = ctx.session.get(Application, app_id) if app_id is not None else None
     if app is None or app.person_id != ctx.actor.id:
-        ctx.reply(ctx.say("apply.not_yours"))
+        _tell(ctx, ctx.say("apply.not_yours"))
         return
     if app.status != "more_info":
-        ctx.reply(*(_standing(ctx) or [ctx.section("apply.already_decided")]))
+        _tell(ctx, *(_standing(ctx) or [ctx.section("apply.already_decided")]))
         return
     conv = _conversation(ctx)
     if conv is None:
@@ -142,7 +145,7 @@ def update_button(ctx: Context, value: str) -> None:
             ctx, step=REVIEW, answers=answers or {}, application_id=app.id, consented=app
         )
     if conv is not None:
-        ctx.reply(*_prompt(ctx, conv))
+        _tell(ctx, *_prompt(ctx, conv))
 
 
 # --- buttons inside the conversation ---------------------------------------------------------
@@ -153,7 +156,7 @@ def keep(ctx: Context, value: str) -> None:
         return
     suggestion = _suggestion(ctx, q, _answers(ctx, conv))
     if suggestion is None:
-        ctx.reply(*_prompt(ctx, conv))
+        _tell(ctx, *_prompt(ctx, conv))
         return
     _record(ctx, conv, q, suggestion)
 
@@ -183,10 +186,10 @@ def change(ctx: Context, value: str) -> None:
     if conv is None:
         return
     if q is None or conv.step != REVIEW:
-        ctx.reply(ctx.section("apply.stale"), *_prompt(ctx, conv))
+        _tell(ctx, ctx.section("apply.stale"), *_prompt(ctx, conv))
         return
     if _save(ctx, conv, step=q.id, reviewing=True):
-        ctx.reply(*_prompt(ctx, conv))
+        _tell(ctx, *_prompt(ctx, conv))
 
 
 # --- the engine ------------------------------------------------------------------------------
@@ -197,34 +200,34 @@ def _answer(ctx: Context, conv: Conversation, text: str, meaning: str | None) ->
     if meaning == "cancel":
         _drop(ctx, conv)
     elif meaning == "help":
-        ctx.reply(ctx.section("apply.help"), *_prompt(ctx, conv))
+        _tell(ctx, ctx.section("apply.help"), *_prompt(ctx, conv))
     elif meaning == "status":
-        ctx.reply(_status(ctx, conv), *_prompt(ctx, conv))
+        _tell(ctx, _status(ctx, conv), *_prompt(ctx, conv))
     elif meaning == "role":
         send_role(ctx)
     elif meaning == "back":
         _back(ctx, conv)
     elif conv.step == CONSENT:
         if meaning != "agree":
-            ctx.reply(ctx.section("apply.consent_needed"), *_prompt(ctx, conv))
+            _tell(ctx, ctx.section("apply.consent_needed"), *_prompt(ctx, conv))
         elif _save(ctx, conv, step=questions[0].id, consented_at=ctx.now):
-            ctx.reply(*_prompt(ctx, conv))
+            _tell(ctx, *_prompt(ctx, conv))
     elif conv.step == REVIEW:
         if meaning == "submit":
             _submit(ctx, conv)
         else:
-            ctx.reply(ctx.section("apply.review_hint"), *_prompt(ctx, conv))
+            _tell(ctx, ctx.section("apply.review_hint"), *_prompt(ctx, conv))
     elif q is None:  # the questionnaire changed under a saved conversation
         _go(ctx, conv, _first_unanswered(ctx, _answers(ctx, conv)))
     elif meaning == "skip":
         if q.optional:
             _record(ctx, conv, q, None)
         else:
-            ctx.reply(ctx.section("apply.cannot_skip"), *_prompt(ctx, conv))
+            _tell(ctx, ctx.section("apply.cannot_skip"), *_prompt(ctx, conv))
     else:
         value, problem = _validate(ctx, q, text)
         if problem is not None:
-            ctx.reply(problem, *_prompt(ctx, conv, repeat=True))
+            _tell(ctx, problem, *_prompt(ctx, conv, repeat=True))
         else:
             _record(ctx, conv, q, value)
 
@@ -249,7 +252,7 @@ def _record(ctx: Context, conv: Conversation, q: Question, value: str | None) ->
     answers[q.id] = value
     nxt = REVIEW if conv.reviewing else _after(ctx, q.id)
     if _save(ctx, conv, step=nxt, answers=answers, reviewing=False if nxt == REVIEW else None):
-        ctx.reply(ctx.section("apply.saved"), *_prompt(ctx, conv))
+        _tell(ctx, ctx.section("apply.saved"), *_prompt(ctx, conv))
 
 
 def _after(ctx: Context, qid: str) -> str:
@@ -265,14 +268,14 @@ def _back(ctx: Context, conv: Conversation) -> None:
     elif conv.step in ids and ids.index(conv.step) > 0:
         prev = ids[ids.index(conv.step) - 1]
     else:
-        ctx.reply(ctx.section("apply.at_start"), *_prompt(ctx, conv))
+        _tell(ctx, ctx.section("apply.at_start"), *_prompt(ctx, conv))
         return
     _go(ctx, conv, prev)
 
 
 def _go(ctx: Context, conv: Conversation, step: str) -> None:
     if _save(ctx, conv, step=step, reviewing=False):
-        ctx.reply(*_prompt(ctx, conv))
+        _tell(ctx, *_prompt(ctx, conv))
 
 
 def _first_unanswered(ctx: Context, answers: dict[str, Any]) -> str:
@@ -286,7 +289,7 @@ def _submit(ctx: Context, conv: Conversation) -> None:
     answers = _answers(ctx, conv)
     missing = _first_unanswered(ctx, answers)
     if missing != REVIEW:
-        ctx.reply(ctx.section("apply.missing"))
+        _tell(ctx, ctx.section("apply.missing"))
         _go(ctx, conv, missing)
         return
     # Deleting the conversation at its revision is what makes a second "submit" a no-op.
@@ -296,7 +299,7 @@ def _submit(ctx: Context, conv: Conversation) -> None:
         )
     ).rowcount
     if not gone:
-        ctx.reply(ctx.say("apply.stale"))
+        _tell(ctx, ctx.say("apply.stale"))
         return
     sealed = ctx.sealer.seal(answers)
     app = ctx.session.get(Application, conv.application_id) if conv.application_id else None
@@ -304,7 +307,7 @@ def _submit(ctx: Context, conv: Conversation) -> None:
         if not _cas_application(
             ctx, app, ("more_info",), status="pending", answers=sealed, submitted_at=ctx.now
         ):
-            ctx.reply(*(_standing(ctx) or [ctx.section("apply.already_decided")]))
+            _tell(ctx, *(_standing(ctx) or [ctx.section("apply.already_decided")]))
             return
         ctx.session.refresh(app)
     else:
@@ -320,17 +323,17 @@ def _submit(ctx: Context, conv: Conversation) -> None:
             with ctx.session.begin_nested():
                 ctx.session.add(app)
         except IntegrityError:  # an application is already open
-            ctx.reply(*(_standing(ctx) or [ctx.section("apply.already_decided")]))
+            _tell(ctx, *(_standing(ctx) or [ctx.section("apply.already_decided")]))
             return
     log.info("application %s submitted by person %s", app.id, ctx.actor.id)
-    ctx.reply(ctx.say("apply.submitted"))
+    _tell(ctx, ctx.say("apply.submitted"))
     coordinators.application_submitted(ctx, app, ctx.actor, answers)
 
 
 def _drop(ctx: Context, conv: Conversation) -> None:
     ctx.session.exec(delete(Conversation).where(col(Conversation.id) == conv.id))
     key = "apply.cancelled_update" if conv.application_id else "apply.cancelled"
-    ctx.reply(ctx.say(key))
+    _tell(ctx, ctx.say(key))
 
 
 # --- what the person sees --------------------------------------------------------------------
@@ -451,6 +454,12 @@ def _standing(ctx: Context) -> list:
     return [ctx.section("apply.pending", date=f"{app.submitted_at:%d %b %Y}")]
 
 
+def _tell(ctx: Context, *blocks: Block | Message) -> None:
+    """Everything in the application happens in the person's DM with the bot, where they type
+    their answers (and where the messages stay, unlike "only you" replies)."""
+    ctx.dm(ctx.actor.id, *blocks)
+
+
 # --- storage ---------------------------------------------------------------------------------
 def _conversation(ctx: Context) -> Conversation | None:
     """The person's questionnaire in progress; one left unfinished too long is dropped."""
@@ -461,7 +470,7 @@ def _conversation(ctx: Context) -> Conversation | None:
     ).first()
     if conv is not None and conv.expires_at <= ctx.now:
         ctx.session.exec(delete(Conversation).where(col(Conversation.id) == conv.id))
-        ctx.reply(ctx.say("apply.expired"))
+        _tell(ctx, ctx.say("apply.expired"))
         return None
     return conv
 
@@ -490,7 +499,7 @@ def _new_conversation(
     except IntegrityError:  # a second start raced the first: continue the one that won
         existing = _conversation(ctx)
         if existing is not None:
-            ctx.reply(*_prompt(ctx, existing))
+            _tell(ctx, *_prompt(ctx, existing))
         return None
     log.info("application conversation %s started by person %s", conv.id, ctx.actor.id)
     return conv
@@ -528,9 +537,9 @@ def _save(
     ctx.session.expire(conv)
     fresh = _conversation(ctx)  # moved on, or cancelled, by another press meanwhile
     if fresh is None:
-        ctx.reply(ctx.say("apply.no_conversation"))
+        _tell(ctx, ctx.say("apply.no_conversation"))
     else:
-        ctx.reply(ctx.section("apply.stale"), *_prompt(ctx, fresh))
+        _tell(ctx, ctx.section("apply.stale"), *_prompt(ctx, fresh))
     return False
 
 
@@ -549,11 +558,11 @@ def _open_sealed(ctx: Context, token: str, what: str) -> dict[str, Any] | None:
 def _pressed(ctx: Context, tag: str) -> Conversation | None:
     """The conversation a button belongs to, if it is this person's and still current."""
     conv = _conversation(ctx)
-    if conv is None:
-        ctx.reply(ctx.say("apply.no_conversation"))
+    if conv is None:  # sent, cancelled or expired: say where they stand now
+        _tell(ctx, *(_standing(ctx) or [ctx.section("apply.no_conversation")]))
         return None
     if tag != _tag(conv):
-        ctx.reply(ctx.section("apply.stale"), *_prompt(ctx, conv))
+        _tell(ctx, ctx.section("apply.stale"), *_prompt(ctx, conv))
         return None
     return conv
 

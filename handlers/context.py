@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import AppConfig
+from bot.events import Place
 from bot.messages import (
     Block,
     Button,
@@ -20,6 +21,7 @@ from bot.messages import (
     Message,
     Note,
     OnlyYou,
+    Outbox,
     Outgoing,
     Recipient,
     Rich,
@@ -38,7 +40,8 @@ class Context:
     now: datetime
     sealer: Sealer  # for answers kept encrypted at rest
     actor: Person | None = None
-    outbox: list[Outgoing] = field(default_factory=list)
+    place: Place | None = None  # where the person acted (a DM, a channel); None for timers
+    outbox: Outbox = field(default_factory=Outbox)
 
     # --- words -------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> Rich:
@@ -70,6 +73,11 @@ class Context:
         """Answer the person who acted, so that only they can see it."""
         assert self.actor is not None and self.actor.id is not None
         self.send(OnlyYou(self.actor.id), *blocks)
+
+    def refuse(self, *blocks: Block | Message) -> None:
+        """Tell the person they may not do that; nothing they pressed takes effect."""
+        self.outbox.refused = True
+        self.reply(*blocks)
 
     def dm(self, person_id: int, *blocks: Block | Message) -> None:
         self.send(DirectMessage(person_id), *blocks)

@@ -114,7 +114,7 @@ def _decide(ctx: Context, value: str, verb: str) -> None:
     """A coordinator's decision, recorded once: whoever presses second is told who decided."""
     me = ctx.actor
     if not is_coordinator(ctx, me):
-        ctx.reply(ctx.say("review.coordinators_only"))
+        ctx.refuse(ctx.say("review.coordinators_only"))
         return
     app_id = whole_number(value)
     app = ctx.session.get(Application, app_id) if app_id is not None else None

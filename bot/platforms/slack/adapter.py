@@ -88,10 +88,10 @@ class SlackPlatform:
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         actor = self._actor(command["user_id"])
         name = command["command"].lstrip("/")
+        channel = command.get("channel_id") or ""
+        place = Place("dm" if channel.startswith("D") else "channel", channel or None)
         # Slack never retries a slash command, so there is no event id to dedupe on.
-        event = Command(
-            name, command.get("text") or "", actor, Place("channel", command.get("channel_id"))
-        )
+        event = Command(name, command.get("text") or "", actor, place)
         out = await self._db_call(self.bot.router.dispatch, event)
         mine = [o for o in out if isinstance(o.to, OnlyYou)]
         rest = [o for o in out if not isinstance(o.to, OnlyYou)]
@@ -166,7 +166,8 @@ class SlackPlatform:
         await self._refresh_profile(actor)
         out = await self._db_call(self.bot.router.dispatch, event)
         await self.deliver(out, source)
-        await self._mark_pressed(source, label)
+        if not out.refused:  # a refused press leaves a shared message (and its buttons) alone
+            await self._mark_pressed(source, label)
         await self.publish_home(actor)
 
     async def _dispatch_and_send(self, actor: Actor, event: Event, source: _Source) -> None:
