@@ -165,7 +165,10 @@ def _decide(ctx: Context, value: str, verb: str) -> None:
 
 def _onboard(ctx: Context, person: Person) -> None:
     """An approved applicant becomes an ally in onboarding: no requests until trained."""
-    profile = ctx.session.get(AllyProfile, person.id) or AllyProfile(
+    existing = ctx.session.get(AllyProfile, person.id)
+    if existing is not None and existing.status in ("onboarding", "active", "paused"):
+        return  # made an ally meanwhile (say, by a roster import): keep what they have
+    profile = existing or AllyProfile(
         person_id=person.id, capacity=ctx.app.matching.default_capacity, updated_at=ctx.now
     )
     profile.status = "onboarding"

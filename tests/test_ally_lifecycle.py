@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from bot.config import Coordinators
 from bot.events import Action, Actor, Command, Event
+from handlers.allies import import_roster, parse_roster
 from storage.models import AllyProfile, Application, Offer, Person, SupportRequest, Timer
 from tests.conftest import START, ShellDriver, make_bot
 
@@ -149,6 +150,18 @@ def test_approve_welcomes_the_new_ally_and_records_who_decided(sh):
     assert "onboarding (requests start once your training is recorded)" in sh(
         "/as finn", "/allystatus"
     )
+
+
+def test_approving_someone_who_became_an_ally_meanwhile_keeps_their_role(sh):
+    apply_as(sh)
+    with sh.bot.db.session() as session:  # imported from a roster while the application waited
+        rows, errors = parse_roster(
+            "platform,user,name,department,topics,capacity\nshell,finn,Finn,Finance,,1\n", 2
+        )
+        assert errors == []
+        import_roster(session, rows, START)
+    sh("/as casey", "/press Approve")
+    assert (profile(sh, "finn").status, profile(sh, "finn").capacity) == ("active", 1)
 
 
 def test_a_second_decision_says_who_decided_first_and_changes_nothing(db):
