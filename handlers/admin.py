@@ -56,7 +56,7 @@ def show_applications(ctx: Context, _value: str = "") -> None:
         if app.status == "more_info":
             blocks.append(ctx.note("admin.waiting_for_applicant"))
         blocks += coordinators.application_blocks(
-            ctx, app, person, coordinators.sealed_answers(ctx, app)
+            ctx, app, person, ctx.unseal(app.answers, f"application {app.id}")
         )
     ctx.reply(*blocks)
 
@@ -245,10 +245,5 @@ def _as_ally(ctx: Context, person: Person | None, shown: str) -> tuple[Person, A
 
 def _day(ctx: Context, text: str) -> date | None:
     """A training date: YYYY-MM-DD, not in the future."""
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        return None
-    return day if date(2000, 1, 1) <= day <= ctx.now.date() else None
+    day = allies.parse_date(text)
+    return day if day is not None and date(2000, 1, 1) <= day <= ctx.now.date() else None

@@ -83,7 +83,7 @@ def _away(ctx: Context, rest: str) -> Changes:
     if not rest:
         return {"available": False, "away_until": None}
     m = re.fullmatch(r"until\s+([0-9]{4}-[0-9]{2}-[0-9]{2})", rest, re.IGNORECASE)
-    day = _date(m.group(1)) if m else None
+    day = parse_date(m.group(1)) if m else None
     today = ctx.now.astimezone(_zone(ctx)).date()
     if day is None or not today < day <= today + timedelta(days=MAX_AWAY_DAYS):
         return ctx.section("allies.away_usage", most=MAX_AWAY_DAYS)
@@ -328,7 +328,10 @@ def _set_status(ctx: Context, profile: AllyProfile, status: str) -> None:
     _set(ctx, profile)
 
 
-def _date(text: str) -> date | None:
+def parse_date(text: str) -> date | None:
+    """A calendar date written YYYY-MM-DD, or None."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return None
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -21,8 +21,7 @@ from bot.messages import Block, Message, Section
 from handlers import coordinators
 from handlers.content import Question, normalise_words
 from handlers.context import Context, buttons, whole_number
-from storage.crypto import SealError
-from storage.models import AllyProfile, Application, Conversation
+from storage.models import OPEN_APPLICATION, AllyProfile, Application, Conversation
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,6 @@ ALREADY_KEYS = {  # an ally who asks to apply is told where they stand
     "active": "apply.already_active",
     "paused": "apply.already_paused",
 }
-OPEN = ("pending", "more_info")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _SHOWN = 40  # characters of an answer shown on a button
 
@@ -109,11 +107,11 @@ def withdraw(ctx: Context) -> None:
     dropped = ctx.session.exec(
         delete(Conversation).where(col(Conversation.person_id) == me.id)
     ).rowcount
-    app = _open_application(ctx)
+    app = open_application(ctx)
     if app is not None and _cas_application(
         ctx,
         app,
-        OPEN,
+        OPEN_APPLICATION,
         status="withdrawn",
         open_key=None,
         answers=ctx.sealer.seal({}),
@@ -140,7 +138,7 @@ def update_button(ctx: Context, value: str) -> None:
         return
     conv = _conversation(ctx)
     if conv is None:
-        answers = _open_sealed(ctx, app.answers, f"application {app.id}")
+        answers = ctx.unseal(app.answers, f"application {app.id}")
         conv = _new_conversation(
             ctx, step=REVIEW, answers=answers or {}, application_id=app.id, consented=app
         )
@@ -443,7 +441,7 @@ def _standing(ctx: Context) -> list:
     profile = ctx.session.get(AllyProfile, ctx.actor.id)
     if profile is not None and profile.status in ALREADY_KEYS:
         return [ctx.section(ALREADY_KEYS[profile.status])]
-    app = _open_application(ctx)
+    app = open_application(ctx)
     if app is None:
         return []
     if app.status == "more_info":
@@ -544,15 +542,7 @@ def _save(
 
 
 def _answers(ctx: Context, conv: Conversation) -> dict[str, Any]:
-    return _open_sealed(ctx, conv.answers, f"conversation {conv.id}") or {}
-
-
-def _open_sealed(ctx: Context, token: str, what: str) -> dict[str, Any] | None:
-    try:
-        return ctx.sealer.open(token)
-    except SealError:
-        log.error("%s cannot be opened with the configured ALLYBOT_SECRET_KEY", what)
-        return None
+    return ctx.unseal(conv.answers, f"conversation {conv.id}") or {}
 
 
 def _pressed(ctx: Context, tag: str) -> Conversation | None:
@@ -575,10 +565,11 @@ def _lifetime(ctx: Context) -> timedelta:
     return timedelta(days=ctx.app.applications.expire_after_days)
 
 
-def _open_application(ctx: Context) -> Application | None:
+def open_application(ctx: Context) -> Application | None:
+    """The person's application awaiting a decision, if any."""
     return ctx.session.exec(
         select(Application).where(
-            Application.person_id == ctx.actor.id, col(Application.status).in_(OPEN)
+            Application.person_id == ctx.actor.id, col(Application.status).in_(OPEN_APPLICATION)
         )
     ).first()
 

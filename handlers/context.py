@@ -4,6 +4,7 @@ happen."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,8 +29,10 @@ from bot.messages import (
     Section,
 )
 from handlers.content import Content
-from storage.crypto import Sealer
+from storage.crypto import Sealer, SealError
 from storage.models import Person
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,6 +81,14 @@ class Context:
         """Tell the person they may not do that; nothing they pressed takes effect."""
         self.outbox.refused = True
         self.reply(*blocks)
+
+    def unseal(self, token: str, what: str) -> dict[str, Any] | None:
+        """Sealed answers, or None (logged by id) if no configured key opens them."""
+        try:
+            return self.sealer.open(token)
+        except SealError:
+            log.error("%s cannot be opened with the configured ALLYBOT_SECRET_KEY", what)
+            return None
 
     def dm(self, person_id: int, *blocks: Block | Message) -> None:
         self.send(DirectMessage(person_id), *blocks)

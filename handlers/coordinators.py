@@ -12,8 +12,7 @@ from sqlmodel import col, select
 from bot.messages import Block, Channel, Message
 from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
-from storage.crypto import SealError
-from storage.models import AllyProfile, Application, Person
+from storage.models import OPEN_APPLICATION, AllyProfile, Application, Person
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ def _decide(ctx: Context, value: str, verb: str) -> None:
         ctx.reply(ctx.say("review.not_found"))
         return
     outcome = DECISIONS[verb]
-    states = ("pending",) if outcome == "more_info" else ("pending", "more_info")
+    states = ("pending",) if outcome == "more_info" else OPEN_APPLICATION
     values: dict[str, Any] = {"status": outcome, "decided_by": me.id, "decided_at": ctx.now}
     if outcome != "more_info":
         values["open_key"] = None
@@ -197,15 +196,7 @@ def open_applications(ctx: Context) -> list[tuple[Application, Person]]:
         ctx.session.exec(
             select(Application, Person)
             .join(Person, Person.id == Application.person_id)
-            .where(col(Application.status).in_(("pending", "more_info")))
+            .where(col(Application.status).in_(OPEN_APPLICATION))
             .order_by(col(Application.submitted_at))
         ).all()
     )
-
-
-def sealed_answers(ctx: Context, app: Application) -> dict[str, Any] | None:
-    try:
-        return ctx.sealer.open(app.answers)
-    except SealError:
-        log.error("application %s cannot be opened with the configured keys", app.id)
-        return None

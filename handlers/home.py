@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlmodel import col, func, select
 
 from bot.messages import Divider, Message
-from handlers import allies, coordinators, findally
+from handlers import allies, apply, coordinators, findally
 from handlers.context import Context, buttons
-from storage.models import AllyProfile, Application, Person, SupportRequest
+from storage.models import OPEN_APPLICATION, AllyProfile, Application, Person, SupportRequest
 
 
 def view(ctx: Context) -> Message:
@@ -32,12 +32,7 @@ def view(ctx: Context) -> Message:
 
 
 def _become_ally(ctx: Context) -> list:
-    application = ctx.session.exec(
-        select(Application).where(
-            Application.person_id == ctx.actor.id,
-            col(Application.status).in_(("pending", "more_info")),
-        )
-    ).first()
+    application = apply.open_application(ctx)
     if application is not None and application.status == "pending":
         return [ctx.section("home.application_pending")]
     if application is not None:
@@ -85,7 +80,7 @@ def _coordinator(ctx: Context) -> list:
     applications = ctx.session.exec(
         select(func.count())
         .select_from(Application)
-        .where(col(Application.status).in_(("pending", "more_info")))
+        .where(col(Application.status).in_(OPEN_APPLICATION))
     ).one()
     trained = ctx.session.exec(
         select(AllyProfile).where(

@@ -77,6 +77,9 @@ class Conversation(SQLModel, table=True):
     expires_at: datetime
 
 
+OPEN_APPLICATION = ("pending", "more_info")  # awaiting a decision
+
+
 class Application(SQLModel, table=True):
     """A submitted application to become an ally; the answers are sealed.
 
