@@ -1,4 +1,5 @@
-"""allybot command line: shell | serve | check | manifest | db | demo | allies import|export."""
+"""allybot command line: shell | serve | check | manifest | db | demo | stats |
+allies import|export."""
 
 from __future__ import annotations
 
@@ -95,7 +96,8 @@ def cmd_check(_args: argparse.Namespace) -> int:
     assert settings is not None and content is not None
     print(
         f"ok: {settings.config_path.name} ({settings.app.organisation.name}) and content/ "
-        f"({len(content.texts)} messages, {len(content.resources.regions)} resource regions)"
+        f"({len(content.texts)} messages, {len(content.resources.regions)} resource regions, "
+        f"{len(content.awareness)} awareness entries)"
     )
     return 0
 
@@ -122,6 +124,16 @@ def cmd_demo(_args: argparse.Namespace) -> int:
     bot = build(load_settings())
     count = bot.seed_demo()
     print(f"demo organisation seeded: {count} people")
+    bot.db.dispose()
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    if not 1 <= args.days <= 366:
+        print("--days must be between 1 and 366", file=sys.stderr)
+        return 1
+    bot = build(load_settings())
+    print(bot.router.stats(args.days).fallback_text())
     bot.db.dispose()
     return 0
 
@@ -190,6 +202,9 @@ def parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "current"])
     db.set_defaults(func=cmd_db)
     sub.add_parser("demo", help="seed the demo organisation").set_defaults(func=cmd_demo)
+    stats = sub.add_parser("stats", help="the coordinators' digest numbers (fewer than 5 hidden)")
+    stats.add_argument("--days", type=int, default=7, help="how many days back (default 7)")
+    stats.set_defaults(func=cmd_stats)
     allies = sub.add_parser("allies", help="manage the ally roster")
     allies_sub = allies.add_subparsers(dest="allies_command", required=True)
     imp = allies_sub.add_parser("import", help="import allies from a CSV file")

@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from handlers.yamlfile import Problem, ProblemsFound, load_yaml, pydantic_problems
@@ -25,6 +26,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "app.yaml"
 DATA_DIR = REPO_ROOT / "data"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+CHANNEL_NAME = r"^[a-z0-9][a-z0-9_-]{0,79}$"
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 _COORDINATOR = re.compile(r"^(?:[a-z]+:[\w.@-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 
 
@@ -55,25 +59,54 @@ def _coordinator(entry: str) -> str:
     return entry
 
 
+def _weekly(entry: str) -> str:
+    entry = " ".join(entry.lower().split())
+    day, _, at = entry.partition(" ")
+    if entry != "off" and (day not in DAYS or not re.match(CLOCK_TIME, at)):
+        raise ValueError(f"{entry!r} is not a day and time such as `monday 09:00` (or `off`)")
+    return entry
+
+
 class Coordinators(_Strict):
     people: list[Annotated[str, AfterValidator(_coordinator)]] = Field(default_factory=list)
-    channel: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
+    channel: str | None = Field(default=None, pattern=CHANNEL_NAME)
     notify_by_dm: bool = True
+    # The weekly digest: a day and a time in the organisation's time zone, or "off".
+    digest: Annotated[str, AfterValidator(_weekly)] = "monday 09:00"
 
 
 class Matching(_Strict):
     offer_timeout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     default_capacity: int = Field(default=2, ge=1, le=20)
     outside_department_default: bool = False
+    # A request still waiting for an ally after this long alerts the coordinators again.
+    waiting_alert_hours: int = Field(default=24, ge=1, le=24 * 14)
 
 
 class Allies(_Strict):
     training_renewal_days: int = Field(default=365, ge=30, le=3650)
+    training_reminder_days: int = Field(default=30, ge=1, le=180)  # remind this long before
+    check_in_days: int = Field(default=30, ge=7, le=180)  # how often allies are asked how they are
 
 
 class Applications(_Strict):
     # An application left unfinished this long is dropped, answers and all.
     expire_after_days: int = Field(default=30, ge=1, le=365)
+    remind_after_days: int = Field(default=2, ge=1, le=30)
+
+
+class Awareness(_Strict):
+    channels: list[Annotated[str, Field(pattern=CHANNEL_NAME)]] = Field(default_factory=list)
+    time: str = Field(default="10:00", pattern=CLOCK_TIME)  # when posts go out, local time
+    # A post that fell due while the bot was down is still sent if it is at most this late.
+    grace_hours: int = Field(default=6, ge=0, le=72)
+
+
+class Retention(_Strict):
+    requests_days: int = Field(default=90, ge=7, le=3650)  # finished requests, offers, follow-ups
+    applications_days: int = Field(default=90, ge=7, le=3650)  # declined, withdrawn, expired
+    audit_days: int = Field(default=365, ge=30, le=3650)
+    events_hours: int = Field(default=48, ge=1, le=24 * 30)  # platform event ids (dedupe)
 
 
 class Slack(_Strict):
@@ -88,8 +121,19 @@ class AppConfig(_Strict):
     allies: Allies = Allies()
     applications: Applications = Applications()
     slack: Slack = Slack()
-    follow_up_days: int = Field(default=5, ge=1, le=60)
-    retention_days: int = Field(default=90, ge=7, le=3650)
+    awareness: Awareness = Awareness()
+    follow_up_days: int = Field(default=5, ge=1, le=60)  # after a hand-off, ask how it went
+    retention: Retention = Retention()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_settings(cls, data: object) -> object:
+        """`retention_days: N` (before the retention section) still means what it did."""
+        if isinstance(data, dict) and "retention_days" in data:
+            data = dict(data)
+            days = data.pop("retention_days")
+            data.setdefault("retention", {"requests_days": days, "applications_days": days})
+        return data
 
 
 @dataclass(frozen=True)

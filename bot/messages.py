@@ -111,7 +111,8 @@ class Outgoing:
 
 
 class Outbox(list[Outgoing]):
-    """What to send once a handler's changes are committed. `refused` says the person was not
-    allowed to do what they pressed, so a message others share must stay as it was."""
+    """What to send once a handler's changes are committed. `keep_pressed` says the message
+    whose button was pressed must stay as it was: the person was not allowed to do what they
+    pressed, or the message is shared (an awareness post) and stays pressable for everyone."""
 
-    refused: bool = False
+    keep_pressed: bool = False

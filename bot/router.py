@@ -8,30 +8,45 @@ import logging
 import re
 import traceback
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from bot.config import AppConfig
 from bot.events import Action, Actor, Command, Event, Place, Text
 from bot.messages import Message, OnlyYou, Outbox, Outgoing
-from handlers import admin, allies, apply, coordinators, findally, help, home, safety
+from handlers import (
+    admin,
+    allies,
+    apply,
+    awareness,
+    care,
+    coordinators,
+    findally,
+    follow_up,
+    help,
+    home,
+    safety,
+    schedules,
+    stats,
+    when,
+)
 from handlers.content import Content
 from handlers.context import Context, buttons
 from handlers.people import find_or_create
+from storage import deliveries
 from storage.crypto import Sealer
 from storage.db import Database
-from storage.models import AuditLog, Person, ProcessedEvent
-from storage.timers import claim_due, forget_events, mark_done
+from storage.models import AuditLog, Person, ProcessedEvent, Timer
+from storage.timers import claim_due, mark_done
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Context, str], None]
 TimerHandler = Callable[[Context, int], None]
 
-EVENT_MEMORY = timedelta(days=1)  # platforms retry within minutes; ids are kept a day
 MAX_TEXT = 10_000
 MAX_VALUE = 2_000
 # C0/C1 controls (but tab and newline), and bidi overrides that can disguise text.
@@ -82,10 +97,28 @@ ACTIONS: dict[str, Handler] = {
     "admin:resume": admin.resume_button,
     "admin:remove": admin.remove_button,
     "admin:remove_confirmed": admin.remove_confirmed,
+    "awareness:upcoming": awareness.upcoming,
+    "awareness:preview": awareness.preview,
+    "awareness:send": awareness.send_now,
+    "awareness:skip": awareness.skip,
+    "awareness:unskip": awareness.unskip,
+    "awareness:findally": awareness.find_ally,
+    "awareness:resources": awareness.resources,
+    "follow_up:answer": follow_up.answer,
+    "follow_up:again": follow_up.again,
+    "care:well": care.well,
+    "care:a_lot": care.a_lot,
+    "care:coordinator": care.talk_to_coordinator,
+    "care:break": care.take_break,
 }
 TIMERS: dict[str, TimerHandler] = {
     findally.OFFER_EXPIRY: findally.expire_offer,
+    findally.STILL_WAITING: findally.still_waiting,
+    findally.FOLLOW_UP: follow_up.ask,
     allies.BACK_FROM_AWAY: allies.back_from_away,
+    care.CHECK_IN: care.check_in,
+    care.TRAINING: care.training_reminder,
+    apply.DRAFT: apply.draft_timer,
 }
 
 
@@ -206,6 +239,11 @@ class Router:
             person = self._person(session, actor, self.now())
             return home.view(self.context(session, self.now(), person))
 
+    def stats(self, days: int = 7) -> Message:
+        """The digest's numbers for the last `days` days (for `allybot stats`)."""
+        with self.db.session() as session:
+            return stats.digest(self.context(session, self.now()), self.now(), days)
+
     def update_profile(self, actor: Actor) -> None:
         """Save a fresh platform profile (name, email, time zone) for this person."""
         with self.db.session() as session:
@@ -216,19 +254,30 @@ class Router:
         """Run every due timer once; each in its own transaction with its own outcome."""
         now = self.now()
         with self.db.session() as session:
-            due = claim_due(session, now)
-            forget_events(session, now - EVENT_MEMORY)
-        out: list[Outgoing] = []
-        for timer in due:
+            claimed = claim_due(session, now)
+            if claimed.given_up:
+                ctx = self.context(session, now)
+                for timer in claimed.given_up:
+                    log.error(
+                        "timer %s (%s) failed %s times: given up",
+                        timer.id,
+                        timer.kind,
+                        timer.attempts,
+                    )
+                    coordinators.notify(ctx, ctx.say("help.timer_gave_up"))
+        out: list[Outgoing] = list(ctx.outbox) if claimed.given_up else []
+        for timer in claimed.due:
             try:
                 with self.db.session() as session:
                     ctx = self.context(session, now)
+                    # Done first, in the same transaction: a failure undoes both, and a timer
+                    # that plans its successor can reuse its key.
+                    mark_done(session, timer.id, now)
                     handler = TIMERS.get(timer.kind)
                     if handler is None:
                         log.error("timer %s has unknown kind %s", timer.id, timer.kind)
                     else:
                         handler(ctx, timer.subject_id)
-                    mark_done(session, timer.id)
                     session.add(AuditLog(at=now, kind="timer", name=timer.kind, outcome="ok"))
                 out.extend(ctx.outbox)
             except Exception as exc:
@@ -240,9 +289,63 @@ class Router:
                 )
         return out
 
+    # --- the calendar ------------------------------------------------------------------------
+    def plan_calendar(self) -> None:
+        """Record every scheduled post (and the daily job) that has fallen due since the last
+        run. Safe to run at any moment, from any number of processes."""
+        now = self.now()
+        try:
+            with self.db.session() as session:
+                schedules.plan_due(self.context(session, now), self.schedules())
+        except Exception as exc:
+            log.error("the calendar run failed; the next run catches up: %s", _trace(exc))
+
+    def next_due(self) -> datetime | None:
+        """When something next falls due: a timer or a calendar occurrence (for the shell's
+        /wait, which moves time forward one due moment at a time)."""
+        with self.db.session() as session:
+            timer = session.exec(
+                select(func.min(Timer.due_at)).where(Timer.status == "pending")
+            ).one()
+            since = deliveries.checkpoint(session, schedules.CHECKPOINT) or self.now()
+        times = [t for s in self.schedules() if (t := when.next_after(s.rule, since)) is not None]
+        if timer is not None:
+            times.append(timer)
+        return min(times, default=None)
+
+    def schedules(self) -> list[schedules.Schedule]:
+        return schedules.all_schedules(self.app, self.content)
+
+    def claim_posts(self) -> list[tuple[int, Outgoing]]:
+        """Scheduled posts ready to send, each claimed by this process."""
+        now = self.now()
+        posts: list[tuple[int, Outgoing]] = []
+        with self.db.session() as session:
+            ctx = self.context(session, now)
+            for row in deliveries.claim(session, now):
+                item = schedules.render(ctx, row)
+                if item is None:  # its message was removed from content/ since
+                    deliveries.finish(session, row.id, "skipped", now)
+                else:
+                    posts.append((row.id, item))
+        return posts
+
+    def posted(self, delivery_id: int, sent: bool) -> None:
+        with self.db.session() as session:
+            deliveries.finish(session, delivery_id, "sent" if sent else "failed", self.now())
+
 
 # Looking for support leaves no trace with a name on it: these are audited without the person.
-_SUPPORT_PATH = ("findally", "resources", "dm", "findally:", "request:")
+_SUPPORT_PATH = (
+    "findally",
+    "resources",
+    "dm",
+    "findally:",
+    "request:",
+    "follow_up:",
+    "awareness:findally",
+    "awareness:resources",
+)
 # Reading something changes nothing, so it is not audited at all.
 _READ_ONLY = (
     "findally",
@@ -260,6 +363,13 @@ _READ_ONLY = (
     "admin:applications",
     "admin:roster",
     "admin:remove",
+    "awareness:upcoming",
+    "awareness:preview",
+    "awareness:findally",
+    "awareness:resources",
+    "follow_up:again",
+    "care:well",
+    "care:a_lot",
 )
 
 

@@ -12,8 +12,7 @@ import signal
 from aiohttp import web
 
 from bot.app import AllyBot
-from bot.messages import Outgoing
-from bot.scheduler import build_scheduler
+from bot.scheduler import Calendar, start
 from handlers.yamlfile import Problem, ProblemsFound
 
 log = logging.getLogger(__name__)
@@ -69,15 +68,12 @@ async def serve(bot: AllyBot, stop: asyncio.Event | None = None) -> None:
             ]
         )
 
-    async def deliver(out: list[Outgoing]) -> None:
-        await slack.deliver(out)
-
-    scheduler = build_scheduler(bot.router, deliver, bot.settings.app.organisation.timezone)
+    calendar = Calendar(bot.router, slack)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, port=bot.settings.port)
     await site.start()
-    scheduler.start()
+    scheduler = await start(calendar, bot.settings.app.organisation.timezone)
     socket_handler = None
     if bot.settings.slack_app_token:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -95,6 +91,7 @@ async def serve(bot: AllyBot, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
+        calendar.stop()
         if socket_handler is not None:
             await socket_handler.close_async()
         await slack.drain()

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlmodel import col, func, select
 
-from handlers import allies, coordinators
+from handlers import allies, awareness, coordinators
 from handlers.context import Context, buttons, whole_number
 from storage.models import AllyProfile, Person
 
@@ -20,8 +20,9 @@ ROLE_CHANGES = {"pause": "paused", "resume": "active", "remove": "removed"}
 
 
 def command(ctx: Context, text: str) -> None:
-    """/allyadmin [applications | roster | trained WHO [YYYY-MM-DD] | pause|resume|remove WHO]"""
-    if not _allowed(ctx):
+    """/allyadmin [applications | roster | awareness ... | trained WHO [YYYY-MM-DD] |
+    pause|resume|remove WHO]"""
+    if not coordinators.allowed(ctx):
         return
     verb, _, rest = text.strip().partition(" ")
     verb, rest = verb.lower(), rest.strip()
@@ -31,6 +32,8 @@ def command(ctx: Context, text: str) -> None:
         show_applications(ctx)
     elif verb == "roster" and not rest:
         show_roster(ctx)
+    elif verb == "awareness":
+        awareness.admin(ctx, rest)
     elif verb == "trained" and rest:
         who, _, when = rest.partition(" ")
         day = _day(ctx, when.strip()) if when.strip() else ctx.now.date()
@@ -45,7 +48,7 @@ def command(ctx: Context, text: str) -> None:
 
 
 def show_applications(ctx: Context, _value: str = "") -> None:
-    if not _allowed(ctx):
+    if not coordinators.allowed(ctx):
         return
     open_apps = coordinators.open_applications(ctx)
     if not open_apps:
@@ -62,7 +65,7 @@ def show_applications(ctx: Context, _value: str = "") -> None:
 
 
 def show_roster(ctx: Context, _value: str = "") -> None:
-    if not _allowed(ctx):
+    if not coordinators.allowed(ctx):
         return
     rows = ctx.session.exec(
         select(Person, AllyProfile)
@@ -104,23 +107,23 @@ def show_roster(ctx: Context, _value: str = "") -> None:
 
 # --- buttons on the roster -------------------------------------------------------------------
 def trained_button(ctx: Context, value: str) -> None:
-    if _allowed(ctx):
+    if coordinators.allowed(ctx):
         _trained(ctx, _ally_by_id(ctx, value), ctx.now.date())
 
 
 def pause_button(ctx: Context, value: str) -> None:
-    if _allowed(ctx):
+    if coordinators.allowed(ctx):
         _change(ctx, _ally_by_id(ctx, value), "paused")
 
 
 def resume_button(ctx: Context, value: str) -> None:
-    if _allowed(ctx):
+    if coordinators.allowed(ctx):
         _change(ctx, _ally_by_id(ctx, value), "active")
 
 
 def remove_button(ctx: Context, value: str) -> None:
     """Removing someone asks for a second press."""
-    if not _allowed(ctx):
+    if not coordinators.allowed(ctx):
         return
     found = _ally_by_id(ctx, value)
     if found is None:
@@ -136,7 +139,7 @@ def remove_button(ctx: Context, value: str) -> None:
 
 
 def remove_confirmed(ctx: Context, value: str) -> None:
-    if _allowed(ctx):
+    if coordinators.allowed(ctx):
         _change(ctx, _ally_by_id(ctx, value), "removed")
 
 
@@ -158,6 +161,7 @@ def _overview(ctx: Context) -> None:
         buttons(
             ctx.button("admin.button_applications", "admin:applications", style="primary"),
             ctx.button("admin.button_roster", "admin:roster"),
+            ctx.button("admin.button_awareness", "awareness:upcoming"),
         ),
         ctx.note("admin.usage"),
     )
@@ -200,13 +204,6 @@ def _change(ctx: Context, found: tuple[Person, AllyProfile] | None, status: str)
             status=ctx.content.plain(allies.STATE_KEYS[profile.status]),
         )
     )
-
-
-def _allowed(ctx: Context) -> bool:
-    if coordinators.is_coordinator(ctx, ctx.actor):
-        return True
-    ctx.refuse(ctx.say("admin.coordinators_only"))
-    return False
 
 
 def _ally_named(ctx: Context, who: str) -> tuple[Person, AllyProfile] | None:

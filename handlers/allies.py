@@ -87,9 +87,23 @@ def _away(ctx: Context, rest: str) -> Changes:
     today = ctx.now.astimezone(_zone(ctx)).date()
     if day is None or not today < day <= today + timedelta(days=MAX_AWAY_DAYS):
         return ctx.section("allies.away_usage", most=MAX_AWAY_DAYS)
+    return _away_until(ctx, ctx.actor.id, day)
+
+
+def _away_until(ctx: Context, person_id: int, day: date) -> Changes:
+    """Away until local midnight of `day`, when a timer makes them available again."""
     back = datetime.combine(day, time(0, 0), tzinfo=_zone(ctx)).astimezone(UTC)
-    ctx.session.add(Timer(kind=BACK_FROM_AWAY, subject_id=ctx.actor.id, due_at=back))
+    ctx.session.add(Timer(kind=BACK_FROM_AWAY, subject_id=person_id, due_at=back))
     return {"available": False, "away_until": back}
+
+
+def take_break(ctx: Context, profile: AllyProfile, days: int) -> date:
+    """Away for `days` days from today; the day they are back."""
+    day = ctx.now.astimezone(_zone(ctx)).date() + timedelta(days=days)
+    changes = _away_until(ctx, profile.person_id, day)
+    assert isinstance(changes, dict)
+    _set(ctx, profile, **changes)
+    return day
 
 
 def _capacity(ctx: Context, rest: str) -> Changes:

@@ -21,11 +21,13 @@ from bot.messages import Block, Message, Section
 from handlers import coordinators
 from handlers.content import Question, normalise_words
 from handlers.context import Context, buttons, whole_number
+from storage import timers
 from storage.models import OPEN_APPLICATION, AllyProfile, Application, Conversation
 
 log = logging.getLogger(__name__)
 
 FLOW = "apply"
+DRAFT = "application.draft"  # the timer that reminds about, then drops, an unfinished application
 CONSENT, REVIEW = "consent", "review"
 ALREADY_KEYS = {  # an ally who asks to apply is told where they stand
     "onboarding": "apply.already_onboarding",
@@ -500,7 +502,41 @@ def _new_conversation(
             _tell(ctx, *_prompt(ctx, existing))
         return None
     log.info("application conversation %s started by person %s", conv.id, ctx.actor.id)
+    remind = ctx.now + timedelta(days=ctx.app.applications.remind_after_days)
+    timers.plan(ctx.session, DRAFT, conv.id, remind, f"{DRAFT}:{conv.id}")
     return conv
+
+
+def draft_timer(ctx: Context, conversation_id: int) -> None:
+    """Timer: remind someone who left their application unfinished, once per pause, and drop
+    it (answers and all) when it expires. It then plans itself for the next moment to look."""
+    conv = ctx.session.get(Conversation, conversation_id)
+    if conv is None:
+        return
+    if conv.expires_at <= ctx.now:
+        ctx.session.exec(delete(Conversation).where(col(Conversation.id) == conv.id))
+        ctx.dm(conv.person_id, ctx.say("apply.expired_unfinished", days=_lifetime(ctx).days))
+        log.info("application conversation %s expired", conv.id)
+        return
+    pause = timedelta(days=ctx.app.applications.remind_after_days)
+    reminded = conv.reminded_at is not None and conv.reminded_at >= conv.updated_at
+    if not reminded and ctx.now - conv.updated_at >= pause:
+        # Not through _save: a reminder must not change the revision the buttons carry.
+        ctx.session.exec(
+            update(Conversation).where(col(Conversation.id) == conv.id).values(reminded_at=ctx.now)
+        )
+        ctx.dm(
+            conv.person_id,
+            ctx.section("apply.reminder", date=f"{conv.expires_at:%d %b %Y}"),
+            _status(ctx, conv),
+            buttons(
+                ctx.button("apply.button_carry_on", "apply:start", style="primary"),
+                ctx.button("apply.button_cancel_draft", "apply:cancel", _tag(conv)),
+            ),
+        )
+        reminded = True
+    later = conv.expires_at if reminded else min(conv.updated_at + pause, conv.expires_at)
+    timers.plan(ctx.session, DRAFT, conv.id, later, f"{DRAFT}:{conv.id}")
 
 
 def _save(

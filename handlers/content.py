@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from bot.messages import Rich, Span
+from handlers import when
 from handlers.yamlfile import Problem, ProblemsFound, YamlDoc, load_yaml, pydantic_problems
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,57 @@ class Questionnaire(_Strict):
         return next((q for q in self.questions if q.id == qid), None)
 
 
+class Tip(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")
+    text: str = Field(min_length=1, max_length=2500)
+
+
+class AwarenessItem(_Strict):
+    """An awareness message with its schedule, or a series of tips that take turns."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")
+    title: str = Field(min_length=1, max_length=80)
+    when: str | None = None
+    cron: str | None = None
+    at: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    days_before: int = Field(default=0, ge=0, le=27)
+    channels: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")]] | None = None
+    starts: date | None = None
+    ends: date | None = None
+    text: str | None = Field(default=None, min_length=1, max_length=2500)
+    tips: list[Tip] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AwarenessItem:
+        if (self.when is None) == (self.cron is None):
+            raise ValueError(f"{self.id}: give exactly one of `when` and `cron`")
+        if self.cron is not None and self.at is not None:
+            raise ValueError(f"{self.id}: a `cron` line has its own time; drop `at`")
+        if self.when is not None:
+            when.fields(self.when)
+        if self.cron is not None:
+            when.crontab(self.cron)
+        if (self.text is None) == (self.tips is None):
+            raise ValueError(f"{self.id}: give either `text` or a list of `tips`")
+        if self.tips is not None:
+            ids = [t.id for t in self.tips]
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{self.id}: tip ids must be unique; repeated: {dupes}")
+        if self.starts and self.ends and self.ends < self.starts:
+            raise ValueError(f"{self.id}: `ends` is before `starts`")
+        return self
+
+    def active_on(self, day: date) -> bool:
+        return (self.starts is None or day >= self.starts) and (
+            self.ends is None or day <= self.ends
+        )
+
+
+class AwarenessFile(_Strict):
+    items: list[AwarenessItem] = Field(min_length=1)
+
+
 @dataclass(frozen=True)
 class Content:
     texts: dict[str, str]
@@ -203,6 +255,7 @@ class Content:
     demo: Demo
     questionnaire: Questionnaire
     role: tuple[str, ...]  # the role description as templates, one per section
+    awareness: tuple[AwarenessItem, ...] = ()
 
     def rich(self, key: str, **values: Any) -> Rich:
         """The template `key` with `values` filled in. A missing key or placeholder (someone
@@ -300,11 +353,43 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
         else None
     )
     role = _load_role(root / "role.md", problems)
+    awareness = _load_awareness(root / "awareness", problems)
     if problems:
         raise ProblemsFound(problems)
     return Content(
-        texts=texts, resources=resources, demo=demo, questionnaire=questionnaire, role=role
+        texts=texts,
+        resources=resources,
+        demo=demo,
+        questionnaire=questionnaire,
+        role=role,
+        awareness=awareness,
     )
+
+
+def _load_awareness(folder: Path, problems: list[Problem]) -> tuple[AwarenessItem, ...]:
+    """Every content/awareness/*.yaml, in file-name order; ids are unique across them."""
+    items: list[AwarenessItem] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        shown = f"content/awareness/{path.name}"
+        try:
+            doc = load_yaml(path, shown_as=shown)
+        except ProblemsFound as exc:
+            problems.extend(exc.problems)
+            continue
+        parsed = _model(doc, AwarenessFile, problems)
+        for number, item in enumerate(parsed.items if parsed else []):
+            if item.id in seen:
+                problems.append(
+                    doc.problem(
+                        ("items", number, "id"),
+                        f"id `{item.id}` is used in {seen[item.id]} too",
+                        "give each awareness message its own id",
+                    )
+                )
+            seen[item.id] = shown
+            items.append(item)
+    return tuple(items)
 
 
 def _load_role(path: Path, problems: list[Problem]) -> tuple[str, ...]:

@@ -79,7 +79,7 @@ class Context:
 
     def refuse(self, *blocks: Block | Message) -> None:
         """Tell the person they may not do that; nothing they pressed takes effect."""
-        self.outbox.refused = True
+        self.outbox.keep_pressed = True
         self.reply(*blocks)
 
     def unseal(self, token: str, what: str) -> dict[str, Any] | None:

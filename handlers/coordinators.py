@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.messages import Block, Channel, Message
+from bot.messages import Block, Channel, DirectMessage, Message, Recipient
 from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
 from storage.models import OPEN_APPLICATION, AllyProfile, Application, Person
@@ -22,6 +22,14 @@ def is_coordinator(ctx: Context, person: Person) -> bool:
     if person.email:
         keys.add(person.email.lower())
     return any(entry.lower() in keys for entry in ctx.app.coordinators.people)
+
+
+def allowed(ctx: Context) -> bool:
+    """True for a coordinator; anyone else is told this is for coordinators only."""
+    if is_coordinator(ctx, ctx.actor):
+        return True
+    ctx.refuse(ctx.say("admin.coordinators_only"))
+    return False
 
 
 def coordinator_ids(ctx: Context) -> list[int]:
@@ -38,14 +46,18 @@ def coordinator_ids(ctx: Context) -> list[int]:
     return sorted(ids)
 
 
-def notify(ctx: Context, *blocks: Block | Message) -> None:
-    """Tell coordinators in their channel and/or by DM, as app.yaml says."""
+def recipients(ctx: Context) -> list[Recipient]:
+    """Where coordinators are told things: their channel and/or DMs, as app.yaml says."""
     cfg = ctx.app.coordinators
-    if cfg.channel:
-        ctx.send(Channel(cfg.channel), *blocks)
+    out: list[Recipient] = [Channel(cfg.channel)] if cfg.channel else []
     if cfg.notify_by_dm:
-        for pid in coordinator_ids(ctx):
-            ctx.dm(pid, *blocks)
+        out.extend(DirectMessage(pid) for pid in coordinator_ids(ctx))
+    return out
+
+
+def notify(ctx: Context, *blocks: Block | Message) -> None:
+    for to in recipients(ctx):
+        ctx.send(to, *blocks)
 
 
 # --- applications ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from bot.messages import Divider, GroupDM
 from handlers import coordinators, matching, safety
 from handlers.context import Context, buttons, whole_number
+from storage import timers
 from storage.models import AllyProfile, Offer, Person, SupportRequest, Timer
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ OPEN = ("offering", "waiting", "matched")
 MAX_TOPICS = 12
 MAX_DEPARTMENTS = 24
 OFFER_EXPIRY = "offer.expire"
+STILL_WAITING = "request.waiting"  # coordinators are told again about a request still waiting
+FOLLOW_UP = "request.follow_up"  # the requester is asked how it went (handlers/follow_up.py)
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -228,13 +231,18 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
     )
     ranked = matching.rank(_candidates(ctx), want, ctx.now)
     if not ranked:
-        _cas(
+        if _cas(
             ctx,
             SupportRequest,
             SupportRequest.id == req.id,
             SupportRequest.status == "offering",
             status="waiting",
-        )
+            waited=True,
+        ):
+            hours = timedelta(hours=ctx.app.matching.waiting_alert_hours)
+            timers.plan(
+                ctx.session, STILL_WAITING, req.id, ctx.now + hours, f"{STILL_WAITING}:{req.id}"
+            )
         return "none"
     ally_id = ranked[0].person_id
     expires = ctx.now + timedelta(minutes=ctx.app.matching.offer_timeout_minutes)
@@ -322,6 +330,8 @@ def accept(ctx: Context, value: str) -> None:
     log.info("offer %s accepted; request %s matched", offer.id, req.id)
     _withdraw_pending(ctx, req.id)  # any other live offer for it (from a racing replica)
     _hand_off(ctx, req)
+    later = ctx.now + timedelta(days=ctx.app.follow_up_days)
+    timers.plan(ctx.session, FOLLOW_UP, req.id, later, f"{FOLLOW_UP}:{req.id}")
 
 
 def pass_offer(ctx: Context, value: str) -> None:
@@ -430,6 +440,23 @@ def release_offers(ctx: Context, ally_id: int) -> int:
             moved += 1
             _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
     return moved
+
+
+def still_waiting(ctx: Context, request_id: int) -> None:
+    """Timer: a request has waited for an ally all this time; coordinators hear again."""
+    req = ctx.session.get(SupportRequest, request_id)
+    if req is None or req.status != "waiting":
+        return
+    hours = ctx.app.matching.waiting_alert_hours
+    waited = int((ctx.now - req.created_at).total_seconds() // 3600)
+    coordinators.notify(ctx, ctx.say("findally.coordinator_still_waiting", hours=waited))
+    timers.plan(
+        ctx.session,
+        STILL_WAITING,
+        req.id,
+        ctx.now + timedelta(hours=hours),
+        f"{STILL_WAITING}:{req.id}",
+    )
 
 
 def retry_waiting(ctx: Context) -> None:

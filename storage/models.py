@@ -49,6 +49,7 @@ class AllyProfile(SQLModel, table=True):
     hours_start: str | None = Field(default=None, max_length=5)  # "09:00" in the ally's tz
     hours_end: str | None = Field(default=None, max_length=5)
     trained_on: date | None = None
+    renewal_reminded_for: date | None = None  # the trained_on date a renewal reminder was for
     approved_at: datetime | None = None
     last_asked_at: datetime | None = None
     updated_at: datetime
@@ -75,6 +76,7 @@ class Conversation(SQLModel, table=True):
     started_at: datetime
     updated_at: datetime
     expires_at: datetime
+    reminded_at: datetime | None = None  # when the "you left this unfinished" reminder went
 
 
 OPEN_APPLICATION = ("pending", "more_info")  # awaiting a decision
@@ -114,6 +116,7 @@ class SupportRequest(SQLModel, table=True):
     outside_department: bool = False
     anonymous: bool = False
     introduced: bool = False
+    waited: bool = False  # it found no ally at some point (the digest counts these)
     ally_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime
     matched_at: datetime | None = None
@@ -135,7 +138,11 @@ class Offer(SQLModel, table=True):
 
 
 class Timer(SQLModel, table=True):
-    """Something to do at a time. The sweeper claims due rows with a conditional update."""
+    """Something to do at a time. The sweeper claims due rows with a conditional update.
+
+    `key` (such as "ally.check_in:7") is unique while the timer is pending or claimed and
+    NULL once it is done or failed, so a timer that must exist once is never planned twice.
+    """
 
     __table_args__ = (Index("ix_timer_due", "status", "due_at"),)
 
@@ -143,9 +150,63 @@ class Timer(SQLModel, table=True):
     kind: str = Field(max_length=32)
     subject_id: int
     due_at: datetime
-    status: str = Field(default="pending", max_length=16)  # pending|claimed|done
+    status: str = Field(default="pending", max_length=16)  # pending|claimed|done|failed
     claimed_at: datetime | None = None
     attempts: int = 0
+    key: str | None = Field(default=None, max_length=64, unique=True)
+    finished_at: datetime | None = None
+
+
+class FollowUp(SQLModel, table=True):
+    """A follow-up question sent to a requester: the only link between them and the question.
+    It is deleted with the request; the answer itself is kept apart in `FollowUpAnswer`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="supportrequest.id", index=True)
+    status: str = Field(default="asked", max_length=16)  # asked|answered
+    asked_at: datetime
+
+
+class FollowUpAnswer(SQLModel, table=True):
+    """How a requester rated the support they got (1 to 5), linked to no person or request.
+    Only the week is kept, so the time of an answer cannot be matched to anyone's activity."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    score: int
+    week_of: date = Field(index=True)  # the Monday of the week it was given
+
+
+class Delivery(SQLModel, table=True):
+    """One scheduled post to one target, at most once: an awareness message or a digest.
+
+    Unique on (message, occurrence, target), so two schedulers or a restart cannot post it
+    twice. `target` is "#channel", "dm:<person id>" or "task" (a job with nothing to post).
+    Status: queued -> sending -> sent | failed; skipped (by a coordinator); missed (due while
+    the bot was down, older than the grace window).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("message", "occurrence", "target"),
+        Index("ix_delivery_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message: str = Field(max_length=80)
+    occurrence: str = Field(max_length=32)  # local date and time, e.g. 2026-10-10T10:00
+    target: str = Field(max_length=96)
+    tip: str | None = Field(default=None, max_length=80)  # which tip of a series went out
+    status: str = Field(default="queued", max_length=16)
+    due_at: datetime
+    claimed_at: datetime | None = None
+    attempts: int = 0
+    sent_at: datetime | None = None
+
+
+class Checkpoint(SQLModel, table=True):
+    """Named moments, such as the last time the calendar was run (catch-up starts there)."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    at: datetime
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -1,20 +1,49 @@
-"""Claiming due timers with conditional updates, so two sweepers never run the same one;
-forgetting old processed-event ids."""
+"""Timers: planning them once, claiming due ones with conditional updates so two sweepers never
+run the same one, and giving up on one that keeps failing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import ProcessedEvent, Timer
+from storage.models import Timer
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 
 
-def claim_due(session: Session, now: datetime, limit: int = 100) -> list[Timer]:
+@dataclass
+class Claimed:
+    due: list[Timer]
+    given_up: list[Timer]  # failed MAX_ATTEMPTS times; coordinators are told
+
+
+def plan(
+    session: Session, kind: str, subject_id: int, due_at: datetime, key: str | None = None
+) -> bool:
+    """Add a timer. With a `key`, only if no live timer has that key (False if one has)."""
+    try:
+        with session.begin_nested():
+            session.add(Timer(kind=kind, subject_id=subject_id, due_at=due_at, key=key))
+        return True
+    except IntegrityError:
+        return False
+
+
+def cancel(session: Session, key: str, now: datetime) -> None:
+    """Retire the live timer with this key, if there is one."""
+    session.exec(
+        update(Timer)
+        .where(col(Timer.key) == key, col(Timer.status) == "pending")
+        .values(status="done", key=None, finished_at=now)
+    )
+
+
+def claim_due(session: Session, now: datetime, limit: int = 100) -> Claimed:
     """Claim timers that are due, or whose claimer died more than LEASE ago."""
     stale = now - LEASE
     candidates = session.exec(
@@ -28,10 +57,16 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> list[Timer]:
         .order_by(Timer.due_at)
         .limit(limit)
     ).all()
-    claimed = []
+    out = Claimed([], [])
     for timer in candidates:
         if timer.attempts >= MAX_ATTEMPTS:
-            session.exec(update(Timer).where(col(Timer.id) == timer.id).values(status="failed"))
+            result = session.exec(
+                update(Timer)
+                .where(col(Timer.id) == timer.id, col(Timer.status) == timer.status)
+                .values(status="failed", key=None, finished_at=now)
+            )
+            if result.rowcount == 1:
+                out.given_up.append(timer)
             continue
         result = session.exec(
             update(Timer)
@@ -43,14 +78,13 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> list[Timer]:
             .values(status="claimed", claimed_at=now, attempts=timer.attempts + 1)
         )
         if result.rowcount == 1:
-            claimed.append(timer)
-    return claimed
+            out.due.append(timer)
+    return out
 
 
-def mark_done(session: Session, timer_id: int) -> None:
-    session.exec(update(Timer).where(col(Timer.id) == timer_id).values(status="done"))
-
-
-def forget_events(session: Session, before: datetime) -> None:
-    """Drop processed-event ids older than `before`: retries of those can no longer come."""
-    session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < before))
+def mark_done(session: Session, timer_id: int, now: datetime) -> None:
+    session.exec(
+        update(Timer)
+        .where(col(Timer.id) == timer_id)
+        .values(status="done", key=None, finished_at=now)
+    )

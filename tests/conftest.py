@@ -116,12 +116,13 @@ class ShellDriver:
         self.bot = bot
         self.buffer = io.StringIO()
         self.shell = Shell(bot, out=self.buffer)
+        bot.router.plan_calendar()  # the calendar counts from here, as when the shell starts
 
     def __call__(self, *lines: str) -> str:
         start = self.buffer.tell()
         for line in lines:
             self.shell.handle_line(line)
-            self.shell.deliver(self.bot.router.sweep())
+            self.shell.tick()
         self.buffer.seek(start)
         out = self.buffer.read()
         return out

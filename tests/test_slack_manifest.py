@@ -50,18 +50,38 @@ def test_socket_mode_by_default_and_http_with_a_url():
     )
 
 
+BASE_SCOPES = {
+    "chat:write",
+    "commands",
+    "im:history",
+    "im:write",
+    "mpim:write",
+    "users:read",
+    "users:read.email",
+}
+
+
 def test_only_the_scopes_the_bot_uses():
+    # app.yaml has awareness channels, so posting to public channels uninvited is asked for.
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
-    assert scopes == {
-        "chat:write",
-        "commands",
-        "im:history",
-        "im:write",
-        "mpim:write",
-        "users:read",
-        "users:read.email",
-    }
+    assert scopes == BASE_SCOPES | {"chat:write.public"}
     assert not any(s.startswith(("channels:", "groups:", "admin")) for s in scopes)
+
+
+def test_no_public_channel_scope_without_awareness_channels(tmp_path):
+    config = tmp_path / "app.yaml"
+    config.write_text(
+        (ROOT / "app.yaml").read_text().replace("channels: [general]", "channels: []")
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "manifest", "slack"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "ALLYBOT_CONFIG": str(config)},
+    ).stdout
+    assert set(yaml.safe_load(out)["oauth_config"]["scopes"]["bot"]) == BASE_SCOPES
 
 
 def test_profile_scope_only_when_a_department_field_is_configured(tmp_path):

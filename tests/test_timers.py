@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_EXECUTED
 from sqlmodel import select
 
 from bot.events import Action, Actor
-from bot.messages import Outgoing
-from bot.scheduler import build_scheduler
+from bot.platforms.shell.console import Shell, ShellPlatform
+from bot.scheduler import Calendar, build_scheduler
 from storage.models import Offer, Timer
 from storage.timers import LEASE, MAX_ATTEMPTS, claim_due
 
@@ -35,7 +37,7 @@ def test_a_claim_left_by_a_dead_process_is_taken_over_after_the_lease(bot):
     bot.clock.advance(timedelta(minutes=15))
     with bot.db.session() as session:
         claimed = claim_due(session, bot.clock.now())  # this "process" dies here
-    assert len(claimed) == 1
+    assert len(claimed.due) == 1
     assert bot.router.sweep() == []  # someone else holds the claim
     bot.clock.advance(LEASE + timedelta(seconds=1))
     assert any("gone to another ally" in o.message.fallback_text() for o in bot.router.sweep())
@@ -56,37 +58,38 @@ def test_a_timer_that_keeps_failing_is_given_up(bot):
 def test_apscheduler_job_sweeps_due_timers_and_delivers(bot):
     _start_request(bot)
     bot.clock.advance(timedelta(minutes=16))
+    printed = io.StringIO()
 
-    async def scenario() -> list[Outgoing]:
-        delivered: asyncio.Queue[list[Outgoing]] = asyncio.Queue()
-
-        async def deliver(out: list[Outgoing]) -> None:
-            await delivered.put(out)
-
-        scheduler = build_scheduler(bot.router, deliver, "Europe/London", every=3600)
+    async def scenario() -> None:
+        calendar = Calendar(bot.router, ShellPlatform(Shell(bot, out=printed)))
+        scheduler = build_scheduler(calendar, "Europe/London")
+        swept = asyncio.Event()
+        scheduler.add_listener(lambda event: swept.set(), EVENT_JOB_EXECUTED)
         scheduler.start()
         try:
             job = scheduler.get_job("sweeper")
             job.modify(next_run_time=datetime.now(scheduler.timezone))  # run it now
-            return await asyncio.wait_for(delivered.get(), timeout=30)
+            await asyncio.wait_for(swept.wait(), timeout=30)
         finally:
             scheduler.shutdown(wait=False)
+            calendar.stop()
 
-    out = asyncio.run(scenario())
-    assert any("Someone would like to talk" in o.message.fallback_text() for o in out)
+    asyncio.run(scenario())
+    assert "Someone would like to talk" in printed.getvalue()
 
 
-def test_processed_event_ids_are_kept_a_day_then_forgotten(bot):
+def test_processed_event_ids_are_kept_for_the_retention_window_then_forgotten(bot):
     from bot.events import Text
     from storage.models import ProcessedEvent
 
     eve = Actor("shell", "eve")
+    bot.router.plan_calendar()
     assert bot.router.dispatch(Text("hi", eve, event_id="Ev1"))
     assert bot.router.dispatch(Text("hi", eve, event_id="Ev1")) == []  # a retry: ignored
-    bot.clock.advance(timedelta(hours=23))
-    bot.router.sweep()
+    bot.clock.advance(timedelta(hours=47))  # the daily job ran twice, the id is younger
+    bot.router.plan_calendar()
     assert bot.router.dispatch(Text("hi", eve, event_id="Ev1")) == []
-    bot.clock.advance(timedelta(hours=2))
-    bot.router.sweep()
+    bot.clock.advance(timedelta(hours=24))  # past events_hours (48) at the next daily job
+    bot.router.plan_calendar()
     with bot.db.session() as session:
         assert session.exec(select(ProcessedEvent)).all() == []

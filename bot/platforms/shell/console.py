@@ -20,7 +20,7 @@ from bot.app import AllyBot
 from bot.events import Action, Actor, Command, Event, Text
 from bot.messages import Button, Channel, DirectMessage, GroupDM, OnlyYou, Outgoing
 from bot.platforms.shell.render import render
-from bot.scheduler import build_scheduler
+from bot.scheduler import Calendar, start
 from handlers import coordinators
 from storage.models import AllyProfile, Person
 
@@ -74,8 +74,14 @@ class Shell:
                     self.latest[person_id] = buttons
         self.out.flush()
 
-    async def deliver_async(self, outgoing: list[Outgoing]) -> None:
-        self.deliver(outgoing)
+    def tick(self) -> None:
+        """Scripted mode's scheduler: run due timers and the calendar, show what they send."""
+        router = self.bot.router
+        self.deliver(router.sweep())
+        router.plan_calendar()
+        for delivery_id, item in router.claim_posts():
+            self.deliver([item])
+            router.posted(delivery_id, True)
 
     # --- input ------------------------------------------------------------------------------
     def greet(self) -> None:
@@ -123,19 +129,18 @@ class Shell:
         return True
 
     def run(self, lines: Iterable[str]) -> None:
-        """Synchronous loop for scripts and tests: due timers run after every line."""
+        """Synchronous loop for scripts and tests: what fell due runs after every line."""
         self.greet()
+        self.bot.router.plan_calendar()  # the calendar counts from when the shell started
         for line in lines:
             if not self.handle_line(line):
                 break
-            self.deliver(self.bot.router.sweep())
+            self.tick()
 
     async def run_async(self, stdin: TextIO) -> None:
-        """Interactive loop: the real APScheduler sweeper runs beside the prompt."""
-        scheduler = build_scheduler(
-            self.bot.router, self.deliver_async, self.bot.settings.app.organisation.timezone
-        )
-        scheduler.start()
+        """Interactive loop: the real APScheduler jobs run beside the prompt."""
+        calendar = Calendar(self.bot.router, ShellPlatform(self))
+        scheduler = await start(calendar, self.bot.settings.app.organisation.timezone)
         self.greet()
         loop = asyncio.get_running_loop()
         try:
@@ -145,9 +150,10 @@ class Shell:
                 line = await loop.run_in_executor(None, stdin.readline)
                 if not line or not self.handle_line(line):
                     break
-                self.deliver(self.bot.router.sweep())
+                self.tick()
         finally:
             scheduler.shutdown(wait=False)
+            calendar.stop()
 
     # --- shell commands ---------------------------------------------------------------------
     def _dispatch(self, event: Event) -> None:
@@ -225,7 +231,19 @@ class Shell:
         if delta > timedelta(days=400):
             self.say("That is too far ahead; wait at most 400 days at a time.")
             return
-        now = self.bot.clock.advance(delta)
+        clock = self.bot.clock
+        until = clock.now() + delta
+        # Time passes with the bot running: each due moment on the way is reached in turn
+        # (and if something due cannot be done, time moves on rather than waiting for it).
+        stuck = None
+        while (due := self.bot.router.next_due()) is not None and due <= until:
+            if due > clock.now():
+                clock.advance(due - clock.now())
+            elif (due, clock.now()) == stuck:
+                break
+            stuck = (due, clock.now())
+            self.tick()
+        now = clock.advance(until - clock.now())
         zone = ZoneInfo(self.bot.settings.app.organisation.timezone)
         self.say(f"{m.group(1)}{m.group(2)} later: {now.astimezone(zone):%a %d %b %Y %H:%M %Z}")
 
@@ -256,3 +274,17 @@ class Shell:
 
 def _event_id() -> str:
     return f"shell-{uuid.uuid4().hex}"
+
+
+class ShellPlatform:
+    """The shell as the scheduler's platform (interactive mode)."""
+
+    def __init__(self, shell: Shell):
+        self.shell = shell
+
+    async def deliver(self, outgoing: list[Outgoing]) -> None:
+        self.shell.deliver(outgoing)
+
+    async def broadcast(self, item: Outgoing) -> bool:
+        self.shell.deliver([item])
+        return True

@@ -28,6 +28,7 @@ from bot.app import AllyBot
 from bot.events import Action, Actor, Command, Event, Place, Text
 from bot.messages import Channel, DirectMessage, GroupDM, Message, OnlyYou, Outgoing
 from bot.platforms.slack.blocks import action_name, chunks, to_blocks
+from bot.platforms.slack.pacing import Pacer
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class SlackPlatform:
         self._dm_channels: dict[str, str] = {}
         self._user_ids: dict[int, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.pacer = Pacer()
         self._register()
 
     # --- listeners ----------------------------------------------------------------------------
@@ -166,7 +168,7 @@ class SlackPlatform:
         await self._refresh_profile(actor)
         out = await self._db_call(self.bot.router.dispatch, event)
         await self.deliver(out, source)
-        if not out.refused:  # a refused press leaves a shared message (and its buttons) alone
+        if not out.keep_pressed:  # e.g. a refused press leaves a shared message alone
             await self._mark_pressed(source, label)
         await self.publish_home(actor)
 
@@ -226,6 +228,18 @@ class SlackPlatform:
             except Exception as exc:
                 log.error("slack %s failed: %s", type(item.to).__name__, exc.__class__.__name__)
 
+    async def broadcast(self, item: Outgoing) -> bool:
+        """A scheduled post (awareness, digest): True once Slack has accepted all of it."""
+        try:
+            await self._send(item, _Source())
+            return True
+        except SlackApiError as exc:
+            error = exc.response.get("error", "error") if exc.response else "error"
+            log.error("slack scheduled post failed: %s", error)
+        except Exception as exc:
+            log.error("slack scheduled post failed: %s", exc.__class__.__name__)
+        return False
+
     async def _send(self, item: Outgoing, source: _Source) -> None:
         to = item.to
         if isinstance(to, OnlyYou) and source.response_url:
@@ -243,6 +257,8 @@ class SlackPlatform:
             assert isinstance(to, Channel)
             channel = f"#{to.name}"
         for blocks, text in chunks(item.message):
+            if isinstance(to, Channel):
+                await self.pacer.wait(channel)
             await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
 
     async def _dm_channel(self, users: list[str]) -> str:

@@ -11,7 +11,8 @@ from bot.router import COMMANDS
 from handlers.content import Content
 
 # Only what the bot uses: replies and DMs, slash commands, opening DMs and group DMs, reading
-# DMs sent to it, and profile names, time zones and emails.
+# DMs sent to it, and profile names, time zones and emails. Awareness posts add
+# chat:write.public, so they reach public channels the bot has not been invited to.
 SCOPES = [
     "chat:write",
     "commands",
@@ -68,7 +69,9 @@ def build(app: AppConfig, content: Content, request_url: str | None = None) -> d
         },
         "oauth_config": {
             "scopes": {
-                "bot": SCOPES + (["users.profile:read"] if app.slack.department_field else [])
+                "bot": SCOPES
+                + (["users.profile:read"] if app.slack.department_field else [])
+                + (["chat:write.public"] if app.awareness.channels else [])
             }
         },
         "settings": settings,

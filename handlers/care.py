@@ -1,0 +1,143 @@
+"""Looking after allies: a wellbeing check-in every few weeks, and a reminder before their
+training is due for renewal. Both are timers planned once per ally (the timer key makes a
+second plan a no-op); the daily job plans any that are missing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.messages import DirectMessage
+from handlers import allies, coordinators
+from handlers.context import Context, buttons
+from storage import timers
+from storage.models import AllyProfile, Person
+
+CHECK_IN = "ally.check_in"
+TRAINING = "ally.training"
+LOCAL_HOUR = time(10, 0)  # DMs from timers arrive mid-morning, never at night
+BREAK_DAYS = 14
+
+
+def plan_all(ctx: Context) -> None:
+    for profile in ctx.session.exec(
+        select(AllyProfile).where(col(AllyProfile.status).in_(allies.CURRENT))
+    ):
+        plan(ctx, profile)
+
+
+def plan(ctx: Context, profile: AllyProfile) -> None:
+    """Make sure this ally has their next check-in and (if due) training reminder planned."""
+    if profile.status == "active":
+        first = _morning(ctx, ctx.now.date() + timedelta(days=ctx.app.allies.check_in_days))
+        timers.plan(ctx.session, CHECK_IN, profile.person_id, first, _key(CHECK_IN, profile))
+    if profile.trained_on is not None and profile.renewal_reminded_for != profile.trained_on:
+        due = _morning(ctx, renewal_date(ctx, profile) - _reminder_lead(ctx))
+        timers.plan(ctx.session, TRAINING, profile.person_id, due, _key(TRAINING, profile))
+
+
+def renewal_date(ctx: Context, profile: AllyProfile) -> date:
+    assert profile.trained_on is not None
+    return profile.trained_on + timedelta(days=ctx.app.allies.training_renewal_days)
+
+
+# --- timers ----------------------------------------------------------------------------------
+def check_in(ctx: Context, person_id: int) -> None:
+    """Timer: ask an active ally how they are, then plan the next check-in."""
+    profile = ctx.session.get(AllyProfile, person_id)
+    if profile is None or profile.status != "active":
+        return  # paused, stepped down or removed: no check-ins (the daily job re-plans)
+    ctx.dm(
+        person_id,
+        ctx.section("care.check_in"),
+        buttons(
+            ctx.button("care.button_well", "care:well", style="primary"),
+            ctx.button("care.button_a_lot", "care:a_lot"),
+            ctx.button("care.button_coordinator", "care:coordinator"),
+            ctx.button("care.button_break", "care:break", days=BREAK_DAYS),
+        ),
+        ctx.note("care.check_in_note"),
+    )
+    plan(ctx, profile)
+
+
+def training_reminder(ctx: Context, person_id: int) -> None:
+    """Timer: training will soon be due for renewal (unless it was renewed meanwhile)."""
+    profile = ctx.session.get(AllyProfile, person_id)
+    if profile is None or profile.status not in allies.CURRENT or profile.trained_on is None:
+        return
+    if profile.renewal_reminded_for == profile.trained_on:
+        return
+    due = renewal_date(ctx, profile)
+    if ctx.now.date() < due - _reminder_lead(ctx):
+        plan(ctx, profile)  # renewed to a later date: remind nearer that time
+        return
+    profile.renewal_reminded_for = profile.trained_on
+    ctx.session.add(profile)
+    person = ctx.session.get(Person, person_id)
+    day = f"{due:%d %b %Y}"
+    ctx.dm(person_id, ctx.say("care.training_due", date=day))
+    coordinators.notify(
+        ctx, ctx.say("care.training_due_coordinators", name=person.display_name, date=day)
+    )
+
+
+# --- the check-in's buttons ------------------------------------------------------------------
+def well(ctx: Context, _value: str = "") -> None:
+    if _ally(ctx):
+        ctx.reply(ctx.say("care.glad"))
+
+
+def a_lot(ctx: Context, _value: str = "") -> None:
+    if _ally(ctx):
+        ctx.reply(
+            ctx.section("care.a_lot"),
+            buttons(
+                ctx.button("care.button_coordinator", "care:coordinator"),
+                ctx.button("care.button_break", "care:break", days=BREAK_DAYS),
+                ctx.button("findally.button_resources", "findally:resources"),
+            ),
+        )
+
+
+def talk_to_coordinator(ctx: Context, _value: str = "") -> None:
+    if not _ally(ctx):
+        return
+    asked = ctx.say("care.coordinator_asked", name=ctx.actor.display_name)
+    ids = [i for i in coordinators.coordinator_ids(ctx) if i != ctx.actor.id]
+    # A DM, not the coordinators' channel: how an ally is doing is between them.
+    for pid in ids:
+        ctx.send(DirectMessage(pid), asked)
+    ctx.reply(ctx.say("care.coordinator_told" if ids else "care.no_coordinator"))
+
+
+def take_break(ctx: Context, _value: str = "") -> None:
+    profile = _ally(ctx)
+    if profile is None:
+        return
+    back = allies.take_break(ctx, profile, BREAK_DAYS)
+    ctx.reply(ctx.say("care.on_break", date=f"{back:%a %d %b}"))
+
+
+def _ally(ctx: Context) -> AllyProfile | None:
+    profile = ctx.session.get(AllyProfile, ctx.actor.id)
+    if profile is None or profile.status not in allies.CURRENT:
+        ctx.reply(ctx.say("care.not_an_ally"))
+        return None
+    return profile
+
+
+def _key(kind: str, profile: AllyProfile) -> str:
+    return f"{kind}:{profile.person_id}"
+
+
+def _reminder_lead(ctx: Context) -> timedelta:
+    return timedelta(days=ctx.app.allies.training_reminder_days)
+
+
+def _morning(ctx: Context, day: date) -> datetime:
+    """LOCAL_HOUR on `day` in the organisation's time zone, in UTC."""
+    zone = ZoneInfo(ctx.app.organisation.timezone)
+    return datetime.combine(day, LOCAL_HOUR, tzinfo=zone).astimezone(UTC)

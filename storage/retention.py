@@ -1,0 +1,75 @@
+"""Deleting what is kept no longer than the retention settings allow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlmodel import Session, col
+
+from storage.models import (
+    Application,
+    AuditLog,
+    Conversation,
+    FollowUp,
+    Offer,
+    ProcessedEvent,
+    SupportRequest,
+    Timer,
+)
+
+CLOSED_REQUEST = ("finished", "cancelled")
+CLOSED_APPLICATION = ("declined", "withdrawn")
+
+
+def purge(
+    session: Session,
+    *,
+    requests_before: datetime,
+    applications_before: datetime,
+    audit_before: datetime,
+    events_before: datetime,
+    now: datetime,
+) -> dict[str, int]:
+    """Delete old rows; how many of each kind went."""
+    old_requests = select(SupportRequest.id).where(
+        col(SupportRequest.status).in_(CLOSED_REQUEST),
+        col(SupportRequest.closed_at) < requests_before,
+    )
+    removed = {
+        # Follow-up questions link a requester to a question: they go with the request, or
+        # on their own once past retention.
+        "follow-up links": _delete(
+            session,
+            FollowUp,
+            or_(
+                col(FollowUp.request_id).in_(old_requests),
+                col(FollowUp.asked_at) < requests_before,
+            ),
+        ),
+        "offers": _delete(session, Offer, col(Offer.request_id).in_(old_requests)),
+    }
+    removed["requests"] = _delete(session, SupportRequest, col(SupportRequest.id).in_(old_requests))
+    removed["applications"] = _delete(
+        session,
+        Application,
+        col(Application.status).in_(CLOSED_APPLICATION),
+        col(Application.decided_at) < applications_before,
+    )
+    # Unfinished applications past their expiry (normally removed by their own timer).
+    removed["expired drafts"] = _delete(session, Conversation, col(Conversation.expires_at) < now)
+    removed["finished timers"] = _delete(
+        session,
+        Timer,
+        col(Timer.status).in_(("done", "failed")),
+        col(Timer.finished_at) < requests_before,
+    )
+    removed["processed events"] = _delete(
+        session, ProcessedEvent, col(ProcessedEvent.received_at) < events_before
+    )
+    removed["audit rows"] = _delete(session, AuditLog, col(AuditLog.at) < audit_before)
+    return removed
+
+
+def _delete(session: Session, table: type, *where: object) -> int:
+    return session.exec(delete(table).where(*where)).rowcount or 0
