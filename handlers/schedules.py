@@ -89,7 +89,11 @@ def plan_due(ctx: Context, schedules: list[Schedule]) -> None:
             else:
                 awareness.queue(ctx, schedule.id, key, at)
     if daily_due:
-        daily(ctx)
+        try:
+            with ctx.session.begin_nested():
+                daily(ctx)
+        except Exception as exc:  # the posts still go out; tomorrow's run tries again
+            log.error("the daily job failed: %s", type(exc).__name__)
 
 
 def _row(message: str, occurrence: str, target: str, at: datetime, **values: object) -> Delivery:

@@ -48,10 +48,12 @@ def gather(ctx: Context, end: datetime, days: int = 7) -> Numbers:
     def between(column: object) -> tuple[object, object]:
         return col(column) > start, col(column) <= end
 
+    # Answers are kept by week only, so they are counted by whole weeks: those of the weeks
+    # that began in the window and have ended (a Monday digest counts last week's).
     scores = ctx.session.exec(
         select(FollowUpAnswer.score).where(
             col(FollowUpAnswer.week_of) >= week_of(start.date()),
-            col(FollowUpAnswer.week_of) <= end.date(),
+            col(FollowUpAnswer.week_of) < week_of(end.date()),
         )
     ).all()
     return Numbers(
