@@ -137,6 +137,7 @@ class Router:
         sealer: Sealer,
     ):
         self.db, self.app, self.content, self.now, self.sealer = db, app, content, now, sealer
+        self._schedules: list[schedules.Schedule] | None = None
 
     def context(
         self,
@@ -314,7 +315,11 @@ class Router:
         return min(times, default=None)
 
     def schedules(self) -> list[schedules.Schedule]:
-        return schedules.all_schedules(self.app, self.content)
+        """The calendar's entries (built once: content and settings do not change while the
+        process runs)."""
+        if self._schedules is None:
+            self._schedules = schedules.all_schedules(self.app, self.content)
+        return self._schedules
 
     def claim_posts(self) -> list[tuple[int, Outgoing]]:
         """Scheduled posts ready to send, each claimed by this process."""

@@ -26,6 +26,8 @@ def plan(
     session: Session, kind: str, subject_id: int, due_at: datetime, key: str | None = None
 ) -> bool:
     """Add a timer. With a `key`, only if no live timer has that key (False if one has)."""
+    if key is not None and session.exec(select(Timer.id).where(Timer.key == key)).first():
+        return False  # the common case, answered without a failed insert
     try:
         with session.begin_nested():
             session.add(Timer(kind=kind, subject_id=subject_id, due_at=due_at, key=key))
