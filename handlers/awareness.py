@@ -45,11 +45,8 @@ def channels(ctx: Context, it: AwarenessItem) -> list[str]:
 
 
 # --- posting ---------------------------------------------------------------------------------
-def queue(ctx: Context, item_id: str, occurrence: str, at: datetime) -> int:
+def queue(ctx: Context, it: AwarenessItem, occurrence: str, at: datetime) -> int:
     """Record one post per channel for an occurrence; how many were new."""
-    it = item(ctx, item_id)
-    if it is None or not it.active_on(at.astimezone(zone(ctx.app)).date()):
-        return 0
     added = 0
     for name in channels(ctx, it):
         target = f"#{name}"
@@ -145,9 +142,10 @@ def admin(ctx: Context, text: str) -> None:
 def upcoming(ctx: Context, _value: str = "") -> None:
     if not coordinators.allowed(ctx):
         return
-    coming = sorted((at, it) for it in ctx.content.awareness if (at := _next(ctx, it)) is not None)[
-        :UPCOMING
-    ]
+    coming = sorted(
+        ((at, it) for it in ctx.content.awareness if (at := _next(ctx, it)) is not None),
+        key=lambda pair: pair[0],
+    )[:UPCOMING]
     if not coming:
         ctx.reply(ctx.say("awareness.nothing_coming"))
         return
@@ -205,7 +203,7 @@ def send_now(ctx: Context, value: str) -> None:
         ctx.reply(ctx.say("awareness.no_channel_set", title=it.title))
         return
     # One manual send per message a minute: a double press or a replay posts once.
-    added = queue(ctx, it.id, f"now-{_key(ctx, ctx.now)}", ctx.now)
+    added = queue(ctx, it, f"now-{_key(ctx, ctx.now)}", ctx.now)
     key = "awareness.sending" if added else "awareness.already_sending"
     ctx.reply(ctx.say(key, title=it.title, channels=", ".join(f"#{c}" for c in channels(ctx, it))))
 

@@ -86,8 +86,10 @@ def plan_due(ctx: Context, schedules: list[Schedule]) -> None:
             elif schedule.id == DIGEST:
                 for to in coordinators.recipients(ctx):
                     deliveries.record(ctx.session, _row(DIGEST, key, target_of(to), at))
-            else:
-                awareness.queue(ctx, schedule.id, key, at)
+            elif (it := awareness.item(ctx, schedule.id)) and it.active_on(
+                at.astimezone(tz).date()
+            ):
+                awareness.queue(ctx, it, key, at)
     if daily_due:
         try:
             with ctx.session.begin_nested():

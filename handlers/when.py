@@ -29,7 +29,7 @@ _ORD = "|".join(ORDINALS)
 _DATE = re.compile(rf"^(?:(\d{{1,2}}) ({_MONTH})|({_MONTH}) (\d{{1,2}}))$")
 _NTH = re.compile(rf"^({_ORD}) ({_DAY}) (?:of|in) ({_MONTH}|every month)$")
 _EVERY = re.compile(rf"^every ({_DAY}|day)$")
-_NUMERIC_WEEKDAY = re.compile(r"\d")
+_NUMERIC_WEEKDAY = re.compile(r"(?:^|[,-])\d")  # a weekday number (a "*/2" step is fine)
 LONGEST = 400  # days: no rule here has a gap longer than a year
 
 
@@ -75,9 +75,15 @@ class Shifted(BaseTrigger):
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        previous = previous_fire_time + self.shift if previous_fire_time else None
-        nxt = self.inner.get_next_fire_time(previous, now + self.shift)
+        # Shift by calendar days on the local clock, so a clock change in between does not
+        # move the time of day (or hide an occurrence).
+        previous = self._local(previous_fire_time) + self.shift if previous_fire_time else None
+        nxt = self.inner.get_next_fire_time(previous, self._local(now) + self.shift)
         return nxt - self.shift if nxt else None
+
+    def _local(self, moment: datetime) -> datetime:
+        zone = getattr(self.inner, "timezone", None)
+        return moment.astimezone(zone) if zone else moment
 
     def __str__(self) -> str:
         return f"{self.inner} minus {self.shift.days} days"

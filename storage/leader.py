@@ -48,9 +48,13 @@ class Leadership:
         return False
 
     def release(self) -> None:
-        """Give the lock up: the connection is closed for real, not returned to the pool
-        (where it would go on holding the lock)."""
+        """Give the lock up at once, then close the connection for real rather than return it
+        to the pool (where a lock still held would go on being held)."""
         if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            except Exception as exc:  # closing the connection below frees it anyway
+                log.warning("unlocking the scheduler lock: %s", type(exc).__name__)
             try:
                 self._conn.invalidate()
                 self._conn.close()
