@@ -13,6 +13,7 @@ from dotenv import load_dotenv
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -59,6 +60,10 @@ def _coordinator(entry: str) -> str:
     return entry
 
 
+def _off(value: object) -> object:
+    return "off" if value is False else value  # YAML reads a bare `off` as false
+
+
 def _weekly(entry: str) -> str:
     entry = " ".join(entry.lower().split())
     day, _, at = entry.partition(" ")
@@ -72,7 +77,7 @@ class Coordinators(_Strict):
     channel: str | None = Field(default=None, pattern=CHANNEL_NAME)
     notify_by_dm: bool = True
     # The weekly digest: a day and a time in the organisation's time zone, or "off".
-    digest: Annotated[str, AfterValidator(_weekly)] = "monday 09:00"
+    digest: Annotated[str, BeforeValidator(_off), AfterValidator(_weekly)] = "monday 09:00"
 
 
 class Matching(_Strict):
@@ -124,15 +129,17 @@ class AppConfig(_Strict):
     awareness: Awareness = Awareness()
     follow_up_days: int = Field(default=5, ge=1, le=60)  # after a hand-off, ask how it went
     retention: Retention = Retention()
+    # The older form of retention.requests_days and applications_days (one number for both).
+    retention_days: int | None = Field(default=None, ge=7, le=3650)
 
     @model_validator(mode="before")
     @classmethod
     def _older_settings(cls, data: object) -> object:
-        """`retention_days: N` (before the retention section) still means what it did."""
-        if isinstance(data, dict) and "retention_days" in data:
-            data = dict(data)
-            days = data.pop("retention_days")
-            data.setdefault("retention", {"requests_days": days, "applications_days": days})
+        """`retention_days: N` (before the retention section) still means what it did. A bad
+        value is left for its own field to report, at its own line."""
+        days = data.get("retention_days") if isinstance(data, dict) else None
+        if type(days) is int and 7 <= days <= 3650 and "retention" not in data:
+            data = {**data, "retention": {"requests_days": days, "applications_days": days}}
         return data
 
 

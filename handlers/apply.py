@@ -535,7 +535,9 @@ def draft_timer(ctx: Context, conversation_id: int) -> None:
             ),
         )
         reminded = True
-    later = conv.expires_at if reminded else min(conv.updated_at + pause, conv.expires_at)
+    # Reminded: look again daily, to remind once more if they carry on and stop again.
+    wake = ctx.now + timedelta(days=1) if reminded else conv.updated_at + pause
+    later = min(wake, conv.expires_at)
     timers.plan(ctx.session, DRAFT, conv.id, later, f"{DRAFT}:{conv.id}")
 
 

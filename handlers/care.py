@@ -32,10 +32,13 @@ def plan(ctx: Context, profile: AllyProfile) -> None:
     """Make sure this ally has their next check-in and (if due) training reminder planned."""
     if profile.status == "active":
         first = _morning(ctx, ctx.now.date() + timedelta(days=ctx.app.allies.check_in_days))
-        timers.plan(ctx.session, CHECK_IN, profile.person_id, first, _key(CHECK_IN, profile))
+        key = f"{CHECK_IN}:{profile.person_id}"
+        timers.plan(ctx.session, CHECK_IN, profile.person_id, first, key)
     if profile.trained_on is not None and profile.renewal_reminded_for != profile.trained_on:
         due = _morning(ctx, renewal_date(ctx, profile) - _reminder_lead(ctx))
-        timers.plan(ctx.session, TRAINING, profile.person_id, due, _key(TRAINING, profile))
+        # One reminder timer per training date: recording new training plans a new one.
+        key = f"{TRAINING}:{profile.person_id}:{profile.trained_on}"
+        timers.plan(ctx.session, TRAINING, profile.person_id, due, key)
 
 
 def renewal_date(ctx: Context, profile: AllyProfile) -> date:
@@ -78,9 +81,15 @@ def training_reminder(ctx: Context, person_id: int) -> None:
     ctx.session.add(profile)
     person = ctx.session.get(Person, person_id)
     day = f"{due:%d %b %Y}"
-    ctx.dm(person_id, ctx.say("care.training_due", date=day))
+    late = due < ctx.now.date()
+    ctx.dm(person_id, ctx.say("care.training_overdue" if late else "care.training_due", date=day))
     coordinators.notify(
-        ctx, ctx.say("care.training_due_coordinators", name=person.display_name, date=day)
+        ctx,
+        ctx.say(
+            "care.training_overdue_coordinators" if late else "care.training_due_coordinators",
+            name=person.display_name,
+            date=day,
+        ),
     )
 
 
@@ -129,15 +138,17 @@ def _ally(ctx: Context) -> AllyProfile | None:
     return profile
 
 
-def _key(kind: str, profile: AllyProfile) -> str:
-    return f"{kind}:{profile.person_id}"
-
-
 def _reminder_lead(ctx: Context) -> timedelta:
     return timedelta(days=ctx.app.allies.training_reminder_days)
 
 
 def _morning(ctx: Context, day: date) -> datetime:
-    """LOCAL_HOUR on `day` in the organisation's time zone, in UTC."""
+    """LOCAL_HOUR on `day` in the organisation's time zone (in UTC), or the next such morning
+    if that has passed: a reminder that is already late still comes in the morning."""
     zone = ZoneInfo(ctx.app.organisation.timezone)
-    return datetime.combine(day, LOCAL_HOUR, tzinfo=zone).astimezone(UTC)
+    today = ctx.now.astimezone(zone).date()
+    for candidate in (day, today, today + timedelta(days=1)):
+        at = datetime.combine(candidate, LOCAL_HOUR, tzinfo=zone).astimezone(UTC)
+        if at >= ctx.now:
+            return at
+    raise AssertionError("tomorrow morning is in the future")

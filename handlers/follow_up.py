@@ -1,6 +1,6 @@
 """The follow-up: some days after a hand-off the requester is asked whether they got the
-support they needed. The answer is kept as a bare score with its week, and the question that
-linked it to them is deleted as it is answered."""
+support they needed. The answer is kept as a bare score with its week, in a table that links to
+nobody, and the question that linked it to them is deleted as it is answered."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ def answer(ctx: Context, value: str) -> None:
     question = _own_question(ctx, m.group(1) if m else "")
     if question is None or m is None:
         return
+    # The question goes as it is answered: a row saying *who* answered in a given week could,
+    # in a quiet week, point at the only score of that week.
     gone = ctx.session.exec(
         delete(FollowUp).where(col(FollowUp.id) == question.id, col(FollowUp.status) == "asked")
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, func, select
 
@@ -92,6 +93,8 @@ def shown(ctx: Context, n: int) -> str:
 
 def digest(ctx: Context, end: datetime, days: int = 7) -> Message:
     n = gather(ctx, end, days)
+    zone = ZoneInfo(ctx.app.organisation.timezone)
+    start_day, end_day = n.start.astimezone(zone), n.end.astimezone(zone)
     score = (
         ctx.content.plain("digest.average", average=f"{n.average_score:.1f}")
         if n.average_score is not None
@@ -101,8 +104,8 @@ def digest(ctx: Context, end: datetime, days: int = 7) -> Message:
         (
             ctx.section(
                 "digest.title",
-                start=f"{n.start:%d %b}",
-                end=f"{n.end:%d %b %Y}",
+                start=f"{start_day:%d %b}",
+                end=f"{end_day:%d %b %Y}",
             ),
             ctx.section(
                 "digest.numbers",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
 
 from storage.models import (
@@ -50,14 +50,21 @@ def purge(
         "offers": _delete(session, Offer, col(Offer.request_id).in_(old_requests)),
     }
     removed["requests"] = _delete(session, SupportRequest, col(SupportRequest.id).in_(old_requests))
-    removed["applications"] = _delete(
-        session,
-        Application,
+    # Unfinished applications past their expiry (normally removed by their own timer), first:
+    # a draft reopened for "more information" points at its application.
+    removed["expired drafts"] = _delete(session, Conversation, col(Conversation.expires_at) < now)
+    old_applications = select(Application.id).where(
         col(Application.status).in_(CLOSED_APPLICATION),
         col(Application.decided_at) < applications_before,
     )
-    # Unfinished applications past their expiry (normally removed by their own timer).
-    removed["expired drafts"] = _delete(session, Conversation, col(Conversation.expires_at) < now)
+    session.exec(
+        update(Conversation)
+        .where(col(Conversation.application_id).in_(old_applications))
+        .values(application_id=None)
+    )
+    removed["applications"] = _delete(
+        session, Application, col(Application.id).in_(old_applications)
+    )
     removed["finished timers"] = _delete(
         session,
         Timer,

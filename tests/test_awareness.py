@@ -808,11 +808,6 @@ def test_a_post_days_before_a_clock_change_is_not_lost_after_a_restart_just_befo
     assert f"{GENERAL}{CLOCKS.title}\n" in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/when.py:79 Shifted.get_next_fire_time mixes UTC and local days, so "
-    "next_after() near a clock change skips a post or returns one already past",
-)
 @pytest.mark.parametrize(
     ("rule_when", "after", "expected"),
     [

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, or_
 from sqlmodel import col, select
 
 from bot.events import Action, Actor
@@ -42,7 +42,10 @@ AGAIN = "[6] Connect me with someone again"
 THANKS = "Thank you. That helps the ally network see what is working."
 THANKS_LOW = "Thank you for telling us, and sorry it did not help enough."
 LOW_BUTTONS = "[1] Connect me with someone again  [2] Just show me resources"
-CLOSED = "This question has closed. If you would like to talk to someone, type /findally."
+CLOSED = (
+    "This question is closed: it has been answered (thank you) or it has expired. If you would "
+    "like to talk to someone, type /findally."
+)
 CHOICES = "[1] Talk to an ally  [2] Just show me resources  [3] I need urgent help"
 
 CHECK_IN = "How are you doing? Being an ally means carrying other people's worries now and then"
@@ -55,6 +58,7 @@ CHECK_IN_BUTTONS = (
 )
 NOT_AN_ALLY = "This is for allies, and you are not on the ally roster now, so nothing changed."
 TRAINING = "Your ally training is due for a refresher by"
+OVERDUE = "Your ally training was due for a refresher on"
 
 REMINDER = "Your application to become an ally is waiting for you."
 EXPIRED = (
@@ -116,12 +120,16 @@ def fetch(sh: ShellDriver, query) -> list:
 
 
 def live_keys(sh: ShellDriver, kind: str, who: str | None = None) -> list[Timer]:
-    """Live timers keyed `kind:...` (keys are cleared once a timer is done), or `kind:<who>`."""
+    """Live timers keyed `kind:...` (keys are cleared once a timer is done), or `kind:<who>`
+    (a training reminder's key also names the training date: `kind:<who>:<date>`)."""
     key = f"{kind}:{person_id(sh, who)}" if who else f"{kind}:%"
     return fetch(
         sh,
         select(Timer)
-        .where(col(Timer.key).like(key), col(Timer.status).in_(LIVE))
+        .where(
+            or_(col(Timer.key).like(key), col(Timer.key).like(f"{key}:%")),
+            col(Timer.status).in_(LIVE),
+        )
         .order_by(Timer.subject_id),
     )
 
@@ -255,18 +263,13 @@ def test_a_second_press_or_a_replay_stores_nothing_more(sh):
     assert answers(sh) == [(4, date(2026, 3, 2))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/follow_up.py answer(): the question row is deleted on the first "
-    "answer, so a second press is told 'This question has closed' (follow_up.gone), never "
-    "'already answered'; the follow_up.already_answered branch is reachable only in a race",
-)
-def test_a_second_press_says_it_was_already_answered(sh):
+def test_a_second_press_says_the_question_is_closed_and_stores_nothing(sh):
     hand_off(sh)
     follow_up_day(sh)
     sh("/as eve", "/press 4")
     out = sh("/press 4")
-    assert said_to(out, "eve") == ["You have already answered this one. Thank you."]
+    assert said_to(out, "eve") == [CLOSED]
+    assert answers(sh) == [(4, date(2026, 3, 2))]
 
 
 def test_someone_else_pressing_eves_follow_up_is_refused_and_nothing_is_stored(sh):
@@ -504,42 +507,30 @@ def test_paused_and_stepped_down_allies_get_no_check_in(sh):
 def test_overdue_training_is_reminded_once_and_the_coordinators_are_told(sh):
     out = sh("/wait 1d")  # the first daily job: bo's training (12 Sep 2024) is long overdue
     assert said_to(out, "bo") == [
-        f"{TRAINING} 12 Sep 2025. The coordinators will let you know about the next session; "
+        f"{OVERDUE} 12 Sep 2025. The coordinators will let you know about the next session; "
         "you can keep supporting colleagues in the meantime."
     ]
-    told = "Bo's ally training is due for renewal by 12 Sep 2025. Please arrange a refresher."
+    told = "Bo's ally training was due for renewal on 12 Sep 2025. Please arrange a refresher."
     assert to(out, "#coordinators") == [f"[bot -> #coordinators] {told}"]
     assert to(out, "casey") == [f"[bot -> casey, DM] {told}"]
-    assert count(out, TRAINING) == 1  # nobody else is due
+    assert count(out, OVERDUE) == 1 and TRAINING not in out  # nobody else is due
     assert profile(sh, "bo").renewal_reminded_for == date(2024, 9, 12)
     out = sh("/wait 20d")  # twenty more daily runs
-    assert TRAINING not in out and "Bo's ally training" not in out
+    assert OVERDUE not in out and "Bo's ally training" not in out
     assert live_keys(sh, "ally.training", "bo") == []  # nothing more is planned for bo
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/care.py training_reminder() uses care.training_due ('is due ... by "
-    "{date}') even when the date has passed, so bo is told his training 'is due by 12 Sep "
-    "2025' in March 2026; content/messages.yaml has no 'was due' wording",
-)
 def test_overdue_training_says_it_was_due(sh):
     out = sh("/wait 1d")
     (said,) = said_to(out, "bo")
     assert "was due" in said and "is due" not in said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/care.py plan() schedules an overdue reminder at _morning() of a past "
-    "day, so it runs at once after the 03:00 daily job: the ally and coordinators are DMed at "
-    "03:00 London time, though care.py says timer DMs arrive mid-morning, never at night",
-)
 def test_an_overdue_training_reminder_waits_for_the_morning(sh):
     out = wait_until(sh, at(3, 3, 3))  # 03:00 in London: the daily job has just run
     assert said_to(out, "bo") == []
     out = wait_until(sh, at(3, 3, 10))
-    assert said_to(out, "bo")[0].startswith(TRAINING)
+    assert said_to(out, "bo")[0].startswith(OVERDUE)
 
 
 def test_training_reminder_comes_30_days_before_renewal_and_new_training_plans_the_next(sh):
@@ -573,13 +564,6 @@ def test_training_reminder_comes_30_days_before_renewal_and_new_training_plans_t
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/allies.py record_training() does not re-plan the ally.training timer; "
-    "the live one (keyed, so the daily job's plan is a no-op) keeps its old, later date, and "
-    "care.training_reminder() only handles a renewal moved later: correcting training to an "
-    "earlier date leaves the reminder months late (here 21 Dec 2026 for a 15 Apr 2026 renewal)",
-)
 def test_correcting_training_to_an_earlier_date_brings_the_reminder_forward(sh):
     sh("/wait 1d")  # ali (trained 20 Jan 2026) has a reminder planned for 21 Dec 2026
     sh("/as casey", "/allyadmin trained ali 2025-04-15")  # renewal due 15 Apr 2026
@@ -628,12 +612,6 @@ def test_answering_before_the_reminder_moves_it_two_days_after_the_last_answer(s
     assert "You are on question 2 of 8 (Job title)." in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/apply.py draft_timer() plans the next look at expires_at after a "
-    "reminder and _save() never re-plans it, so a second pause (answer again, then leave it 2 "
-    "days) is only reminded near the 30-day expiry, not 2 days later",
-)
 def test_a_second_pause_gets_a_second_reminder(sh):
     start_application(sh)
     assert count(sh("/wait 2d"), REMINDER) == 1

@@ -448,12 +448,6 @@ def test_good_digest_schedules_are_accepted(tmp_path, value, read_as):
     assert load_app_config(path).coordinators.digest == read_as
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bot/config.py Coordinators.digest: `digest: off`, as app.yaml's own comment "
-    "says to write it, is read by YAML as false and rejected with 'Input should be a valid "
-    "string'",
-)
 def test_digest_off_written_as_app_yaml_suggests_is_accepted(tmp_path):
     assert "digest: monday 09:00          # weekly digest of numbers (never names); or `off`" in (
         APP_YAML
@@ -462,11 +456,6 @@ def test_digest_off_written_as_app_yaml_suggests_is_accepted(tmp_path):
     assert load_app_config(path).coordinators.digest == "off"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/stats.py digest(): the title's dates are UTC dates, not the "
-    "organisation's; a Monday 09:00 digest in Sydney is titled with Sunday's date",
-)
 def test_the_digest_title_uses_the_organisations_dates(db):
     organisation = base_config().organisation.model_copy(update={"timezone": "Australia/Sydney"})
     bot = make_bot(db, organisation=organisation)
@@ -615,12 +604,6 @@ def test_the_daily_job_deletes_exactly_what_is_past_retention(bot):
     assert daily_rows(bot) == [("2026-03-03T03:00", "task", "sent")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: storage/retention.py purge() deletes applications before the expired drafts "
-    "that reference them (Conversation.application_id); the foreign key fails and the whole "
-    "daily job is rolled back, so nothing is purged that day or any later day",
-)
 def test_an_expired_update_draft_does_not_stop_retention(bot):
     who = people(bot)
     bot.router.plan_calendar()
@@ -666,11 +649,6 @@ def test_legacy_retention_days_sets_requests_and_applications_days(db, tmp_path)
     assert [exists(bot, type(r), r.id) for r in rows] == [False, True, False, True]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bot/config.py AppConfig._older_settings: a bad legacy `retention_days` is "
-    "reported as `retention.requests_days` at a line that is not the one to fix",
-)
 def test_a_bad_legacy_retention_days_points_at_its_own_line(tmp_path):
     legacy = re.sub(r"\nretention:.*\Z", "\nretention_days: 3\n", APP_YAML, flags=re.S)
     path = app_yaml(tmp_path, legacy)
