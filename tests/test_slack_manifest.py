@@ -68,11 +68,10 @@ def test_only_the_scopes_the_bot_uses():
     assert not any(s.startswith(("channels:", "groups:", "admin")) for s in scopes)
 
 
-def test_no_public_channel_scope_without_awareness_channels(tmp_path):
+def scopes_with(tmp_path: Path, old: str, new: str) -> set[str]:
+    """The manifest's bot scopes for app.yaml with `old` replaced by `new`."""
     config = tmp_path / "app.yaml"
-    config.write_text(
-        (ROOT / "app.yaml").read_text().replace("channels: [general]", "channels: []")
-    )
+    config.write_text((ROOT / "app.yaml").read_text().replace(old, new))
     out = subprocess.run(
         [sys.executable, "-m", "bot", "manifest", "slack"],
         cwd=ROOT,
@@ -81,22 +80,13 @@ def test_no_public_channel_scope_without_awareness_channels(tmp_path):
         check=True,
         env={**os.environ, "ALLYBOT_CONFIG": str(config)},
     ).stdout
-    assert set(yaml.safe_load(out)["oauth_config"]["scopes"]["bot"]) == BASE_SCOPES
+    return set(yaml.safe_load(out)["oauth_config"]["scopes"]["bot"])
+
+
+def test_no_public_channel_scope_without_awareness_channels(tmp_path):
+    assert scopes_with(tmp_path, "channels: [general]", "channels: []") == BASE_SCOPES
 
 
 def test_profile_scope_only_when_a_department_field_is_configured(tmp_path):
-    config = tmp_path / "app.yaml"
-    config.write_text(
-        (ROOT / "app.yaml")
-        .read_text()
-        .replace("department_field: null", "department_field: Xf0123ABCD")
-    )
-    out = subprocess.run(
-        [sys.executable, "-m", "bot", "manifest", "slack"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "ALLYBOT_CONFIG": str(config)},
-    ).stdout
-    assert "users.profile:read" in yaml.safe_load(out)["oauth_config"]["scopes"]["bot"]
+    field = "department_field: Xf0123ABCD"
+    assert "users.profile:read" in scopes_with(tmp_path, "department_field: null", field)
