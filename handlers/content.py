@@ -197,6 +197,9 @@ class Questionnaire(_Strict):
         return next((q for q in self.questions if q.id == qid), None)
 
 
+RESERVED_IDS = {"digest", "daily"}  # calendar entries of the bot's own (handlers/schedules.py)
+
+
 class Tip(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")
     text: str = Field(min_length=1, max_length=2500)
@@ -219,6 +222,8 @@ class AwarenessItem(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> AwarenessItem:
+        if self.id in RESERVED_IDS:
+            raise ValueError(f"`{self.id}` names one of the bot's own jobs; choose another id")
         if (self.when is None) == (self.cron is None):
             raise ValueError(f"{self.id}: give exactly one of `when` and `cron`")
         if self.cron is not None and self.at is not None:

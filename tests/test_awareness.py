@@ -821,3 +821,9 @@ def test_next_after_a_days_before_rule_is_the_next_one_across_a_clock_change(
 ):
     rule = when.trigger(LONDON, rule_when, "10:00", days_before=1)
     assert when.next_after(rule, after).astimezone(UTC) == expected
+
+
+@pytest.mark.parametrize("reserved", ["digest", "daily"])
+def test_an_awareness_id_cannot_take_the_name_of_the_bots_own_jobs(reserved):
+    with pytest.raises(ValueError, match="names one of the bot's own jobs"):
+        AwarenessItem(id=reserved, title="Clash", when="every day", text="Hello")
