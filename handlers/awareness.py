@@ -9,7 +9,6 @@ from the Delivery rows, so it survives restarts.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import delete
@@ -28,12 +27,8 @@ POSTED = ("queued", "sending", "sent", "failed")  # a tip in one of these has ha
 
 
 def rule(app: AppConfig, it: AwarenessItem) -> BaseTrigger:
-    tz = zone(app)
+    tz = when.zone(app)
     return when.trigger(tz, it.when, it.at or app.awareness.time, it.cron, it.days_before)
-
-
-def zone(app: AppConfig) -> ZoneInfo:
-    return ZoneInfo(app.organisation.timezone)
 
 
 def item(ctx: Context, item_id: str) -> AwarenessItem | None:
@@ -264,7 +259,7 @@ def _next(ctx: Context, it: AwarenessItem) -> datetime | None:
         at = when.next_after(its_rule, at)
         if at is None:
             return None
-        day = at.astimezone(zone(ctx.app)).date()
+        day = at.astimezone(when.zone(ctx.app)).date()
         if it.ends is not None and day > it.ends:
             return None
         if it.active_on(day):
@@ -286,8 +281,8 @@ def _skipped(ctx: Context, item_id: str, occurrence: str) -> bool:
 
 
 def _key(ctx: Context, at: datetime) -> str:
-    return when.occurrence_key(at, zone(ctx.app))
+    return when.occurrence_key(at, when.zone(ctx.app))
 
 
 def _local(ctx: Context, at: datetime) -> str:
-    return f"{at.astimezone(zone(ctx.app)):%a %d %b %Y %H:%M}"
+    return f"{at.astimezone(when.zone(ctx.app)):%a %d %b %Y %H:%M}"

@@ -5,12 +5,11 @@ second plan a no-op); the daily job plans any that are missing."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
 from bot.messages import DirectMessage
-from handlers import allies, coordinators
+from handlers import allies, coordinators, when
 from handlers.context import Context, buttons
 from storage import timers
 from storage.models import AllyProfile, Person
@@ -145,7 +144,7 @@ def _reminder_lead(ctx: Context) -> timedelta:
 def _morning(ctx: Context, day: date) -> datetime:
     """LOCAL_HOUR on `day` in the organisation's time zone (in UTC), or the next such morning
     if that has passed: a reminder that is already late still comes in the morning."""
-    zone = ZoneInfo(ctx.app.organisation.timezone)
+    zone = when.zone(ctx.app)
     today = ctx.now.astimezone(zone).date()
     for candidate in (day, today, today + timedelta(days=1)):
         at = datetime.combine(candidate, LOCAL_HOUR, tzinfo=zone).astimezone(UTC)

@@ -197,7 +197,9 @@ class Questionnaire(_Strict):
         return next((q for q in self.questions if q.id == qid), None)
 
 
-RESERVED_IDS = {"digest", "daily"}  # calendar entries of the bot's own (handlers/schedules.py)
+# The bot's own calendar entries (handlers/schedules.py), which awareness ids must not take.
+DIGEST_ID, DAILY_ID = "digest", "daily"
+RESERVED_IDS = {DIGEST_ID, DAILY_ID}
 
 
 class Tip(_Strict):

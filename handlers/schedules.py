@@ -19,7 +19,7 @@ from apscheduler.triggers.base import BaseTrigger
 from bot.config import AppConfig
 from bot.messages import Channel, DirectMessage, Outgoing, Recipient
 from handlers import awareness, care, coordinators, stats, when
-from handlers.content import Content
+from handlers.content import DAILY_ID, DIGEST_ID, Content
 from handlers.context import Context
 from storage import deliveries, retention
 from storage.models import Delivery
@@ -27,8 +27,8 @@ from storage.models import Delivery
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "calendar"
-DIGEST = "digest"
-DAILY = "daily"
+DIGEST = DIGEST_ID
+DAILY = DAILY_ID
 DAILY_AT = "03:00"
 TASK = "task"  # the target of a job that posts nothing
 LONGEST_GAP = timedelta(days=400)  # catching up further back than this is not useful
@@ -41,7 +41,7 @@ class Schedule:
 
 
 def all_schedules(app: AppConfig, content: Content) -> list[Schedule]:
-    tz = awareness.zone(app)
+    tz = when.zone(app)
     out = [Schedule(item.id, awareness.rule(app, item)) for item in content.awareness]
     if app.coordinators.digest != "off":
         day, at = app.coordinators.digest.split()
@@ -72,7 +72,7 @@ def plan_due(ctx: Context, schedules: list[Schedule]) -> None:
         return
     since = max(since, ctx.now - LONGEST_GAP)
     grace = timedelta(hours=ctx.app.awareness.grace_hours)
-    tz = awareness.zone(ctx.app)
+    tz = when.zone(ctx.app)
     daily_due = False
     for schedule in schedules:
         for at in when.between(schedule.rule, since, ctx.now):

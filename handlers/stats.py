@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import col, func, select
 
 from bot.messages import Message
+from handlers import when
 from handlers.context import Context
 from storage.models import (
     OPEN_APPLICATION,
@@ -93,7 +93,7 @@ def shown(ctx: Context, n: int) -> str:
 
 def digest(ctx: Context, end: datetime, days: int = 7) -> Message:
     n = gather(ctx, end, days)
-    zone = ZoneInfo(ctx.app.organisation.timezone)
+    zone = when.zone(ctx.app)
     start_day, end_day = n.start.astimezone(zone), n.end.astimezone(zone)
     score = (
         ctx.content.plain("digest.average", average=f"{n.average_score:.1f}")

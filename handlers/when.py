@@ -16,9 +16,12 @@ import calendar
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+
+from bot.config import AppConfig
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 WEEKDAYS = {name.lower(): name[:3].lower() for name in calendar.day_name}
@@ -54,6 +57,11 @@ def fields(when: str) -> dict[str, str]:
         f"{when!r} is not a schedule I can read; write a date such as `10 October`, "
         "`first Thursday of February`, `every Monday` or use `cron:`"
     )
+
+
+def zone(app: AppConfig) -> ZoneInfo:
+    """The organisation's time zone, in which every schedule and reminder is read."""
+    return ZoneInfo(app.organisation.timezone)
 
 
 def crontab(line: str) -> None:

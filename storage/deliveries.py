@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import Checkpoint, Delivery
+from storage.timers import take
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -58,20 +59,7 @@ def claim(session: Session, now: datetime, limit: int = 50) -> list[Delivery]:
         .order_by(col(Delivery.due_at), col(Delivery.id))
         .limit(limit)
     ).all()
-    claimed = []
-    for row in rows:
-        result = session.exec(
-            update(Delivery)
-            .where(
-                col(Delivery.id) == row.id,
-                col(Delivery.status) == row.status,
-                col(Delivery.attempts) == row.attempts,
-            )
-            .values(status="sending", claimed_at=now, attempts=row.attempts + 1)
-        )
-        if result.rowcount == 1:
-            claimed.append(row)
-    return claimed
+    return [row for row in rows if take(session, row, "sending", now)]
 
 
 def finish(session: Session, delivery_id: int, status: str, now: datetime) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import Timer
+from storage.models import Delivery, Timer
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -70,18 +70,25 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> Claimed:
             if result.rowcount == 1:
                 out.given_up.append(timer)
             continue
-        result = session.exec(
-            update(Timer)
-            .where(
-                col(Timer.id) == timer.id,
-                col(Timer.status) == timer.status,
-                col(Timer.attempts) == timer.attempts,
-            )
-            .values(status="claimed", claimed_at=now, attempts=timer.attempts + 1)
-        )
-        if result.rowcount == 1:
+        if take(session, timer, "claimed", now):
             out.due.append(timer)
     return out
+
+
+def take(session: Session, row: Timer | Delivery, status: str, now: datetime) -> bool:
+    """Claim a timer or post row as it was read: one conditional update on its status and
+    attempts, so of two processes reading the same row only one takes it."""
+    table = type(row)
+    result = session.exec(
+        update(table)
+        .where(
+            col(table.id) == row.id,
+            col(table.status) == row.status,
+            col(table.attempts) == row.attempts,
+        )
+        .values(status=status, claimed_at=now, attempts=row.attempts + 1)
+    )
+    return result.rowcount == 1
 
 
 def mark_done(session: Session, timer_id: int, now: datetime) -> None:
