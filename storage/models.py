@@ -113,11 +113,13 @@ class SupportRequest(SQLModel, table=True):
     status: str = Field(max_length=16)  # offering|waiting|matched|finished|cancelled
     round: int = 1  # bumped each time a waiting request is tried again
     topic: str | None = Field(default=None, max_length=40)
+    language: str | None = Field(default=None, max_length=40)  # preferred, when allies list any
     outside_department: bool = False
     anonymous: bool = False
     introduced: bool = False
     waited: bool = False  # it found no ally at some point (the digest counts these)
     ally_id: int | None = Field(default=None, foreign_key="person.id")
+    reached_out_at: datetime | None = None  # a coordinator offered the requester their help
     created_at: datetime
     matched_at: datetime | None = None
     closed_at: datetime | None = None
@@ -174,6 +176,30 @@ class FollowUpAnswer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     score: int
     week_of: date = Field(index=True)  # the Monday of the week it was given
+
+
+class Feedback(SQLModel, table=True):
+    """An anonymous comment to the coordinators: sealed, linked to nobody, and kept only by week,
+    so neither a name nor the moment it was written can point to its writer. Comments are
+    released to the coordinators in the weekly digest, then deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))  # sealed
+    week_of: date = Field(index=True)  # the Monday of the week it was written
+
+
+class SentMessage(SQLModel, table=True):
+    """Platform bookkeeping: where a message the bot may edit later went (such as an offer,
+    keyed "offer:12"), so that it can be rewritten when the offer closes."""
+
+    __table_args__ = (UniqueConstraint("platform", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    key: str = Field(max_length=64)
+    conversation: str = Field(max_length=255)  # Slack channel id; Teams conversation id
+    message_id: str = Field(max_length=255)  # Slack ts; Teams activity id
+    sent_at: datetime = Field(index=True)
 
 
 class Delivery(SQLModel, table=True):
