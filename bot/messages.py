@@ -101,13 +101,24 @@ class Channel:
     name: str
 
 
-Recipient = OnlyYou | DirectMessage | GroupDM | Channel
+@dataclass(frozen=True)
+class Replace:
+    """The message sent earlier to `person_id` under `key`, rewritten in place (an offer that
+    has closed loses its details). If the platform never delivered it, nothing is sent: the
+    new wording is not news of its own."""
+
+    person_id: int
+    key: str
+
+
+Recipient = OnlyYou | DirectMessage | GroupDM | Channel | Replace
 
 
 @dataclass(frozen=True)
 class Outgoing:
     to: Recipient
     message: Message
+    key: str | None = None  # a DM the bot may rewrite later (`Replace`) is remembered by this
 
 
 class Outbox(list[Outgoing]):

@@ -90,6 +90,7 @@ ACTIONS: dict[str, Handler] = {
     "application:approve": coordinators.approve,
     "application:decline": coordinators.decline,
     "application:more": coordinators.ask_more,
+    "application:review": coordinators.review,
     "admin:applications": admin.show_applications,
     "admin:roster": admin.show_roster,
     "admin:trained": admin.trained_button,
@@ -138,6 +139,8 @@ class Router:
     ):
         self.db, self.app, self.content, self.now, self.sealer = db, app, content, now, sealer
         self._schedules: list[schedules.Schedule] | None = None
+        # Set by a platform that finds a channel is not private (Slack's check at start).
+        self.counts_only: frozenset[str] = frozenset()
 
     def context(
         self,
@@ -146,7 +149,16 @@ class Router:
         actor: Person | None = None,
         place: Place | None = None,
     ) -> Context:
-        return Context(session, self.app, self.content, now, self.sealer, actor=actor, place=place)
+        return Context(
+            session,
+            self.app,
+            self.content,
+            now,
+            self.sealer,
+            actor=actor,
+            place=place,
+            counts_only=self.counts_only,
+        )
 
     # --- events ----------------------------------------------------------------------------
     def dispatch(self, event: Event) -> Outbox:

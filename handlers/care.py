@@ -1,21 +1,27 @@
-"""Looking after allies: a wellbeing check-in every few weeks, and a reminder before their
-training is due for renewal. Both are timers planned once per ally (the timer key makes a
-second plan a no-op); the daily job plans any that are missing."""
+"""Looking after allies: a wellbeing check-in every few weeks, a reminder before their
+training is due for renewal, and one way to reach the coordinators at any time. The first two
+are timers planned once per ally (the timer key makes a second plan a no-op); the daily job
+plans any that are missing."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import col, select
 
-from bot.messages import DirectMessage
-from handlers import allies, coordinators, when
+from bot.messages import DirectMessage, Message
+from handlers import allies, coordinators, safety, when
 from handlers.context import Context, buttons
 from storage import timers
 from storage.models import AllyProfile, Person
 
+log = logging.getLogger(__name__)
+
 CHECK_IN = "ally.check_in"
 TRAINING = "ally.training"
+ESCALATION = "escalation.quiet"  # a keyed timer: someone asked to talk to a coordinator
+QUIET_WINDOW = timedelta(hours=1)  # the same person asking again within this is told once
 LOCAL_HOUR = time(10, 0)  # DMs from timers arrive mid-morning, never at night
 BREAK_DAYS = 14
 
@@ -111,14 +117,55 @@ def a_lot(ctx: Context, _value: str = "") -> None:
 
 
 def talk_to_coordinator(ctx: Context, _value: str = "") -> None:
+    """An ally asks to talk to a coordinator: from a check-in, a hand-off message, App Home or
+    a DM keyword. The coordinators learn only which ally it is (nothing about anyone they
+    support); the ally learns what happens next and what to do if someone is in danger."""
+    # The button sits on shared or longer-lived messages (the group DM's hand-off, a check-in):
+    # it stays as it was, so pressing it shows nobody else anything.
+    ctx.outbox.keep_pressed = True
     if not _ally(ctx):
         return
-    asked = ctx.say("care.coordinator_asked", name=ctx.actor.display_name)
+    told = tell_coordinators(
+        ctx,
+        f"{ESCALATION}:ally:{ctx.actor.id}",
+        ctx.say("escalation.ally_asked", name=ctx.actor.display_name),
+    )
+    key = {True: "escalation.ally_told", False: "escalation.already_told"}.get(told)
+    ctx.reply(
+        ctx.section(key or "escalation.no_coordinator"),
+        *danger_blocks(ctx, ctx.actor.region),
+    )
+
+
+def tell_coordinators(ctx: Context, key: str, message: Message) -> bool | None:
+    """DM every coordinator (never their channel: it may name someone), at most once per
+    QUIET_WINDOW for the same `key`. True if they were told now, False if they were told
+    within the window already, None if no coordinator can be reached by DM.
+
+    The window is a keyed timer row, not memory: repeated presses, replays and other
+    replicas all meet the same unique key, so only one of them notifies."""
     ids = [i for i in coordinators.coordinator_ids(ctx) if i != ctx.actor.id]
-    # A DM, not the coordinators' channel: how an ally is doing is between them.
+    if not ids:
+        return None
+    if not timers.plan(ctx.session, ESCALATION, ctx.actor.id, ctx.now + QUIET_WINDOW, key):
+        return False
     for pid in ids:
-        ctx.send(DirectMessage(pid), asked)
-    ctx.reply(ctx.say("care.coordinator_told" if ids else "care.no_coordinator"))
+        ctx.send(DirectMessage(pid), message)
+    log.info("coordinators told that person %s would like to talk", ctx.actor.id)
+    return True
+
+
+def danger_blocks(ctx: Context, region: str | None) -> list:
+    """What to do now if someone is in danger: the emergency number and crisis lines."""
+    emergency = ctx.content.resources.region(region or ctx.app.organisation.region).emergency
+    return [
+        ctx.section("escalation.danger", emergency=emergency),
+        *safety.crisis_blocks(ctx, region),
+    ]
+
+
+def quiet_window_over(_ctx: Context, _person_id: int) -> None:
+    """Timer: the escalation window has passed. Marking it done frees its key; nothing else."""
 
 
 def take_break(ctx: Context, _value: str = "") -> None:
@@ -129,11 +176,16 @@ def take_break(ctx: Context, _value: str = "") -> None:
     ctx.reply(ctx.say("care.on_break", date=f"{back:%a %d %b}"))
 
 
-def _ally(ctx: Context) -> AllyProfile | None:
+def current_ally(ctx: Context) -> AllyProfile | None:
+    """The actor's ally profile if they are an ally now (onboarding, active or paused)."""
     profile = ctx.session.get(AllyProfile, ctx.actor.id)
-    if profile is None or profile.status not in allies.CURRENT:
+    return profile if profile is not None and profile.status in allies.CURRENT else None
+
+
+def _ally(ctx: Context) -> AllyProfile | None:
+    profile = current_ally(ctx)
+    if profile is None:
         ctx.reply(ctx.say("care.not_an_ally"))
-        return None
     return profile
 
 

@@ -26,6 +26,7 @@ from pydantic import (
 
 from bot.messages import Rich, Span
 from handlers import when
+from handlers.promises import broken_promise
 from handlers.yamlfile import Problem, ProblemsFound, YamlDoc, load_yaml, pydantic_problems
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ class Region(_Strict):
     name: str
     emergency: str = Field(pattern=r"^[0-9]{3}$")
     crisis_lines: list[Resource] = Field(min_length=1)
+    # Required in every region too; checked in the loader, which says where and how to fix it.
+    abuse_lines: list[Resource] = Field(default_factory=list)
     support: list[Resource] = Field(default_factory=list)
 
 
@@ -344,6 +347,10 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
                 ("regions",), "no `ANY` region", "add an `ANY` region used when none matches"
             )
         )
+    if isinstance(raw_regions, dict):
+        problems.extend(_regions_without_abuse_lines(docs["resources.yaml"], raw_regions))
+    for key, template in texts.items():
+        _check_promise(docs["messages.yaml"], tuple(key.split(".")), template, problems)
     if "messages.yaml" in docs:
         sections = set(docs["messages.yaml"].data or {})
         used = {k for k in keys_used_by_code() if k.split(".")[0] in sections}
@@ -359,6 +366,8 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
         if "questionnaire.yaml" in docs
         else None
     )
+    if questionnaire is not None:
+        _check_promise(docs["questionnaire.yaml"], ("privacy",), questionnaire.privacy, problems)
     role = _load_role(root / "role.md", problems)
     awareness = _load_awareness(root / "awareness", problems)
     if problems:
@@ -371,6 +380,23 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
         role=role,
         awareness=awareness,
     )
+
+
+def _regions_without_abuse_lines(doc: YamlDoc, regions: dict[Any, Any]) -> list[Problem]:
+    """Every region must list domestic abuse lines: the bot shows them when a message suggests
+    someone is unsafe at home, and with the urgent help."""
+    out = []
+    for code, region in regions.items():
+        if isinstance(region, dict) and not region.get("abuse_lines"):
+            out.append(
+                doc.problem(
+                    ("regions", code),
+                    f"region `{code}` has no `abuse_lines`",
+                    "add `abuse_lines:` with at least one domestic abuse helpline for the region"
+                    " (name, contact, url), as the other regions have",
+                )
+            )
+    return out
 
 
 def _load_awareness(folder: Path, problems: list[Problem]) -> tuple[AwarenessItem, ...]:
@@ -396,6 +422,13 @@ def _load_awareness(folder: Path, problems: list[Problem]) -> tuple[AwarenessIte
                 )
             seen[item.id] = shown
             items.append(item)
+            texts = [(("items", number, "text"), item.text)] if item.text else []
+            texts += [
+                (("items", number, "tips", n, "text"), tip.text)
+                for n, tip in enumerate(item.tips or [])
+            ]
+            for where, text in texts:
+                _check_promise(doc, where, text, problems)
     return tuple(items)
 
 
@@ -418,6 +451,8 @@ def _load_role(path: Path, problems: list[Problem]) -> tuple[str, ...]:
                 problems.append(
                     Problem(shown, number, f"unknown placeholder {{{name}}}", "only {organisation}")
                 )
+        if phrase := broken_promise(line):
+            problems.append(Problem(shown, number, *_promise_problem(phrase)))
         if heading := re.match(r"^#{1,3}\s+(.+)$", line):
             sections.append([f"*{heading.group(1)}*"])
         elif item := re.match(r"^[-*]\s+(.+)$", line):
@@ -433,6 +468,20 @@ def _load_role(path: Path, problems: list[Problem]) -> tuple[str, ...]:
                 Problem(shown, None, f"a section is {len(part)} characters", "split it with ##")
             )
     return out
+
+
+def _promise_problem(phrase: str) -> tuple[str, str]:
+    return (
+        f"promises confidentiality without its limit (“{phrase}”)",
+        "say in the same text that allies keep it private unless someone's safety is at risk",
+    )
+
+
+def _check_promise(
+    doc: YamlDoc, where: tuple[str | int, ...], text: str, problems: list[Problem]
+) -> None:
+    if phrase := broken_promise(text):
+        problems.append(doc.problem(where, *_promise_problem(phrase)))
 
 
 def keys_used_by_code() -> set[str]:

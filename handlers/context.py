@@ -25,6 +25,7 @@ from bot.messages import (
     Outbox,
     Outgoing,
     Recipient,
+    Replace,
     Rich,
     Section,
 )
@@ -45,6 +46,9 @@ class Context:
     actor: Person | None = None
     place: Place | None = None  # where the person acted (a DM, a channel); None for timers
     outbox: Outbox = field(default_factory=Outbox)
+    # Channels the platform found are not private: they get numbers only (the digest); anything
+    # more goes to each coordinator by DM (coordinators.notify).
+    counts_only: frozenset[str] = frozenset()
 
     # --- words -------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> Rich:
@@ -66,11 +70,11 @@ class Context:
         return Message((self.section(key, **values),))
 
     # --- sending -------------------------------------------------------------------------
-    def send(self, to: Recipient, *blocks: Block | Message) -> None:
+    def send(self, to: Recipient, *blocks: Block | Message, key: str | None = None) -> None:
         flat: list[Block] = []
         for b in blocks:
             flat.extend(b.blocks if isinstance(b, Message) else (b,))
-        self.outbox.append(Outgoing(to, Message(tuple(flat))))
+        self.outbox.append(Outgoing(to, Message(tuple(flat)), key))
 
     def reply(self, *blocks: Block | Message) -> None:
         """Answer the person who acted, so that only they can see it."""
@@ -90,8 +94,13 @@ class Context:
             log.error("%s cannot be opened with the configured ALLYBOT_SECRET_KEY", what)
             return None
 
-    def dm(self, person_id: int, *blocks: Block | Message) -> None:
-        self.send(DirectMessage(person_id), *blocks)
+    def dm(self, person_id: int, *blocks: Block | Message, key: str | None = None) -> None:
+        """A direct message; with a `key`, one that `rewrite` can change later."""
+        self.send(DirectMessage(person_id), *blocks, key=key)
+
+    def rewrite(self, person_id: int, key: str, *blocks: Block | Message) -> None:
+        """Replace the words of the DM sent to `person_id` under `key`."""
+        self.send(Replace(person_id, key), *blocks)
 
 
 def whole_number(text: str, digits: int = 9) -> int | None:

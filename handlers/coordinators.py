@@ -1,5 +1,7 @@
 """Coordinators: who they are, how they are told things, and their decisions on applications.
-Alerts never name a requester."""
+Alerts never name a requester. An application is personal: its answers, and even the
+applicant's name, reach coordinators only privately (a DM, an "only you" reply, App Home);
+their channel is told only that one is waiting."""
 
 from __future__ import annotations
 
@@ -47,7 +49,8 @@ def coordinator_ids(ctx: Context) -> list[int]:
 
 
 def recipients(ctx: Context) -> list[Recipient]:
-    """Where coordinators are told things: their channel and/or DMs, as app.yaml says."""
+    """Where the weekly digest goes: the coordinators' channel and/or DMs, as app.yaml says.
+    The digest is numbers only, so a channel that is not private may have it too."""
     cfg = ctx.app.coordinators
     out: list[Recipient] = [Channel(cfg.channel)] if cfg.channel else []
     if cfg.notify_by_dm:
@@ -55,9 +58,26 @@ def recipients(ctx: Context) -> list[Recipient]:
     return out
 
 
+def private_channel(ctx: Context) -> str | None:
+    """The coordinators' channel if it may carry more than numbers: configured, and not found
+    to be public or unreadable by the platform."""
+    name = ctx.app.coordinators.channel
+    return name if name and name not in ctx.counts_only else None
+
+
+def _by_dm(ctx: Context) -> bool:
+    """Coordinators are DMed when app.yaml asks, and whenever their channel may not be used."""
+    cfg = ctx.app.coordinators
+    return cfg.notify_by_dm or (cfg.channel is not None and private_channel(ctx) is None)
+
+
 def notify(ctx: Context, *blocks: Block | Message) -> None:
-    for to in recipients(ctx):
-        ctx.send(to, *blocks)
+    """Tell the coordinators: in their channel if it is private, and by DM (see `_by_dm`)."""
+    if channel := private_channel(ctx):
+        ctx.send(Channel(channel), *blocks)
+    if _by_dm(ctx):
+        for pid in coordinator_ids(ctx):
+            ctx.dm(pid, *blocks)
 
 
 # --- applications ----------------------------------------------------------------------------
@@ -79,7 +99,54 @@ DONE_KEYS = {
 def application_submitted(
     ctx: Context, app: Application, person: Person, answers: dict[str, Any]
 ) -> None:
-    notify(ctx, *application_blocks(ctx, app, person, answers))
+    """The channel hears only that an application is waiting, with a button that shows it to
+    the coordinator who presses; DMs (private) carry the whole application."""
+    if channel := private_channel(ctx):
+        again = app.decided_by is not None  # sent back for more information, now returned
+        ctx.send(
+            Channel(channel),
+            ctx.section("review.waiting_again" if again else "review.waiting"),
+            buttons(ctx.button("review.button_review", "application:review", str(app.id))),
+        )
+    if _by_dm(ctx):
+        for pid in coordinator_ids(ctx):
+            ctx.dm(pid, *application_blocks(ctx, app, person, answers))
+
+
+def review(ctx: Context, value: str) -> None:
+    """ "Review it" on the channel's notice: the application, shown only to the coordinator who
+    pressed. The notice stays as it is, for the other coordinators."""
+    ctx.outbox.keep_pressed = True
+    if not is_coordinator(ctx, ctx.actor):
+        ctx.refuse(ctx.say("review.coordinators_only_review"))
+        return
+    app_id = whole_number(value)
+    app = ctx.session.get(Application, app_id) if app_id is not None else None
+    if app is None:
+        ctx.reply(ctx.say("review.not_found_review"))
+        return
+    applicant = ctx.session.get(Person, app.person_id)
+    if app.status not in OPEN_APPLICATION:
+        ctx.reply(_decided(ctx, "review.closed", app, applicant))
+        return
+    log.info("application %s shown to person %s", app.id, ctx.actor.id)
+    answers = ctx.unseal(app.answers, f"application {app.id}")
+    waiting = [ctx.note("review.waiting_for_applicant")] if app.status == "more_info" else []
+    ctx.reply(*waiting, *application_blocks(ctx, app, applicant, answers))
+
+
+def _decided(ctx: Context, key: str, app: Application, applicant: Person) -> Message:
+    """Who decided an application, and when (the applicant, for a withdrawal)."""
+    decider = ctx.session.get(Person, app.decided_by) if app.decided_by else None
+    if app.status == "withdrawn":
+        decider = applicant
+    return ctx.say(
+        key,
+        name=applicant.display_name,
+        outcome=ctx.content.plain(OUTCOME_KEYS[app.status]),
+        by=decider.display_name if decider else "-",
+        date=f"{app.decided_at or app.submitted_at:%d %b %Y %H:%M} UTC",
+    )
 
 
 def application_blocks(
@@ -145,16 +212,7 @@ def _decide(ctx: Context, value: str, verb: str) -> None:
     ctx.session.refresh(app)
     applicant = ctx.session.get(Person, app.person_id)
     if not changed:
-        decider = ctx.session.get(Person, app.decided_by) if app.decided_by else None
-        ctx.reply(
-            ctx.say(
-                "review.already_decided",
-                name=applicant.display_name,
-                outcome=ctx.content.plain(OUTCOME_KEYS[app.status]),
-                by=decider.display_name if decider else "-",
-                date=f"{app.decided_at or app.submitted_at:%d %b %Y %H:%M} UTC",
-            )
-        )
+        ctx.reply(_decided(ctx, "review.already_decided", app, applicant))
         return
     log.info("application %s %s by person %s", app.id, outcome, me.id)
     if outcome == "approved":
@@ -168,10 +226,12 @@ def _decide(ctx: Context, value: str, verb: str) -> None:
             ctx.section("apply.more_info", coordinator=me.display_name),
             buttons(ctx.button("apply.button_update", "apply:update", str(app.id), "primary")),
         )
-    done = ctx.say(DONE_KEYS[outcome], name=applicant.display_name, by=me.display_name)
-    ctx.reply(done)
-    if ctx.app.coordinators.channel:  # the others see it is handled
-        ctx.send(Channel(ctx.app.coordinators.channel), done)
+    ctx.reply(ctx.say(DONE_KEYS[outcome], name=applicant.display_name, by=me.display_name))
+    if channel := private_channel(ctx):  # the others see it is handled, not whose it was
+        outcome_words = ctx.content.plain(OUTCOME_KEYS[outcome])
+        ctx.send(
+            Channel(channel), ctx.say("review.handled", outcome=outcome_words, by=me.display_name)
+        )
 
 
 def _onboard(ctx: Context, person: Person) -> None:

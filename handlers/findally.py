@@ -29,6 +29,12 @@ MAX_DEPARTMENTS = 24
 OFFER_EXPIRY = "offer.expire"
 STILL_WAITING = "request.waiting"  # coordinators are told again about a request still waiting
 FOLLOW_UP = "request.follow_up"  # the requester is asked how it went (handlers/follow_up.py)
+# How a closed offer's DM reads afterwards: no topic, no buttons.
+_CLOSED_OFFER = {
+    "passed": "findally.offer_closed_passed",
+    "expired": "findally.offer_closed_expired",
+    "withdrawn": "findally.offer_closed_withdrawn",
+}
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -216,6 +222,7 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
         return "closed"
     ctx.session.refresh(req)
     requester = ctx.session.get(Person, req.requester_id)
+    assert requester is not None
     skip = ctx.session.exec(
         select(Offer.ally_id).where(
             Offer.request_id == req.id,
@@ -244,7 +251,16 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
                 ctx.session, STILL_WAITING, req.id, ctx.now + hours, f"{STILL_WAITING}:{req.id}"
             )
         return "none"
-    ally_id = ranked[0].person_id
+    send_offer(ctx, req, ranked[0].person_id)
+    return "offered"
+
+
+def send_offer(ctx: Context, req: SupportRequest, ally_id: int) -> Offer:
+    """Ask one ally to take `req`: the offer row, its expiry timer and the offer DM.
+
+    The offer never names the requester (only the ally who accepts learns who it is), so an
+    ally who passes or is not chosen has been told nothing about who asked.
+    """
     expires = ctx.now + timedelta(minutes=ctx.app.matching.offer_timeout_minutes)
     offer = Offer(
         request_id=req.id, ally_id=ally_id, round=req.round, created_at=ctx.now, expires_at=expires
@@ -257,20 +273,27 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
         .where(col(AllyProfile.person_id) == ally_id)
         .values(last_asked_at=ctx.now)
     )
-    who = requester.display_name if not req.anonymous else None
-    key = "findally.offer_named" if who else "findally.offer_anonymous"
+    key = "findally.offer_other_department" if req.outside_department else "findally.offer"
     topic_line = [ctx.section("findally.offer_topic", topic=req.topic)] if req.topic else []
+    anonymous = [ctx.note("findally.offer_anonymous")] if req.anonymous else []
     ctx.dm(
         ally_id,
-        ctx.section(key, name=who, minutes=ctx.app.matching.offer_timeout_minutes),
+        ctx.section(key, minutes=ctx.app.matching.offer_timeout_minutes),
         *topic_line,
+        *anonymous,
         buttons(
             ctx.button("findally.button_accept", "offer:accept", str(offer.id), "primary"),
             ctx.button("findally.button_pass", "offer:pass", str(offer.id)),
         ),
+        key=offer_key(offer.id),
     )
     log.info("offer %s for request %s sent to person %s", offer.id, req.id, ally_id)
-    return "offered"
+    return offer
+
+
+def offer_key(offer_id: int | None) -> str:
+    """The handle of an offer's DM, by which it is rewritten once the offer closes."""
+    return f"offer:{offer_id}"
 
 
 def accept(ctx: Context, value: str) -> None:
@@ -328,6 +351,7 @@ def accept(ctx: Context, value: str) -> None:
         _move_on(ctx, req)
         return
     log.info("offer %s accepted; request %s matched", offer.id, req.id)
+    ctx.rewrite(me.id, offer_key(offer.id), ctx.say("findally.offer_closed_accepted"))
     _withdraw_pending(ctx, req.id)  # any other live offer for it (from a racing replica)
     _hand_off(ctx, req)
     later = ctx.now + timedelta(days=ctx.app.follow_up_days)
@@ -350,7 +374,6 @@ def expire_offer(ctx: Context, offer_id: int) -> None:
     offer = ctx.session.get(Offer, offer_id)
     if offer is None or offer.status != "pending" or not _close_offer(ctx, offer, "expired"):
         return
-    ctx.dm(offer.ally_id, ctx.say("findally.offer_expired"))
     _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
 
 
@@ -563,6 +586,8 @@ def _cas(ctx: Context, table: type, *where: object, **values: object) -> bool:
 
 
 def _close_offer(ctx: Context, offer: Offer, status: str) -> bool:
+    """Close a pending offer as passed, expired or withdrawn. The offer DM is rewritten without
+    the topic and buttons, so an ally who did not take the request keeps nothing about it."""
     done = _cas(
         ctx,
         Offer,
@@ -573,6 +598,7 @@ def _close_offer(ctx: Context, offer: Offer, status: str) -> bool:
     )
     if done:
         _finish_timer(ctx, offer.id)
+        ctx.rewrite(offer.ally_id, offer_key(offer.id), ctx.say(_CLOSED_OFFER[status]))
     return done
 
 
@@ -581,8 +607,7 @@ def _withdraw_pending(ctx: Context, request_id: int) -> None:
         select(Offer).where(Offer.request_id == request_id, Offer.status == "pending")
     ).all()
     for offer in pending:
-        if _close_offer(ctx, offer, "withdrawn"):
-            ctx.dm(offer.ally_id, ctx.say("findally.offer_withdrawn"))
+        _close_offer(ctx, offer, "withdrawn")  # the rewritten offer DM tells the ally
 
 
 def _finish_timer(ctx: Context, offer_id: int) -> None:

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from handlers import apply, findally
+from handlers import apply, care, findally
+from handlers.content import normalise_words
 from handlers.context import Context, buttons
 
 
 def dm_text(ctx: Context, text: str) -> None:
-    """A DM: an answer to the ally application if one is in progress (or a way into it);
-    otherwise help. Any other text is read by the router for crisis language and then
-    dropped: never stored, never logged."""
+    """A DM: an answer to the ally application if one is in progress (or a way into it); a
+    request to talk to a coordinator; otherwise help. Any other text is read by the router for
+    crisis language and then dropped: never stored, never logged."""
     if apply.handle_text(ctx, text):
         return
+    if asks_for_coordinator(ctx, text):
+        if care.current_ally(ctx) is not None:
+            care.talk_to_coordinator(ctx)
+        else:  # worried about someone, or themselves: the ways to an ally and urgent help
+            ctx.reply(ctx.section("escalation.allies_only"), *findally.choices(ctx))
+        return
     ctx.reply(*_help(ctx))
+
+
+def asks_for_coordinator(ctx: Context, text: str) -> bool:
+    """True if the whole message is one of the phrases in `escalation.keywords` (one a line,
+    compared ignoring case and punctuation, as the questionnaire's keywords are)."""
+    said = normalise_words(text)
+    phrases = ctx.content.plain("escalation.keywords").splitlines()
+    return bool(said) and said in {normalise_words(p) for p in phrases}
 
 
 def unknown_command(ctx: Context, name: str) -> None:

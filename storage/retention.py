@@ -14,6 +14,7 @@ from storage.models import (
     FollowUp,
     Offer,
     ProcessedEvent,
+    SentMessage,
     SupportRequest,
     Timer,
 )
@@ -73,6 +74,10 @@ def purge(
     )
     removed["processed events"] = _delete(
         session, ProcessedEvent, col(ProcessedEvent.received_at) < events_before
+    )
+    # Where offer DMs went, kept only while an offer could still close (minutes, not days).
+    removed["sent message addresses"] = _delete(
+        session, SentMessage, col(SentMessage.sent_at) < events_before
     )
     removed["audit rows"] = _delete(session, AuditLog, col(AuditLog.at) < audit_before)
     return removed

@@ -104,13 +104,13 @@ def to(out: str, who: str) -> list[str]:
 def ask_cam_for_anxiety(sh: ShellDriver) -> None:
     """Eve asks to talk about anxiety, a topic only cam has: cam gets the offer."""
     out = sh("/as eve", "/findally", "/press Talk to an ally", "/press anxiety")
-    assert "[bot -> cam, DM] Someone would like to talk. Eve has asked" in out
+    assert "[bot -> cam, DM] A colleague would like to talk." in out
     assert offers(sh) == [("cam", "pending")]
 
 
 def assert_offer_handed_on(sh: ShellDriver, out: str) -> None:
     """Cam's pending offer was withdrawn and went to the next ally, and cam cannot take it."""
-    assert "[bot -> ali, DM] Someone would like to talk. Eve has asked" in out
+    assert "[bot -> ali, DM] A colleague would like to talk." in out
     assert offers(sh) == [("cam", "withdrawn"), ("ali", "pending")]
     late = press(sh, "offer:accept", str(offer_id(sh, "cam")), "cam")
     assert "already moved on" in late and "group DM" not in late
@@ -299,7 +299,7 @@ def test_onboarding_allies_get_no_requests_until_their_training_is_recorded(sh):
     assert "[bot -> casey, only you] Training on 02 Mar 2026 recorded for Finn. " in out
     assert "Their status: active." in out
     assert "[bot -> finn, DM] Your training is recorded and you are now an active ally." in out
-    assert "[bot -> finn, DM] Someone would like to talk. Eve has asked" in out
+    assert "[bot -> finn, DM] A colleague would like to talk." in out
     assert "[bot -> eve, DM] An ally has become free" in out
     assert offers(sh) == [("finn", "pending")]
     finn = profile(sh, "finn")

@@ -84,7 +84,7 @@ def request_id(sh) -> int:
 
 def eve_asks_any_ally(sh) -> None:
     out = sh("/findally", "/press Talk to an ally", "/press Any ally")
-    assert "[bot -> ali, DM] Someone would like to talk. Eve has asked" in out
+    assert "[bot -> ali, DM] A colleague would like to talk." in out
 
 
 def ali_accepts(sh) -> None:
@@ -197,7 +197,7 @@ def test_finishing_or_cancelling_a_stranger_s_request_changes_nothing(sh, caplog
 def test_accept_after_the_request_was_cancelled(sh, caplog):
     eve_asks_any_ally(sh)
     out = sh("/findally", "/press Cancel my request")
-    assert "[bot -> ali, DM] That request no longer needs you" in out
+    assert "[bot -> ali, DM, edited] Closed. This request no longer needs you" in out
     before = rows(sh.bot)
     out = press(sh, "offer:accept", str(offer_id(sh)), "ali")
     assert out == f"[bot -> ali, only you] {MOVED_ON} Thank you.\n"
@@ -387,18 +387,24 @@ def test_a_hostile_display_name_is_cleaned_and_shown_literally(sh, caplog):
     assert len(stored.display_name) <= 120
     shown = "<!channel> <@U123> <https://evil.example|click me> *bold* &  [31m red"
     assert stored.display_name.startswith(shown)
-    # printed literally in the ally's offer: no markup was interpreted, nothing was lost
-    assert f"[bot -> ali, DM] Someone would like to talk. {shown}" in out
+    # the offer does not name the requester; the hand-off prints the name literally: no markup
+    # was interpreted, nothing was lost
+    assert shown not in out
+    out = sh("/as ali", "/press Accept")
+    assert f"[bot -> eve+ali, group DM] {shown}" in out
 
 
 def test_a_hostile_display_name_stays_a_plain_span(bot, caplog):
     eve = actor("eve", name="*bold* <https://evil.example|click me> [x](https://evil.example)")
-    outgoing = bot.router.dispatch(Action("findally:start", ANY_ALLY, eve))
-    offer = next(o for o in outgoing if not isinstance(o.to, OnlyYou))
-    spans = [s for b in offer.message.blocks if isinstance(b, Section) for s in b.text]
+    bot.router.dispatch(Action("findally:start", ANY_ALLY, eve))
+    with bot.db.session() as session:
+        offer_id = session.exec(select(Offer.id)).one()
+    outgoing = bot.router.dispatch(Action("offer:accept", str(offer_id), actor("ali")))
+    intro = next(o for o in outgoing if isinstance(o.to, GroupDM))
+    spans = [s for b in intro.message.blocks if isinstance(b, Section) for s in b.text]
     assert any("*bold* <https://evil.example|click me>" in s.text for s in spans)
     named = next(s for s in spans if "evil.example" in s.text)
-    assert named.url is None and not named.bold
+    assert named.url is None  # bold only because the introduction's first line is bold
     assert not any(s.url and "evil" in s.url for s in spans)
     assert errors_logged(caplog) == []
 

@@ -690,7 +690,7 @@ def test_no_more_alerts_once_the_request_is_matched_or_cancelled(sh, ending):
     assert count(sh("/wait 1d"), STILL_WAITING) == 2
     if ending == "matched":
         out = sh("/as cam", "/allystatus available")
-        assert "[bot -> cam, DM] Someone would like to talk. Eve" in out
+        assert "[bot -> cam, DM] A colleague would like to talk." in out
         (offer,) = fetch(sh, select(Offer).where(Offer.status == "pending"))
         out = press(sh, "offer:accept", str(offer.id), "cam")
         assert "[bot -> eve+cam, group DM] Eve, meet Cam." in out

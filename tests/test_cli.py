@@ -48,7 +48,7 @@ def test_scripted_demo_shell_session(tmp_path):
     assert "[shell] * eve      Engineering  employee" in out
     assert "[shell]   casey    People       coordinator" in out
     assert "[shell]   dee      Engineering  ally, away, 0/1 open" in out
-    assert "[bot -> ali, DM] Someone would like to talk. Eve has asked" in out
+    assert "[bot -> ali, DM] A colleague would like to talk." in out
     assert "[bot -> eve+ali, group DM] Eve, meet Ali." in out
     assert "[shell] No persona called 'nobody'. /who lists them." in out
     assert "[shell] 5d later:" in out

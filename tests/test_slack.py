@@ -150,7 +150,7 @@ def test_whole_path_from_command_to_group_dm(bot, standin):
         await h.press("UEVE", button(prefs["blocks"], "stress"), ephemeral=True)
         offer = standin.called("chat.postMessage")[-1]
         assert offer["channel"] == "DUALI"
-        assert "Someone would like to talk. Eve has asked" in text_of(offer["blocks"])
+        assert "A colleague would like to talk." in text_of(offer["blocks"])
         await h.press(
             "UALI",
             button(offer["blocks"], "Accept"),

@@ -26,7 +26,7 @@ def test_sweeper_runs_a_due_timer_once_even_if_two_sweep(bot):
     assert bot.router.sweep() == []  # not due yet
     bot.clock.advance(timedelta(minutes=15))
     first, second = bot.router.sweep(), bot.router.sweep()
-    assert any("gone to another ally" in o.message.fallback_text() for o in first)
+    assert any("time to answer ran out" in o.message.fallback_text() for o in first)
     assert second == []
     with bot.db.session() as session:
         assert session.exec(select(Offer.status).order_by(Offer.id)).all() == ["expired", "pending"]
@@ -40,7 +40,7 @@ def test_a_claim_left_by_a_dead_process_is_taken_over_after_the_lease(bot):
     assert len(claimed.due) == 1
     assert bot.router.sweep() == []  # someone else holds the claim
     bot.clock.advance(LEASE + timedelta(seconds=1))
-    assert any("gone to another ally" in o.message.fallback_text() for o in bot.router.sweep())
+    assert any("time to answer ran out" in o.message.fallback_text() for o in bot.router.sweep())
 
 
 def test_a_timer_that_keeps_failing_is_given_up(bot):
@@ -75,7 +75,7 @@ def test_apscheduler_job_sweeps_due_timers_and_delivers(bot):
             calendar.stop()
 
     asyncio.run(scenario())
-    assert "Someone would like to talk" in printed.getvalue()
+    assert "A colleague would like to talk" in printed.getvalue()
 
 
 def test_processed_event_ids_are_kept_for_the_retention_window_then_forgotten(bot):

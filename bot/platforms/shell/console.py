@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.app import AllyBot
 from bot.events import Action, Actor, Command, Event, Text
-from bot.messages import Button, Channel, DirectMessage, GroupDM, OnlyYou, Outgoing
+from bot.messages import Button, Channel, DirectMessage, GroupDM, OnlyYou, Outgoing, Replace
 from bot.platforms.shell.render import render
 from bot.scheduler import Calendar, start
 from handlers import coordinators
@@ -45,6 +45,7 @@ class Shell:
         self.out = out
         self.names: dict[int, str] = {}
         self.latest: dict[int, list[Button]] = {}
+        self.sent: dict[str, list[Button]] = {}  # buttons of DMs sent with a key, by key
         self.persona: Person | None = self._persona(persona) or self._first_persona()
 
     # --- output -----------------------------------------------------------------------------
@@ -56,6 +57,9 @@ class Shell:
     def deliver(self, outgoing: list[Outgoing]) -> None:
         for item in outgoing:
             to = item.to
+            if isinstance(to, Replace):
+                self._replace(to, item)
+                continue
             if isinstance(to, OnlyYou):
                 people, where = [to.person_id], f"{self._name(to.person_id)}, only you"
             elif isinstance(to, DirectMessage):
@@ -72,7 +76,21 @@ class Shell:
             if buttons:
                 for person_id in people:
                     self.latest[person_id] = buttons
+            if item.key:
+                self.sent[item.key] = buttons
         self.out.flush()
+
+    def _replace(self, to: Replace, item: Outgoing) -> None:
+        """An earlier DM rewritten in place: shown again as it now reads. If it held the
+        person's latest buttons, those are now the rewritten message's (often none)."""
+        if to.key not in self.sent:
+            return  # never shown in this shell, so there is nothing to rewrite
+        lines, buttons = render(f"[bot -> {self._name(to.person_id)}, DM, edited]", item.message)
+        for line in lines:
+            print(line, file=self.out)
+        if self.latest.get(to.person_id) is self.sent[to.key]:
+            self.latest[to.person_id] = buttons
+        self.sent[to.key] = buttons
 
     def tick(self) -> None:
         """Scripted mode's scheduler: run due timers and the calendar, show what they send."""

@@ -26,9 +26,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import AllyBot
 from bot.events import Action, Actor, Command, Event, Place, Text
-from bot.messages import Channel, DirectMessage, GroupDM, Message, OnlyYou, Outgoing
+from bot.messages import (
+    Channel,
+    DirectMessage,
+    GroupDM,
+    Message,
+    OnlyYou,
+    Outgoing,
+    Replace,
+)
 from bot.platforms.slack.blocks import action_name, chunks, to_blocks
 from bot.platforms.slack.pacing import Pacer
+from storage import sent
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -167,8 +176,10 @@ class SlackPlatform:
     async def _after_action(self, actor: Actor, event: Action, source: _Source, label: str) -> None:
         await self._refresh_profile(actor)
         out = await self._db_call(self.bot.router.dispatch, event)
-        await self.deliver(out, source)
-        if not out.keep_pressed:  # e.g. a refused press leaves a shared message alone
+        rewritten = await self.deliver(out, source)
+        # A refused press leaves a shared message alone; a message the handler rewrote from
+        # its own state (a closed offer) must not get its old blocks back.
+        if not out.keep_pressed and (source.channel, source.message_ts) not in rewritten:
             await self._mark_pressed(source, label)
         await self.publish_home(actor)
 
@@ -214,11 +225,19 @@ class SlackPlatform:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # --- sending ------------------------------------------------------------------------------
-    async def deliver(self, out: list[Outgoing], source: _Source | None = None) -> None:
+    async def deliver(
+        self, out: list[Outgoing], source: _Source | None = None
+    ) -> set[tuple[str | None, str | None]]:
+        """Send each message; return the (channel, ts) of the earlier messages rewritten."""
         source = source or _Source()
+        rewritten: set[tuple[str | None, str | None]] = set()
         for item in out:
             try:
-                await self._send(item, source)
+                if isinstance(item.to, Replace):
+                    if where := await self._replace(item.to, item.message):
+                        rewritten.add(where)
+                else:
+                    await self._send(item, source)
             except SlackApiError as exc:
                 log.error(
                     "slack %s failed: %s",
@@ -227,6 +246,7 @@ class SlackPlatform:
                 )
             except Exception as exc:
                 log.error("slack %s failed: %s", type(item.to).__name__, exc.__class__.__name__)
+        return rewritten
 
     async def broadcast(self, item: Outgoing) -> bool:
         """A scheduled post (awareness, digest): True once Slack has accepted all of it."""
@@ -256,10 +276,32 @@ class SlackPlatform:
         else:
             assert isinstance(to, Channel)
             channel = f"#{to.name}"
+        first_ts = None
         for blocks, text in chunks(item.message):
             if isinstance(to, Channel):
                 await self.pacer.wait(channel)
-            await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            resp = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            first_ts = first_ts or resp.get("ts")
+        if item.key and first_ts:
+            await self._db_call(self._remember, item.key, resp.get("channel") or channel, first_ts)
+
+    def _remember(self, key: str, channel: str, ts: str) -> None:
+        with self.bot.db.session() as session:
+            sent.remember(session, PLATFORM, key, channel, ts, self.bot.router.now())
+
+    async def _replace(self, to: Replace, message: Message) -> tuple[str, str] | None:
+        """chat.update the message sent under `to.key`; None if it was never delivered."""
+
+        def lookup() -> tuple[str, str] | None:
+            with self.bot.db.session() as session:
+                return sent.find(session, PLATFORM, to.key)
+
+        where = await self._db_call(lookup)
+        if where is None:
+            return None
+        blocks, text = chunks(message)[0]
+        await self.client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
+        return where
 
     async def _dm_channel(self, users: list[str]) -> str:
         key = ",".join(sorted(users))
