@@ -76,7 +76,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(_args: argparse.Namespace) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     problems = []
     try:
         settings = load_settings()
@@ -99,7 +99,37 @@ def cmd_check(_args: argparse.Namespace) -> int:
         f"({len(content.texts)} messages, {len(content.resources.regions)} resource regions, "
         f"{len(content.awareness)} awareness entries)"
     )
-    return 0
+    return _check_online(settings) if args.online else 0
+
+
+def _check_online(settings: Settings) -> int:
+    """`check --online`: ask Slack whether the coordinators' channel is private, as `serve`
+    does at start."""
+    channel = settings.app.coordinators.channel
+    if not settings.slack_bot_token:
+        print("online check skipped: SLACK_BOT_TOKEN is not set")
+        return 0
+    if not channel:
+        print("online: no coordinators.channel in app.yaml, so there is no channel to check")
+        return 0
+    from bot.platforms.slack.adapter import make_client
+    from bot.platforms.slack.channels import check_private
+
+    client = make_client(settings.slack_bot_token, settings.slack_api_url)
+    result = asyncio.run(check_private(client, channel))
+    if result.private:
+        print(f"online: #{channel} is a private Slack channel the bot is in")
+        return 0
+    problem = Problem(
+        settings.config_path.name,
+        None,
+        f"coordinators.channel: {result.problem} (Slack). The bot would post only the weekly "
+        "digest's numbers there and send alerts and application notices to each coordinator "
+        "by DM",
+        result.fix,
+    )
+    print(f"1 problem found:\n  {problem}", file=sys.stderr)
+    return 1
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
@@ -193,7 +223,13 @@ def parser() -> argparse.ArgumentParser:
     shell.add_argument("--as", dest="persona", default="eve", help="persona to start as")
     shell.set_defaults(func=cmd_shell)
     sub.add_parser("serve", help="run on Slack (Socket Mode or HTTP)").set_defaults(func=cmd_serve)
-    sub.add_parser("check", help="validate app.yaml and content/").set_defaults(func=cmd_check)
+    check = sub.add_parser("check", help="validate app.yaml and content/")
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask Slack that the coordinators' channel is private (SLACK_BOT_TOKEN)",
+    )
+    check.set_defaults(func=cmd_check)
     man = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
     man.add_argument("platform", choices=["slack"])
     man.add_argument("--url", help="public https:// address for HTTP mode (default: Socket Mode)")

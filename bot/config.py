@@ -91,6 +91,8 @@ class Matching(_Strict):
 class Allies(_Strict):
     training_renewal_days: int = Field(default=365, ge=30, le=3650)
     training_reminder_days: int = Field(default=30, ge=1, le=180)  # remind this long before
+    # A refresher overdue by more than this many days: no new requests until it is recorded.
+    training_grace_days: int = Field(default=30, ge=0, le=365)
     check_in_days: int = Field(default=30, ge=7, le=180)  # how often allies are asked how they are
 
 

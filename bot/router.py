@@ -8,6 +8,7 @@ import logging
 import re
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from handlers import (
     awareness,
     care,
     coordinators,
+    feedback,
     findally,
     follow_up,
     help,
@@ -47,6 +49,23 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Context, str], None]
 TimerHandler = Callable[[Context, int], None]
 
+
+@dataclass(frozen=True)
+class Route:
+    """A handler registered with its audit rule. `audit_person=False`: its audit row and any
+    error log leave out who acted, because linking them to it would undo its anonymity."""
+
+    handler: Handler
+    audit_person: bool = True
+
+    def __call__(self, ctx: Context, arg: str) -> None:
+        self.handler(ctx, arg)
+
+
+def _audits_person(handler: Handler | None) -> bool:
+    return getattr(handler, "audit_person", True)
+
+
 MAX_TEXT = 10_000
 MAX_VALUE = 2_000
 # C0/C1 controls (but tab and newline), and bidi overrides that can disguise text.
@@ -60,6 +79,7 @@ COMMANDS: dict[str, Handler] = {
     "allyapply": apply.command,
     "allystepdown": allies.step_down_command,
     "allyadmin": admin.command,
+    "allyfeedback": Route(feedback.command, audit_person=False),
 }
 ACTIONS: dict[str, Handler] = {
     "findally:talk": findally.talk,
@@ -98,6 +118,10 @@ ACTIONS: dict[str, Handler] = {
     "admin:resume": admin.resume_button,
     "admin:remove": admin.remove_button,
     "admin:remove_confirmed": admin.remove_confirmed,
+    "admin:requests": admin.show_requests,
+    "admin:offer_all": admin.offer_to_all,
+    "admin:reach_out": admin.reach_out,
+    "request:coordinator": admin.requester_asks_for_coordinator,
     "awareness:upcoming": awareness.upcoming,
     "awareness:preview": awareness.preview,
     "awareness:send": awareness.send_now,
@@ -119,6 +143,8 @@ TIMERS: dict[str, TimerHandler] = {
     allies.BACK_FROM_AWAY: allies.back_from_away,
     care.CHECK_IN: care.check_in,
     care.TRAINING: care.training_reminder,
+    allies.GRACE_OVER: allies.grace_over,
+    care.ESCALATION: care.quiet_window_over,
     apply.DRAFT: apply.draft_timer,
 }
 
@@ -172,9 +198,9 @@ class Router:
                     log.info("duplicate event %s ignored", event.event_id[:40])
                     return Outbox()
                 person = self._person(session, event.actor, now)
-                person_id = person.id
-                ctx = self.context(session, now, person, event.place)
                 handler = self._handler(event, name)
+                person_id = person.id if _audits_person(handler) else None
+                ctx = self.context(session, now, person, event.place)
                 if handler is None and kind == "command":
                     help.unknown_command(ctx, name)
                 elif handler is None:
@@ -255,7 +281,7 @@ class Router:
     def stats(self, days: int = 7) -> Message:
         """The digest's numbers for the last `days` days (for `allybot stats`)."""
         with self.db.session() as session:
-            return stats.digest(self.context(session, self.now()), self.now(), days)
+            return stats.report(self.context(session, self.now()), self.now(), days)
 
     def update_profile(self, actor: Actor) -> None:
         """Save a fresh platform profile (name, email, time zone) for this person."""

@@ -68,6 +68,8 @@ async def serve(bot: AllyBot, stop: asyncio.Event | None = None) -> None:
             ]
         )
 
+    # Before any event or timer runs: a coordinator channel that is not private is numbers-only.
+    await slack.check_coordinator_channel()
     calendar = Calendar(bot.router, slack)
     runner = web.AppRunner(web_app)
     await runner.setup()

@@ -12,18 +12,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.messages import Section
-from handlers import coordinators, findally
+from handlers import coordinators, findally, matching, when
 from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
+from storage import timers
 from storage.models import AllyProfile, Person, Timer
 
 log = logging.getLogger(__name__)
 
 CURRENT = ("onboarding", "active", "paused")  # statuses of someone who is an ally
 BACK_FROM_AWAY = "ally.back"
+GRACE_OVER = "ally.grace_over"  # the refresher is overdue past its grace: the ally is told
+GRACE_HOUR = time(10, 0)  # that DM arrives mid-morning, organisation time
 MAX_CAPACITY = 10
 MAX_TOPICS = 12
 MAX_LANGUAGES = 8
@@ -235,7 +238,12 @@ def status_blocks(ctx: Context, profile: AllyProfile) -> list:
 
 
 def _show(ctx: Context, profile: AllyProfile) -> None:
-    ctx.reply(*status_blocks(ctx, profile), ctx.note("allies.status_help", most=MAX_CAPACITY))
+    overdue = [_overdue_section(ctx, profile)] if refresher_overdue(ctx, profile) else []
+    ctx.reply(
+        *overdue,
+        *status_blocks(ctx, profile),
+        ctx.note("allies.status_help", most=MAX_CAPACITY),
+    )
 
 
 # --- the directory ---------------------------------------------------------------------------
@@ -325,7 +333,8 @@ def record_training(ctx: Context, profile: AllyProfile, day: date) -> None:
     if profile.status == "onboarding":
         changes["status"] = "active"
         ctx.dm(profile.person_id, ctx.say("allies.now_active"))
-    _set(ctx, profile, **changes)
+    _set(ctx, profile, **changes)  # an overdue ally is offered requests again from here
+    plan_grace(ctx, profile)
 
 
 def training_due(ctx: Context, profile: AllyProfile) -> bool:
@@ -333,6 +342,74 @@ def training_due(ctx: Context, profile: AllyProfile) -> bool:
         return False
     renewal = timedelta(days=ctx.app.allies.training_renewal_days)
     return profile.trained_on + renewal < ctx.now.date()
+
+
+def refresher_overdue(ctx: Context, profile: AllyProfile) -> bool:
+    """Renewal overdue by more than the grace days: matching offers this ally nothing new."""
+    cfg = ctx.app.allies
+    return matching.refresher_overdue(
+        profile.trained_on, ctx.now.date(), cfg.training_renewal_days, cfg.training_grace_days
+    )
+
+
+def _grace_ends(ctx: Context, profile: AllyProfile) -> date:
+    """The last day offers still reach an ally whose refresher is overdue."""
+    assert profile.trained_on is not None
+    cfg = ctx.app.allies
+    return profile.trained_on + timedelta(days=cfg.training_renewal_days + cfg.training_grace_days)
+
+
+def plan_grace(ctx: Context, profile: AllyProfile) -> None:
+    """Plan the one "no new requests until your refresher" DM for this training date. Its
+    timer, once run, is the record that the ally was told: a timer of theirs due on or after
+    this date's grace line means planned already (the key holds the date, so two plans at
+    once still make one)."""
+    if profile.trained_on is None or profile.status not in CURRENT:
+        return
+    day = _grace_ends(ctx, profile) + timedelta(days=1)
+    line = datetime.combine(day, time(0), tzinfo=UTC)  # dates here are UTC, as in matching
+    told = ctx.session.exec(
+        select(Timer.id).where(
+            Timer.kind == GRACE_OVER,
+            Timer.subject_id == profile.person_id,
+            col(Timer.due_at) >= line,
+        )
+    ).first()
+    if told is not None:
+        return
+    # The first organisation morning past both the line and now: a late DM still comes mid-morning.
+    zone = when.zone(ctx.app)
+    first = max(day, ctx.now.astimezone(zone).date())
+    mornings = (
+        datetime.combine(first + timedelta(days=n), GRACE_HOUR, tzinfo=zone).astimezone(UTC)
+        for n in range(3)
+    )
+    due = next(at for at in mornings if at >= line and at > ctx.now)
+    key = f"{GRACE_OVER}:{profile.person_id}:{profile.trained_on}"
+    timers.plan(ctx.session, GRACE_OVER, profile.person_id, due, key)
+
+
+def grace_over(ctx: Context, person_id: int) -> None:
+    """Timer: the refresher is now overdue past its grace, so the ally hears why requests
+    have stopped (unless training was recorded meanwhile: then the next line is planned)."""
+    profile = ctx.session.get(AllyProfile, person_id)
+    if profile is None or profile.status not in CURRENT or profile.trained_on is None:
+        return
+    if not refresher_overdue(ctx, profile):
+        plan_grace(ctx, profile)
+        return
+    ctx.dm(person_id, _overdue_section(ctx, profile))
+    log.info("ally %s: refresher overdue past its grace; no new requests", person_id)
+
+
+def _overdue_section(ctx: Context, profile: AllyProfile) -> Section:
+    assert profile.trained_on is not None
+    renewal = profile.trained_on + timedelta(days=ctx.app.allies.training_renewal_days)
+    return ctx.section(
+        "allies.refresher_overdue",
+        date=f"{renewal:%d %b %Y}",
+        days=ctx.app.allies.training_grace_days,
+    )
 
 
 def _set_status(ctx: Context, profile: AllyProfile, status: str) -> None:

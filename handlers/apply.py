@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -36,6 +36,9 @@ ALREADY_KEYS = {  # an ally who asks to apply is told where they stand
 }
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _SHOWN = 40  # characters of an answer shown on a button
+# After this long without an answer, the next typed message is not taken as one: the person
+# may have forgotten which question is open, or be writing about something else.
+HOLD_AFTER = timedelta(days=1)
 
 
 # --- ways in ---------------------------------------------------------------------------------
@@ -69,14 +72,34 @@ def handle_text(ctx: Context, text: str) -> bool:
         else:
             return False
         return True
+    if meaning is None and _is_question(ctx, conv) and _since_last_answer(ctx, conv) > HOLD_AFTER:
+        # Show them where they are; saving the same step moves `updated_at` on, so their
+        # next message is the answer.
+        if _save(ctx, conv, step=conv.step):
+            _tell(ctx, ctx.section("apply.answer_held"), *_prompt(ctx, conv))
+        return True
     _answer(ctx, conv, text, meaning)
     return True
+
+
+def _is_question(ctx: Context, conv: Conversation) -> bool:
+    return ctx.content.questionnaire.question(conv.step) is not None
+
+
+def _since_last_answer(ctx: Context, conv: Conversation) -> timedelta:
+    last = conv.updated_at
+    if last.tzinfo is None:  # SQLite gives stored UTC times back without their zone
+        last = last.replace(tzinfo=UTC)
+    return ctx.now - last
 
 
 def begin(ctx: Context) -> None:
     """Start the questionnaire, or say where the person already stands."""
     conv = _conversation(ctx)
     if conv is not None:
+        # Seeing the open question counts as the reminder: the next message is the answer.
+        if _since_last_answer(ctx, conv) > HOLD_AFTER and not _save(ctx, conv, step=conv.step):
+            return
         _tell(ctx, ctx.section("apply.resuming"), *_prompt(ctx, conv))
         return
     standing = _standing(ctx)
@@ -472,6 +495,13 @@ def _conversation(ctx: Context) -> Conversation | None:
         ctx.session.exec(delete(Conversation).where(col(Conversation.id) == conv.id))
         _tell(ctx, ctx.say("apply.expired"))
         return None
+    if conv is not None and conv.application_id is not None:
+        app = ctx.session.get(Application, conv.application_id)
+        if app is None or app.status != "more_info":
+            # An update to an application the coordinators have since decided (or that was
+            # withdrawn) has nothing left to update: it goes, and the person starts afresh.
+            ctx.session.exec(delete(Conversation).where(col(Conversation.id) == conv.id))
+            return None
     return conv
 
 

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 CHECK_IN = "ally.check_in"
 TRAINING = "ally.training"
-ESCALATION = "escalation.quiet"  # a keyed timer: someone asked to talk to a coordinator
+ESCALATION = "coordinator.asked"  # keyed timer: someone asked to talk to a coordinator
 QUIET_WINDOW = timedelta(hours=1)  # the same person asking again within this is told once
 LOCAL_HOUR = time(10, 0)  # DMs from timers arrive mid-morning, never at night
 BREAK_DAYS = 14
@@ -44,6 +44,7 @@ def plan(ctx: Context, profile: AllyProfile) -> None:
         # One reminder timer per training date: recording new training plans a new one.
         key = f"{TRAINING}:{profile.person_id}:{profile.trained_on}"
         timers.plan(ctx.session, TRAINING, profile.person_id, due, key)
+    allies.plan_grace(ctx, profile)  # and the day offers stop if the refresher is not done
 
 
 def renewal_date(ctx: Context, profile: AllyProfile) -> date:

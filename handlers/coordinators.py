@@ -49,11 +49,11 @@ def coordinator_ids(ctx: Context) -> list[int]:
 
 
 def recipients(ctx: Context) -> list[Recipient]:
-    """Where the weekly digest goes: the coordinators' channel and/or DMs, as app.yaml says.
-    The digest is numbers only, so a channel that is not private may have it too."""
+    """Where the weekly digest goes: the coordinators' channel and/or DMs (see `_by_dm`). Its
+    numbers may go to a channel that is not private; anything more in it (stats.py) may not."""
     cfg = ctx.app.coordinators
     out: list[Recipient] = [Channel(cfg.channel)] if cfg.channel else []
-    if cfg.notify_by_dm:
+    if _by_dm(ctx):
         out.extend(DirectMessage(pid) for pid in coordinator_ids(ctx))
     return out
 

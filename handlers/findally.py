@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 OPEN = ("offering", "waiting", "matched")
 MAX_TOPICS = 12
+MAX_LANGUAGES = 8  # the language button cycles through at most this many
 MAX_DEPARTMENTS = 24
 OFFER_EXPIRY = "offer.expire"
 STILL_WAITING = "request.waiting"  # coordinators are told again about a request still waiting
@@ -82,31 +83,35 @@ class Prefs:
     topic: str | None = None
     outside: bool = False
     anonymous: bool = False
+    language: str | None = None  # preferred; offered only when allies list languages
 
     def encode(self, **changes: object) -> str:
-        p = {"t": self.topic, "o": int(self.outside), "a": int(self.anonymous)}
+        p = {"t": self.topic, "o": int(self.outside), "a": int(self.anonymous), "l": self.language}
         p.update(changes)
         return json.dumps(p, separators=(",", ":"))
 
 
-def _decode(value: str, topics: list[str]) -> Prefs | None:
-    """Button values come back from the platform: trust nothing in them."""
+def _decode(value: str, ctx: Context) -> Prefs | None:
+    """Button values come back from the platform: trust nothing in them. A topic or language
+    must be one the active allies offer now."""
     try:
         raw = json.loads(value) if len(value) <= 2000 else None
     except (ValueError, RecursionError):
         return None
     if not isinstance(raw, dict) or raw.get("o") not in (0, 1) or raw.get("a") not in (0, 1):
         return None
-    topic = raw.get("t")
-    if topic is not None and topic not in topics:
+    topic, language = raw.get("t"), raw.get("l")
+    if topic is not None and topic not in known_topics(ctx):
         return None
-    return Prefs(topic=topic, outside=bool(raw["o"]), anonymous=bool(raw["a"]))
+    if language is not None and language not in known_languages(ctx):
+        return None
+    return Prefs(topic=topic, outside=bool(raw["o"]), anonymous=bool(raw["a"]), language=language)
 
 
 def talk(ctx: Context, value: str = "") -> None:
     """The preferences step: pick a topic (or any ally), toggle outside-department/anonymous."""
     default = Prefs(outside=ctx.app.matching.outside_department_default)
-    prefs = _decode(value, known_topics(ctx)) if value else default
+    prefs = _decode(value, ctx) if value else default
     if prefs is None:
         ctx.reply(ctx.say("findally.stale_button"))
         return
@@ -114,8 +119,7 @@ def talk(ctx: Context, value: str = "") -> None:
 
 
 def toggle(ctx: Context, value: str) -> None:
-    topics = known_topics(ctx)
-    prefs = _decode(value, topics)
+    prefs = _decode(value, ctx)
     if prefs is None:
         ctx.reply(ctx.say("findally.stale_button"))
         return
@@ -147,7 +151,7 @@ def set_department(ctx: Context, value: str) -> None:
     except (ValueError, RecursionError):
         raw = None
     prefs = (
-        _decode(raw.get("p", ""), known_topics(ctx))
+        _decode(raw.get("p", ""), ctx)
         if isinstance(raw, dict) and isinstance(raw.get("p"), str)
         else None
     )
@@ -170,7 +174,7 @@ def known_departments(ctx: Context) -> list[str]:
 def start(ctx: Context, value: str) -> None:
     """Create the request and ask the first ally."""
     me = _me(ctx)
-    prefs = _decode(value, known_topics(ctx))
+    prefs = _decode(value, ctx)
     if prefs is None:
         ctx.reply(ctx.say("findally.stale_button"))
         return
@@ -183,6 +187,7 @@ def start(ctx: Context, value: str) -> None:
         open_key=me.id,
         status="offering",
         topic=prefs.topic,
+        language=prefs.language,
         outside_department=prefs.outside,
         anonymous=prefs.anonymous,
         created_at=ctx.now,
@@ -235,6 +240,7 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
         topic=req.topic,
         outside_department=req.outside_department,
         already_asked=frozenset(skip),
+        language=req.language,
     )
     ranked = matching.rank(_candidates(ctx), want, ctx.now)
     if not ranked:
@@ -375,6 +381,48 @@ def expire_offer(ctx: Context, offer_id: int) -> None:
     if offer is None or offer.status != "pending" or not _close_offer(ctx, offer, "expired"):
         return
     _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
+
+
+def offer_to_all(ctx: Context, req: SupportRequest) -> int | None:
+    """A coordinator's push for a request still without an ally: one offer to every available,
+    matching ally with room, all at once, each through offer_next (the same Offer rows,
+    expiry timers and offer DMs). The first Accept wins through accept's conditional updates
+    and _withdraw_pending closes the rest. Returns how many allies were asked, or None if the
+    request no longer needs an ally (matched, cancelled or finished meanwhile)."""
+    # A waiting request starts a new round, as in retry_waiting, so allies who let an earlier
+    # offer expire may be asked again. One still being offered keeps its round: otherwise an
+    # ally whose offer from this round expires would be asked again at once.
+    _cas(
+        ctx,
+        SupportRequest,
+        SupportRequest.id == req.id,
+        SupportRequest.status == "waiting",
+        round=SupportRequest.round + 1,
+    )
+    ctx.session.refresh(req)
+    if req.status not in ("offering", "waiting"):
+        return None
+    waited = req.waited
+    asked = 0
+    while offer_next(ctx, req) == "offered":  # the best ally not yet asked, until none is left
+        asked += 1
+    # offer_next's last call found nobody left and set the request waiting. While any offer is
+    # out it must stay offering (accept takes only an offering request), as it was before.
+    out = ctx.session.exec(
+        select(Offer.id).where(Offer.request_id == req.id, Offer.status == "pending")
+    ).first()
+    if out is not None:
+        _cas(
+            ctx,
+            SupportRequest,
+            SupportRequest.id == req.id,
+            SupportRequest.status == "waiting",
+            status="offering",
+            waited=waited,
+        )
+    ctx.session.refresh(req)
+    log.info("request %s offered to %s allies at once", req.id, asked)
+    return asked
 
 
 # --- after the hand-off --------------------------------------------------------------------
@@ -537,6 +585,32 @@ def known_topics(ctx: Context) -> list[str]:
     return sorted(seen.values(), key=str.casefold)[:MAX_TOPICS]
 
 
+def known_languages(ctx: Context) -> list[str]:
+    """Languages the active allies list; empty when none do (then no language is offered)."""
+    rows = ctx.session.exec(select(AllyProfile.languages).where(AllyProfile.status == "active"))
+    seen: dict[str, str] = {}
+    for languages in rows:
+        for language in languages:
+            seen.setdefault(language.casefold(), language)
+    return sorted(seen.values(), key=str.casefold)[:MAX_LANGUAGES]
+
+
+def _language_button(ctx: Context, prefs: Prefs) -> list:
+    """One button that cycles: any language, then each language the allies list, then any."""
+    languages = known_languages(ctx)
+    if not languages:
+        return []
+    cycle: list[str | None] = [None, *languages]
+    now = prefs.language if prefs.language in languages else None
+    following = cycle[(cycle.index(now) + 1) % len(cycle)]
+    state = now if now is not None else ctx.content.plain("findally.language_any")
+    return [
+        ctx.button(
+            "findally.button_language", "findally:toggle", prefs.encode(l=following), state=state
+        )
+    ]
+
+
 def _prefs_blocks(ctx: Context, prefs: Prefs) -> list:
     on, off = ctx.content.plain("findally.word_yes"), ctx.content.plain("findally.word_no")
     topic_buttons = [
@@ -564,6 +638,7 @@ def _prefs_blocks(ctx: Context, prefs: Prefs) -> list:
                 prefs.encode(a=int(not prefs.anonymous)),
                 state=on if prefs.anonymous else off,
             ),
+            *_language_button(ctx, prefs),
         ),
         ctx.note("findally.prefs_note"),
     ]
@@ -667,7 +742,10 @@ def _hand_off(ctx: Context, req: SupportRequest) -> None:
     ctx.dm(
         req.ally_id,
         ctx.section("findally.accepted_anonymous"),
-        buttons(ctx.button("findally.button_finish", "request:finish", rid)),
+        buttons(
+            ctx.button("findally.button_finish", "request:finish", rid),
+            ctx.button("escalation.button", "care:coordinator"),
+        ),
     )
 
 
@@ -680,7 +758,11 @@ def _group_intro(ctx: Context, req: SupportRequest) -> None:
             "findally.introduction", requester=requester.display_name, ally=ally.display_name
         ),
         ctx.note("findally.not_counsellors"),
-        buttons(ctx.button("findally.button_finish", "request:finish", str(req.id))),
+        buttons(
+            ctx.button("findally.button_finish", "request:finish", str(req.id)),
+            # Both see it; it carries nothing, and the press is answered only to the presser.
+            ctx.button("escalation.button_shared", "care:coordinator"),
+        ),
     )
 
 
@@ -734,6 +816,13 @@ def _candidates(ctx: Context) -> list[matching.Candidate]:
             hours_start=a.hours_start,
             hours_end=a.hours_end,
             tz=p.tz,
+            languages=tuple(a.languages),
+            refresher_overdue=matching.refresher_overdue(
+                a.trained_on,
+                ctx.now.date(),
+                ctx.app.allies.training_renewal_days,
+                ctx.app.allies.training_grace_days,
+            ),
         )
         for a, p in rows
     ]

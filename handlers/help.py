@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import apply, care, findally
+from handlers import apply, care, feedback, findally
 from handlers.content import normalise_words
 from handlers.context import Context, buttons
 
@@ -18,6 +18,8 @@ def dm_text(ctx: Context, text: str) -> None:
             care.talk_to_coordinator(ctx)
         else:  # worried about someone, or themselves: the ways to an ally and urgent help
             ctx.reply(ctx.section("escalation.allies_only"), *findally.choices(ctx))
+        return
+    if feedback.from_dm(ctx, text):  # "feedback ...": an anonymous comment (handlers/feedback)
         return
     ctx.reply(*_help(ctx))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, func, select
 
 from bot.messages import Divider, Message
-from handlers import allies, apply, coordinators, findally
+from handlers import admin, allies, apply, coordinators, findally
 from handlers.context import Context, buttons
 from storage.models import OPEN_APPLICATION, AllyProfile, Application, Person, SupportRequest
 
@@ -64,14 +64,15 @@ def _ally(ctx: Context, profile: AllyProfile) -> list:
             ctx.section("home.supporting", name=name),
             buttons(ctx.button("findally.button_finish", "request:finish", str(req.id))),
         ]
-    blocks.append(ctx.note("allies.status_help", most=allies.MAX_CAPACITY))
+    blocks += [
+        buttons(ctx.button("escalation.button", "care:coordinator")),
+        ctx.note("allies.status_help", most=allies.MAX_CAPACITY),
+    ]
     return blocks
 
 
 def _coordinator(ctx: Context) -> list:
-    waiting = ctx.session.exec(
-        select(func.count()).select_from(SupportRequest).where(SupportRequest.status == "waiting")
-    ).one()
+    waiting = len(admin.waiting_requests(ctx))  # as /allyadmin requests lists them
     available = ctx.session.exec(
         select(func.count())
         .select_from(AllyProfile)
@@ -98,6 +99,7 @@ def _coordinator(ctx: Context) -> list:
         ),
         buttons(
             ctx.button("admin.button_applications", "admin:applications", style="primary"),
+            ctx.button("admin.button_requests", "admin:requests"),
             ctx.button("admin.button_roster", "admin:roster"),
         ),
     ]

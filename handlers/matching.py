@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -21,6 +21,8 @@ class Candidate:
     hours_start: str | None = None
     hours_end: str | None = None
     tz: str | None = None
+    languages: tuple[str, ...] = ()
+    refresher_overdue: bool = False  # training lapsed past its grace: no new requests
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,13 @@ class Wanted:
     topic: str | None = None
     outside_department: bool = False
     already_asked: frozenset[int] = frozenset()
+    language: str | None = None  # preferred, never required
+
+
+def refresher_overdue(trained_on: date | None, today: date, renewal: int, grace: int) -> bool:
+    """Training due for renewal `renewal` days after it was done, and more than `grace` days
+    late today. Never-recorded training is onboarding's business, not this rule's."""
+    return trained_on is not None and trained_on + timedelta(days=renewal + grace) < today
 
 
 def _clock(text: str) -> time:
@@ -68,16 +77,20 @@ def eligible(c: Candidate, want: Wanted, now: datetime) -> bool:
         and c.person_id not in want.already_asked
         and not (want.outside_department and _same(c.department, want.requester_department))
         and within_hours(c, now)
+        and not c.refresher_overdue
     )
 
 
 def rank(candidates: list[Candidate], want: Wanted, now: datetime) -> list[Candidate]:
-    """Eligible allies, best first: topic match, then least recently asked, then least load."""
+    """Eligible allies, best first: the preferred language, then topic match, then least
+    recently asked, then least load. A language only orders allies; it never excludes any."""
     never = datetime.min.replace(tzinfo=UTC)
 
-    def key(c: Candidate) -> tuple[int, datetime, int, int]:
+    def key(c: Candidate) -> tuple[int, int, datetime, int, int]:
+        speaks = bool(want.language) and any(_same(x, want.language) for x in c.languages)
         topic_match = bool(want.topic) and any(_same(t, want.topic) for t in c.topics)
         return (
+            0 if speaks else 1,
             0 if topic_match else 1,
             c.last_asked_at or never,
             c.open_count + c.pending,

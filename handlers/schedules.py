@@ -135,6 +135,6 @@ def render(ctx: Context, row: Delivery) -> Outgoing | None:
     """The message a claimed Delivery row stands for, or None if it cannot be posted now."""
     to = recipient_of(row.target)
     if row.message == DIGEST:
-        return Outgoing(to, stats.digest(ctx, row.due_at))
+        return Outgoing(to, stats.digest(ctx, row.due_at, to))
     message = awareness.message_for(ctx, row.message, row.tip)
     return Outgoing(to, message) if message else None

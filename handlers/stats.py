@@ -1,28 +1,48 @@
 """The network's numbers for coordinators: the weekly digest and `allybot stats`.
 
 Every count below 5 is shown as "fewer than 5", and nothing is broken down by person, team or
-topic, so no figure can point at someone who asked for help.
+topic, so no figure can point at someone who asked for help. Next to the week (or the period
+asked for) the same figures are shown for the last 13 weeks and the year so far, so a small
+network still sees its numbers.
+
+The weekly digest also carries the anonymous comments (handlers/feedback.py) written before its
+week began. They are released exactly once: the first digest post rendered for an occurrence,
+to a place only coordinators read, takes them with a conditional delete (of two processes only
+one gets them) and keeps them as that occurrence's sealed batch. Every other post and every
+retry of that occurrence shows the same batch; a batch is deleted once all its posts are done.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import delete, or_
 from sqlmodel import col, func, select
 
-from bot.messages import Message
-from handlers import when
+from bot.messages import Block, Channel, DirectMessage, Message, Recipient, Rich, Section, Span
+from handlers import coordinators, when
 from handlers.context import Context
+from storage.crypto import SealError
+from storage.deliveries import MAX_ATTEMPTS
 from storage.models import (
     OPEN_APPLICATION,
     AllyProfile,
     Application,
+    Delivery,
+    Feedback,
     FollowUpAnswer,
     SupportRequest,
 )
 
+log = logging.getLogger(__name__)
+
 THRESHOLD = 5
+QUARTER = timedelta(weeks=13)
+DIGEST = "digest"  # Delivery.message of the weekly digest (handlers/content.DIGEST_ID)
+MAX_COMMENTS = 40  # per digest (Slack allows 50 blocks); any more wait for the next one
+SECTION_CHARS = 2900  # comments share a section up to this (Slack: 3000 per section)
 
 
 @dataclass(frozen=True)
@@ -34,6 +54,12 @@ class Numbers:
     no_ally: int
     follow_ups: int
     average_score: float | None  # None when fewer than THRESHOLD answers
+
+
+@dataclass(frozen=True)
+class Now:
+    """Figures about the network as it stands, not over a period."""
+
     active_allies: int
     available_allies: int
     pending_applications: int
@@ -43,8 +69,8 @@ def count(ctx: Context, table: type, *where: object) -> int:
     return ctx.session.exec(select(func.count()).select_from(table).where(*where)).one()
 
 
-def gather(ctx: Context, end: datetime, days: int = 7) -> Numbers:
-    start = end - timedelta(days=days)
+def gather(ctx: Context, start: datetime, end: datetime) -> Numbers:
+    """The figures for the period (start, end]."""
 
     def between(column: object) -> tuple[object, object]:
         return col(column) > start, col(column) <= end
@@ -70,6 +96,11 @@ def gather(ctx: Context, end: datetime, days: int = 7) -> Numbers:
         ),
         follow_ups=len(scores),
         average_score=sum(scores) / len(scores) if len(scores) >= THRESHOLD else None,
+    )
+
+
+def gather_now(ctx: Context) -> Now:
+    return Now(
         active_allies=count(ctx, AllyProfile, AllyProfile.status == "active"),
         available_allies=count(
             ctx,
@@ -91,33 +122,170 @@ def shown(ctx: Context, n: int) -> str:
     return str(n) if n >= THRESHOLD else ctx.content.plain("digest.fewer_than", threshold=THRESHOLD)
 
 
-def digest(ctx: Context, end: datetime, days: int = 7) -> Message:
-    n = gather(ctx, end, days)
+# --- the messages ------------------------------------------------------------------------------
+def digest(ctx: Context, end: datetime, to: Recipient | None = None) -> Message:
+    """The weekly digest due at `end`, as posted to `to`. Comments go only to a DM or the
+    coordinators' private channel, never to a channel anyone else may read."""
+    comments = _comments(ctx, end) if to is not None and _private(ctx, to) else []
+    start = end - timedelta(days=7)
     zone = when.zone(ctx.app)
-    start_day, end_day = n.start.astimezone(zone), n.end.astimezone(zone)
-    score = (
-        ctx.content.plain("digest.average", average=f"{n.average_score:.1f}")
-        if n.average_score is not None
-        else ctx.content.plain("digest.too_few_scores")
+    title = ctx.section(
+        "digest.title",
+        start=f"{start.astimezone(zone):%d %b}",
+        end=f"{end.astimezone(zone):%d %b %Y}",
     )
+    return _message(ctx, title, start, end) + _comment_blocks(ctx, comments)
+
+
+def report(ctx: Context, end: datetime, days: int) -> Message:
+    """The digest's numbers for the `days` days to `end` (`allybot stats --days N`); never
+    the comments, which only the weekly digest releases."""
+    start = end - timedelta(days=days)
+    zone = when.zone(ctx.app)
+    title = ctx.section(
+        "digest.title_days",
+        start=f"{start.astimezone(zone):%d %b %Y}",
+        end=f"{end.astimezone(zone):%d %b %Y}",
+    )
+    return _message(ctx, title, start, end)
+
+
+def _message(ctx: Context, title: Section, start: datetime, end: datetime) -> Message:
+    zone = when.zone(ctx.app)
+    year_start = datetime.combine(date(end.astimezone(zone).year, 1, 1), time(0), tzinfo=zone)
+    period = gather(ctx, start, end)
+    quarter = gather(ctx, end - QUARTER, end)
+    year = gather(ctx, year_start, end)
+    now = gather_now(ctx)
+
+    def score(n: Numbers) -> str:
+        if n.average_score is None:
+            return ctx.content.plain("digest.too_few_scores")
+        return ctx.content.plain("digest.average", average=f"{n.average_score:.1f}")
+
+    figures: dict[str, str] = {}
+    for field in ("requests", "handoffs", "no_ally", "follow_ups"):
+        figures[field] = shown(ctx, getattr(period, field))
+        figures[f"{field}_13"] = shown(ctx, getattr(quarter, field))
+        figures[f"{field}_year"] = shown(ctx, getattr(year, field))
     return Message(
         (
-            ctx.section(
-                "digest.title",
-                start=f"{start_day:%d %b}",
-                end=f"{end_day:%d %b %Y}",
-            ),
+            title,
             ctx.section(
                 "digest.numbers",
-                requests=shown(ctx, n.requests),
-                handoffs=shown(ctx, n.handoffs),
-                no_ally=shown(ctx, n.no_ally),
-                follow_ups=shown(ctx, n.follow_ups),
-                score=score,
-                active=shown(ctx, n.active_allies),
-                available=shown(ctx, n.available_allies),
-                applications=shown(ctx, n.pending_applications),
+                **figures,
+                score=score(period),
+                score_13=score(quarter),
+                score_year=score(year),
+                active=shown(ctx, now.active_allies),
+                available=shown(ctx, now.available_allies),
+                applications=shown(ctx, now.pending_applications),
             ),
             ctx.note("digest.privacy", threshold=THRESHOLD),
         )
     )
+
+
+def _comment_blocks(ctx: Context, comments: list[str]) -> Message:
+    """The comments, several to a section where they fit. Each is a placeholder value, so the
+    renderers show it literally: a comment can never ping, link or format."""
+    if not comments:
+        return Message(())
+    blocks: list[Block] = [ctx.section("digest.comments_title", count=len(comments))]
+    spans: Rich = ()
+    for comment in comments:
+        rich = ctx.t("digest.comment", text=comment)
+        size = sum(len(s.text) for s in spans + rich)
+        if spans and size + 1 > SECTION_CHARS:
+            blocks.append(Section(spans))
+            spans = ()
+        spans = (*spans, Span("\n"), *rich) if spans else rich
+    blocks.append(Section(spans))
+    blocks.append(ctx.note("digest.comments_note"))
+    return Message(tuple(blocks))
+
+
+def _private(ctx: Context, to: Recipient) -> bool:
+    if isinstance(to, DirectMessage):
+        return True
+    return isinstance(to, Channel) and to.name == coordinators.private_channel(ctx)
+
+
+# --- releasing comments exactly once -------------------------------------------------------------
+class _Taken(Exception):
+    """Another process released some of these comments first."""
+
+
+def _comments(ctx: Context, end: datetime) -> list[str]:
+    """The comments of the digest occurrence at `end`: its batch if one was made, else the
+    comments written before its week began, taken now into a new batch."""
+    zone = when.zone(ctx.app)
+    occurrence = when.occurrence_key(end, zone)
+    week = week_of(end.astimezone(zone).date())
+    batch = _batch(ctx, occurrence, week)
+    if batch is not None:
+        return batch
+    _drop_finished_batches(ctx)
+    pending: list[tuple[int, str]] = []
+    rows = ctx.session.exec(
+        select(Feedback).where(col(Feedback.week_of) < week).order_by(col(Feedback.id))
+    ).all()
+    for row in rows:
+        payload = _open(ctx, row)
+        if payload is not None and isinstance(payload.get("comment"), str):
+            pending.append((row.id, payload["comment"]))
+    pending = pending[:MAX_COMMENTS]
+    if not pending:
+        return []
+    ids = [i for i, _ in pending]
+    # Sorted by their words, not by when they came: the order says nothing about the writer.
+    texts = sorted((t for _, t in pending), key=str.casefold)
+    try:
+        with ctx.session.begin_nested():
+            gone = ctx.session.exec(delete(Feedback).where(col(Feedback.id).in_(ids))).rowcount
+            if gone != len(ids):
+                raise _Taken
+            sealed = ctx.sealer.seal({"digest": occurrence, "comments": texts})
+            ctx.session.add(Feedback(text=sealed, week_of=week))
+    except _Taken:
+        return _batch(ctx, occurrence, week) or []
+    log.info("digest %s: %s anonymous comment(s) released", occurrence, len(texts))
+    return texts
+
+
+def _batch(ctx: Context, occurrence: str, week: date) -> list[str] | None:
+    for row in ctx.session.exec(select(Feedback).where(Feedback.week_of == week)).all():
+        payload = _open(ctx, row)
+        if payload is not None and payload.get("digest") == occurrence:
+            return [c for c in payload.get("comments", []) if isinstance(c, str)]
+    return None
+
+
+def _drop_finished_batches(ctx: Context) -> None:
+    """Delete the batches of earlier digests whose posts have all been sent or given up."""
+    live = set(
+        ctx.session.exec(
+            select(Delivery.occurrence).where(
+                Delivery.message == DIGEST,
+                or_(
+                    col(Delivery.status).in_(("queued", "sending")),
+                    (col(Delivery.status) == "failed") & (col(Delivery.attempts) < MAX_ATTEMPTS),
+                ),
+            )
+        ).all()
+    )
+    done = []
+    for row in ctx.session.exec(select(Feedback)).all():
+        payload = _open(ctx, row)
+        if payload is not None and "digest" in payload and payload["digest"] not in live:
+            done.append(row.id)
+    if done:
+        ctx.session.exec(delete(Feedback).where(col(Feedback.id).in_(done)))
+
+
+def _open(ctx: Context, row: Feedback) -> dict | None:
+    try:
+        return ctx.sealer.open(row.text)
+    except SealError:
+        log.error("feedback %s cannot be opened with the configured ALLYBOT_SECRET_KEY", row.id)
+        return None

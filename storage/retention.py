@@ -11,6 +11,7 @@ from storage.models import (
     Application,
     AuditLog,
     Conversation,
+    Feedback,
     FollowUp,
     Offer,
     ProcessedEvent,
@@ -78,6 +79,11 @@ def purge(
     # Where offer DMs went, kept only while an offer could still close (minutes, not days).
     removed["sent message addresses"] = _delete(
         session, SentMessage, col(SentMessage.sent_at) < events_before
+    )
+    # Anonymous comments leave in the weekly digest (handlers/stats.py); this catches any the
+    # digest could not deliver (turned off, or the bot down for weeks).
+    removed["anonymous comments"] = _delete(
+        session, Feedback, col(Feedback.week_of) < requests_before.date()
     )
     removed["audit rows"] = _delete(session, AuditLog, col(AuditLog.at) < audit_before)
     return removed

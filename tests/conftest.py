@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,13 +44,24 @@ def postgres_url() -> Iterator[str | None]:
 
 
 _migrated: set[str] = set()
+_sqlite_template: list[Path] = []  # one migrated SQLite file per test session, copied per test
+
+
+def _migrated_sqlite() -> Path:
+    """Migrate once per session; every test then starts from a copy of the file."""
+    if not _sqlite_template:
+        path = Path(tempfile.mkdtemp(prefix="allybot-template-")) / "allybot.db"
+        template = Database(f"sqlite:///{path}")
+        template.upgrade()
+        template.dispose()  # the last connection closing checkpoints the WAL into the file
+        _sqlite_template.append(path)
+    return _sqlite_template[0]
 
 
 def fresh_database(backend: str, tmp_path: Path, postgres_url: str | None) -> Database:
     if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'allybot.db'}")
-        db.upgrade()
-        return db
+        shutil.copyfile(_migrated_sqlite(), tmp_path / "allybot.db")
+        return Database(f"sqlite:///{tmp_path / 'allybot.db'}")
     if postgres_url is None:
         if os.environ.get("ALLYBOT_REQUIRE_POSTGRES"):
             pytest.fail("PostgreSQL is required (ALLYBOT_REQUIRE_POSTGRES) but not installed")

@@ -101,8 +101,10 @@ class SlackHarness:
         channel: str = "D1",
         ephemeral: bool = False,
         message_blocks: list | None = None,
+        ts: str | None = None,
     ) -> int:
         n = self._next()
+        ts = ts or f"{n}.5"
         payload = {
             "type": "block_actions",
             "user": {"id": user},
@@ -111,12 +113,12 @@ class SlackHarness:
             "response_url": self.standin.response_url(f"act{n}"),
             "container": {
                 "type": "message",
-                "message_ts": f"{n}.5",
+                "message_ts": ts,
                 "channel_id": channel,
                 "is_ephemeral": ephemeral,
             },
             "channel": {"id": channel},
-            "message": {"ts": f"{n}.5", "blocks": message_blocks or []},
+            "message": {"ts": ts, "blocks": message_blocks or []},
             "actions": [{**button, "type": "button", "action_ts": f"{n}.9", "block_id": "b"}],
         }
         status, _ = await self.post(

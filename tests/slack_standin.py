@@ -22,11 +22,22 @@ class Call:
     args: dict[str, Any]
 
 
+def default_channels() -> dict[str, dict[str, Any]]:
+    """The workspace's channels by id: #coordinators is private with the bot in it."""
+    return {
+        "CCOORDS": {"id": "CCOORDS", "name": "coordinators", "is_private": True},
+        "CGENERAL": {"id": "CGENERAL", "name": "general", "is_private": False},
+    }
+
+
 @dataclass
 class SlackStandIn:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # conversations.list and conversations.info answer from these (channel id -> channel)
+    channels: dict[str, dict[str, Any]] = field(default_factory=default_channels)
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to give
+    refusals: dict[str, str] = field(default_factory=dict)  # method -> Slack error, every time
     server: TestServer | None = None
     _arrived: asyncio.Condition | None = None
 
@@ -119,6 +130,8 @@ class SlackStandIn:
         self.calls.append(Call(method, args))
         async with self._arrived:
             self._arrived.notify_all()
+        if method in self.refusals:
+            return web.json_response({"ok": False, "error": self.refusals[method]})
         return web.json_response(self._answer(method, args))
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +154,19 @@ class SlackStandIn:
                 {"ok": True, "profile": user["profile"]}
                 if user
                 else {"ok": False, "error": "user_not_found"}
+            )
+        if method == "conversations.list":
+            return {
+                "ok": True,
+                "channels": list(self.channels.values()),
+                "response_metadata": {"next_cursor": ""},
+            }
+        if method == "conversations.info":
+            found = self.channels.get(args.get("channel", ""))
+            return (
+                {"ok": True, "channel": found}
+                if found
+                else {"ok": False, "error": "channel_not_found"}
             )
         if method == "users.info":
             user = self.users.get(args.get("user", ""))

@@ -134,14 +134,17 @@ def press_roster(sh: ShellDriver, label: str, ally: str) -> str:
 def test_approve_welcomes_the_new_ally_and_records_who_decided(sh):
     out = apply_as(sh)
     assert "[bot -> casey, DM] Application to become an ally: Finn · sent 02 Mar 2026" in out
-    assert "[bot -> #coordinators] [1] Approve  [2] Decline  [3] Ask for more information" in out
+    assert "[bot -> casey, DM] [1] Approve  [2] Decline  [3] Ask for more information" in out
+    assert "[bot -> #coordinators] [1] Review it" in out  # the channel: only that one waits
     out = sh("/as casey", "/press Approve")
     welcome = "\n".join(to(out, "finn"))
     assert welcome.startswith("[bot -> finn, DM] Welcome to the ally network!")
     for part in ("Your role:", "Boundaries:", "Looking after yourself:", "/allystatus hours"):
         assert part in welcome
     assert "[bot -> casey, only you] Finn's application was approved by Casey." in out
-    assert "[bot -> #coordinators] Finn's application was approved by Casey." in out
+    assert to(out, "#coordinators") == [
+        "[bot -> #coordinators] An application was approved by Casey. Nothing more is needed here."
+    ]
     (app,) = applications(sh)
     assert (app.status, app.open_key) == ("approved", None)
     assert app.decided_by == person_id(sh, "casey") and utc(app.decided_at) == START
@@ -191,7 +194,7 @@ def test_decline_is_kind_and_the_applicant_may_apply_again(sh):
     (line,) = to(out, "finn")
     assert line.startswith("[bot -> finn, DM] Thank you for applying to be a mental health ally.")
     assert "not able to take your application forward" in line
-    assert "[bot -> #coordinators] Finn's application was declined by Casey." in out
+    assert "[bot -> #coordinators] An application was declined by Casey." in out
     (app,) = applications(sh)
     assert (app.status, app.open_key, app.decided_by) == ("declined", None, person_id(sh, "casey"))
     assert profile(sh, "finn") is None
@@ -212,7 +215,8 @@ def test_ask_for_more_then_the_applicant_updates_the_same_application(sh):
         "answers and send it again:",
         "[bot -> finn, DM] [1] Update my application",
     ]
-    assert "[bot -> #coordinators] Casey asked Finn for more information." in out
+    sent_back = "An application was sent back for more information by Casey."
+    assert f"[bot -> #coordinators] {sent_back}" in out
     assert [a.status for a in applications(sh)] == ["more_info"]
     out = sh("/as finn", "/press Update my application")
     assert was_told(out, "finn", "Here is your application.")
@@ -220,7 +224,8 @@ def test_ask_for_more_then_the_applicant_updates_the_same_application(sh):
     sh("/press Change: Skills and experience")
     out = sh("I listen very well", "submit")
     assert was_told(out, "finn", SENT)
-    assert "[bot -> #coordinators] I listen very well" in out
+    assert "[bot -> #coordinators] An application has come back with the information" in out
+    assert not [line for line in to(out, "#coordinators") if "I listen" in line]
     assert "[bot -> casey, DM] I listen very well" in out
     assert "[bot -> casey, DM] [1] Approve  [2] Decline  [3] Ask for more information" in out
     (app,) = applications(sh)  # the same application, not a second one
@@ -420,7 +425,8 @@ def test_allystatus_and_allystepdown_are_for_allies(sh, line):
 # --- the directory ------------------------------------------------------------------------------
 def test_the_directory_lists_only_active_listed_allies(sh):
     apply_as(sh)  # finn: onboarding
-    sh("/as casey", "/press Approve", "/allyadmin pause bo", "/allyadmin remove eli")
+    sh("/as casey", "/press Approve", "/allyadmin pause bo")
+    sh("/allyadmin remove eli", "/press Yes, remove")
     sh("/as cam", "/allystatus listed no")
     sh("/as dee", "/allystatus languages English, BSL")
     out = sh("/as gus", "/allies")
@@ -476,17 +482,19 @@ def test_coordinator_pause_resume_and_remove_by_command(sh):
     ask_cam_for_anxiety(sh)
     out = sh("/as casey", "/allyadmin pause cam")
     assert "[bot -> cam, DM] A coordinator has paused your ally role" in out
-    assert (
-        "[bot -> casey, only you] Cam is now paused by a coordinator. They have been told." in out
-    )
+    assert "[bot -> casey, only you] Cam is now paused. They have been told." in out
     assert profile(sh, "cam").status == "paused"
     assert_offer_handed_on(sh, out)
     out = sh("/as casey", "/allyadmin resume cam")
     assert "[bot -> cam, DM] A coordinator has resumed your ally role." in out
     assert profile(sh, "cam").status == "active"
     out = sh("/allyadmin remove @cam")
+    assert to(out, "cam") == [] and profile(sh, "cam").status == "active"  # asked to confirm
+    out = sh("/press Yes, remove")
     assert "[bot -> cam, DM] A coordinator has ended your ally role" in out
-    assert "[bot -> casey, only you] Cam is now no longer an ally. They have been told." in out
+    assert (
+        "[bot -> casey, only you] Cam is now removed from the network. They have been told." in out
+    )
     assert (profile(sh, "cam").status, profile(sh, "cam").available) == ("removed", False)
     out = sh("/allyadmin resume cam")
     assert out.splitlines() == [
@@ -501,7 +509,7 @@ def test_coordinator_pause_resume_and_remove_by_roster_buttons(sh):
     assert "[bot -> bo, DM] A coordinator has paused your ally role" in out
     assert profile(sh, "bo").status == "paused"
     out = sh("/allyadmin roster")
-    assert "Bo (Finance) · paused by a coordinator · trained 12 Sep 2024, renewal due" in out
+    assert "Bo (Finance) · paused · trained 12 Sep 2024, renewal due" in out
     out = press_roster(sh, "Resume", "bo")
     assert "[bot -> bo, DM] A coordinator has resumed your ally role." in out
     assert profile(sh, "bo").status == "active"
@@ -569,7 +577,7 @@ def test_export_guards_formulas_and_imports_back_unchanged(sh, tmp_path):
     formula = '=HYPERLINK("https://evil.example","x")'
     dispatch(sh, Command("allystatus", "", Actor("shell", "ali", name=formula)))
     sh("/as ali", "/allystatus topics -stress, grief")
-    sh("/as casey", "/allyadmin remove eli")  # removed allies must stay removed
+    sh("/as casey", "/allyadmin remove eli", "/press Yes, remove")  # removed stay removed
     sh("/as bo", "/allystepdown", "/press Yes, step down")
     first = export(sh, tmp_path)
     rows = list(csv.DictReader(io.StringIO(first)))

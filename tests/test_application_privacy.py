@@ -10,7 +10,7 @@ import pytest
 from bot.config import Coordinators
 from bot.events import Action, Actor
 from tests.conftest import ShellDriver, make_bot
-from tests.test_ally_lifecycle import applications, apply_as, person_id, press, to
+from tests.test_ally_lifecycle import applications, apply_as, press, to
 
 WAITING = (
     "[bot -> #coordinators] A new application to become an ally is waiting. Press Review it to "
@@ -134,7 +134,7 @@ def test_a_returned_application_is_announced_without_a_name_and_reviewed_private
         "Nothing more is needed here."
     ]
     out = press(sh, "application:review", app_id(sh), "casey")
-    assert "[bot -> casey, only you] Waiting for the applicant to add more information." in out
+    assert "[bot -> casey, only you]   (Waiting for the applicant to add more information.)" in out
     out = sh("/as finn", "/press Update my application", "submit")
     assert to(out, "#coordinators") == [
         "[bot -> #coordinators] An application has come back with the information a "
@@ -171,5 +171,5 @@ def test_alerts_go_by_dm_and_the_digest_still_goes_to_a_channel_that_is_not_priv
         "[bot -> #coordinators] Ally network: the week of 02 Mar to 09 Mar 2026"
     )
     assert_nothing_personal(channel)
-    assert person_id(sh, "casey")  # casey still exists; nothing else in the channel
-    assert all("Ally network" in line or "fewer than 5" in line or ":" in line for line in channel)
+    # the digest reaches casey by DM too, where anything beyond numbers may go
+    assert "[bot -> casey, DM] Ally network: the week of 02 Mar to 09 Mar 2026" in out

@@ -209,10 +209,13 @@ def test_happy_path_to_the_coordinators(sh):
 
     out = sh("/press Send my application")
     assert f"{ME}Thank you, your application is on its way to the coordinators." in out
-    for prefix in ("[bot -> #coordinators] ", "[bot -> casey, DM] "):
-        assert f"{prefix}Application to become an ally: Finn · sent 02 Mar 2026\n" in out
-        assert answer_block(prefix, ANSWERS) in out
-        assert f"{prefix}[1] Approve  [2] Decline  [3] Ask for more information\n" in out
+    prefix = "[bot -> casey, DM] "  # the whole application goes only where it is private
+    assert f"{prefix}Application to become an ally: Finn · sent 02 Mar 2026\n" in out
+    assert answer_block(prefix, ANSWERS) in out
+    assert f"{prefix}[1] Approve  [2] Decline  [3] Ask for more information\n" in out
+    channel = [line for line in out.splitlines() if line.startswith("[bot -> #coordinators]")]
+    assert channel[1:] == ["[bot -> #coordinators] [1] Review it"]
+    assert "Finn" not in channel[0] and "application" in channel[0]
     assert conversation(sh.bot) is None
     [app] = applications(sh.bot)
     assert (app.status, app.open_key) == ("pending", app.person_id)
@@ -346,7 +349,7 @@ def test_hostile_answers_are_stored_and_shown_literally(sh):
         [span] = [s for s in spans if s.text == answer]
         assert span.url is None and not span.bold, answer
     out = sh("/press Send my application")
-    assert answer_block("[bot -> #coordinators] ", shown) in out
+    assert answer_block("[bot -> casey, DM] ", shown) in out
 
 
 # --- the review --------------------------------------------------------------------------------
@@ -382,7 +385,7 @@ def test_pressing_submit_twice_sends_one_application(sh):
     to_question(sh, REVIEW)
     submit = button(sh, "Send my application")
     first = replay(sh, submit)
-    assert "[bot -> #coordinators] Application to become an ally: Finn" in first
+    assert "[bot -> casey, DM] Application to become an ally: Finn" in first
     second = replay(sh, submit)
     assert second.startswith(ME) and "is with the coordinators" in second
     assert "#coordinators" not in second and "casey" not in second

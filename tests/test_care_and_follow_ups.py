@@ -426,13 +426,15 @@ def test_talk_to_a_coordinator_reaches_casey_by_dm_and_never_the_channel(sh, pat
     check_in_day(sh)
     out = sh("/as ali", *path)
     assert to(out, "casey") == [
-        "[bot -> casey, DM] Ali, one of the allies, would like to talk to a coordinator about "
-        "how they are doing. Please get in touch with them directly."
+        "[bot -> casey, DM] Ali, one of the allies, would like to talk to a coordinator. Please "
+        "contact them directly, within a working day if you can. They will tell you what it is "
+        "about; the bot passes on nothing else."
     ]
     assert to(out, "#coordinators") == []
-    assert said_to(out, "ali")[-1] == (
-        "I have let the coordinators know. One of them will get in touch with you directly."
-    )
+    assert (
+        "I have let the coordinators know. One of them will contact you directly, usually "
+        "within a working day. You do not need to write anything here."
+    ) in said_to(out, "ali")
 
 
 def test_take_a_break_makes_the_ally_away_for_14_days_and_back_automatically(sh):

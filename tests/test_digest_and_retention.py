@@ -14,6 +14,7 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
@@ -180,19 +181,37 @@ def daily_rows(bot: AllyBot) -> list[tuple[str, str, str]]:
         return [(r.occurrence, r.target, r.status) for r in rows]
 
 
+Figure = str | tuple[str, str, str]  # the week's, the last 13 weeks' and the year's
+
+
 def numbers(
-    requests: str, handoffs: str, no_ally: str, answers: str, applications: str
+    requests: Figure, handoffs: Figure, no_ally: Figure, answers: Figure, applications: str
 ) -> list[str]:
-    """The digest's figures as a coordinator reads them (the demo has 5 active allies, 4 of
-    them with room now)."""
+    """The digest's figures as a coordinator reads them: the week's, then in brackets the last
+    13 weeks' and the year's (one value: the same for all three). The demo has 5 active
+    allies, 4 of them with room now."""
+
+    def line(label: str, figure: Figure, sep: str = ": ") -> str:
+        week, quarter, year = figure if isinstance(figure, tuple) else (figure,) * 3
+        return f"{label}{sep}{week} (last 13 weeks: {quarter} · this year: {year})"
+
     return [
-        f"Requests for support: {requests}",
-        f"Conversations handed to an ally: {handoffs}",
-        f"Requests that found no ally straight away: {no_ally}",
-        f"Follow-up answers: {answers}",
+        line("Requests for support", requests),
+        line("Conversations handed to an ally", handoffs),
+        line("Requests that found no ally straight away", no_ally),
+        line("Follow-up answers", answers),
         "Active allies: 5, with room for a conversation now: fewer than 5",
         f"Applications waiting for a decision: {applications}",
     ]
+
+
+def this_period(lines: list[str]) -> dict[str, str]:
+    """Each figure of the period itself (before the brackets), by its label."""
+    return {
+        m.group(1): m.group(2)
+        for line in lines
+        if (m := re.match(r"^(.+?): (.+?)(?: \(last 13 weeks: .*)?$", line))
+    }
 
 
 def app_yaml(tmp_path: Path, text: str) -> Path:
@@ -309,11 +328,12 @@ def test_the_digest_counts_its_own_week_and_hides_counts_below_five(sh, bot):
     assert set(found) == {"#coordinators", "casey, DM"}
     for body in found.values():
         assert body[0] == "Ally network: the week of 02 Mar to 09 Mar 2026"
+        # the last 13 weeks and the year so far take in the two from just before the week
         assert body[1:7] == numbers(
-            requests="7",
-            handoffs="5",
-            no_ally="6",
-            answers="5 (average 4.2 out of 5)",
+            requests=("7", "9", "9"),
+            handoffs=("5", "7", "7"),
+            no_ally=("6", "8", "8"),
+            answers=("5, average 4.2 out of 5",) + ("6, average 3.7 out of 5",) * 2,
             applications="fewer than 5",
         )
         assert body[7] == (
@@ -325,10 +345,10 @@ def test_the_digest_counts_its_own_week_and_hides_counts_below_five(sh, bot):
     found = digests(sh("/wait 7d"))
     assert found["#coordinators"][0] == "Ally network: the week of 09 Mar to 16 Mar 2026"
     assert found["#coordinators"][1:7] == numbers(
-        requests="fewer than 5",
-        handoffs="fewer than 5",
-        no_ally="fewer than 5",
-        answers="5 (average 1.6 out of 5)",
+        requests=("fewer than 5", "10", "10"),
+        handoffs=("fewer than 5", "8", "8"),
+        no_ally=("fewer than 5", "9", "9"),
+        answers=("5, average 1.6 out of 5",) + ("11, average 2.7 out of 5",) * 2,
         applications="fewer than 5",
     )
 
@@ -336,9 +356,9 @@ def test_the_digest_counts_its_own_week_and_hides_counts_below_five(sh, bot):
 @pytest.mark.parametrize(
     ("n", "shown", "answers"),
     [
-        (0, "fewer than 5", "fewer than 5 (too few to show an average)"),
-        (4, "fewer than 5", "fewer than 5 (too few to show an average)"),
-        (5, "5", "5 (average 3.0 out of 5)"),
+        (0, "fewer than 5", "fewer than 5, too few to show an average"),
+        (4, "fewer than 5", "fewer than 5, too few to show an average"),
+        (5, "5", "5, average 3.0 out of 5"),
     ],
 )
 def test_every_count_below_five_reads_fewer_than_five(bot, n, shown, answers):
@@ -355,7 +375,7 @@ def test_every_count_below_five_reads_fewer_than_five(bot, n, shown, answers):
     ]
     add(bot, *rows)
     lines = bot.router.stats(7).fallback_text().splitlines()
-    assert lines[0] == "Ally network: the week of 23 Feb to 02 Mar 2026"
+    assert lines[0] == "Ally network: from 23 Feb 2026 to 02 Mar 2026"
     assert lines[1:7] == numbers(shown, shown, shown, answers, "fewer than 5")
 
 
@@ -499,15 +519,28 @@ def test_allybot_stats_prints_the_digest_numbers(db, tmp_path):
     result = allybot(tmp_path, db.url, "stats")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("Ally network: the week of ")
-    assert lines[1:7] == numbers("7", "5", "6", "5 (average 3.6 out of 5)", "fewer than 5")
+    london = ZoneInfo("Europe/London")
+    week_ago = f"{(now - timedelta(days=7)).astimezone(london):%d %b %Y}"
+    assert lines[0] == f"Ally network: from {week_ago} to {now.astimezone(london):%d %b %Y}"
+    assert this_period(lines[1:7]) == {
+        "Requests for support": "7",
+        "Conversations handed to an ally": "5",
+        "Requests that found no ally straight away": "6",
+        "Follow-up answers": "5, average 3.6 out of 5",
+        "Active allies": "5, with room for a conversation now: fewer than 5",
+        "Applications waiting for a decision": "fewer than 5",
+    }
+    assert "(last 13 weeks: 8 · this year: " in lines[1]  # the request from eight days ago
     assert PRIVACY_NOTE in result.stdout
     assert "Traceback" not in result.stderr
 
-    # a longer look back takes in the request from eight days ago
+    # a longer look back takes in the request from eight days ago, and says so in its title
     result = allybot(tmp_path, db.url, "stats", "--days", "30")
     assert result.returncode == 0, result.stderr
-    assert "Requests for support: 8" in result.stdout.splitlines()
+    lines = result.stdout.splitlines()
+    month_ago = f"{(now - timedelta(days=30)).astimezone(london):%d %b %Y}"
+    assert lines[0] == f"Ally network: from {month_ago} to {now.astimezone(london):%d %b %Y}"
+    assert this_period(lines)["Requests for support"] == "8"
 
 
 @pytest.mark.parametrize("days", ["0", "999", "-7"])
@@ -692,3 +725,31 @@ def test_the_daily_job_runs_once_a_day_with_two_bots_on_one_database(db):
         ]
     finally:
         second_db.dispose()
+
+
+def test_the_last_13_weeks_and_the_year_so_far_each_keep_the_fewer_than_five_rule(sh, bot):
+    eve = people(bot)["eve"]
+    december = [datetime(2025, 12, 15, 12, tzinfo=UTC) + timedelta(hours=i) for i in range(5)]
+    january = [datetime(2026, 1, 20, 12, tzinfo=UTC) + timedelta(hours=i) for i in range(2)]
+    this_week = [datetime(2026, 3, 4, 12, tzinfo=UTC)]
+    too_old = [datetime(2025, 12, 8, 8, 59, tzinfo=UTC)]  # 13 weeks before 9 March 09:00, less 1m
+    add(bot, *(request(eve, "cancelled", t, closed=t) for t in december + january + this_week))
+    add(bot, *(request(eve, "cancelled", t, closed=t) for t in too_old))
+
+    found = digests(sh("/wait 7d"))
+    for body in found.values():
+        # the week: 1; the 13 weeks since 8 December: 8; the year since 1 January: 3
+        assert body[1] == (
+            "Requests for support: fewer than 5 (last 13 weeks: 8 · this year: fewer than 5)"
+        )
+        assert body[3] == (
+            "Requests that found no ally straight away: fewer than 5 "
+            "(last 13 weeks: fewer than 5 · this year: fewer than 5)"
+        )
+
+
+def test_allybot_stats_titles_the_period_it_was_asked_for(bot):
+    for days, start in [(1, "01 Mar 2026"), (7, "23 Feb 2026"), (30, "31 Jan 2026")]:
+        title = bot.router.stats(days).fallback_text().splitlines()[0]
+        assert title == f"Ally network: from {start} to 02 Mar 2026"
+        assert "week" not in title

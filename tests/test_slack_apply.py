@@ -197,10 +197,10 @@ async def fill_in(h, answers: dict[str, str]) -> dict[str, dict]:
 
 
 async def apply_and_submit(h, answers: dict[str, str] = ANSWERS) -> dict:
-    """The whole application; returns the post in #coordinators."""
+    """The whole application; returns Casey's DM copy (#coordinators only hears one waits)."""
     shown = await fill_in(h, answers)
     await tap(h, shown["review"], "Send my application")
-    posts = posts_to(h.standin, "#coordinators", "Application to become an ally")
+    posts = posts_to(h.standin, "DUCOORD", "Application to become an ally")
     assert len(posts) == 1
     return posts[0]
 
@@ -266,11 +266,15 @@ def test_submitted_application_reaches_the_coordinator_channel_and_dms(bot, stan
     assert "Send my application" in labels(review)
     assert "your application is on its way to the coordinators" in text_of(thanks["blocks"])
 
-    channel = posts_to(standin, "#coordinators", "Application to become an ally")
+    (notice,) = [p for p in standin.called("chat.postMessage") if p["channel"] == "#coordinators"]
+    assert "A new application to become an ally is waiting." in text_of(notice["blocks"])
+    assert labels(notice) == ["Review it"]
+    for private in ["Eve Example", "Senior Analyst", *ANSWERS.values()]:
+        assert private not in text_of(notice["blocks"]) and private not in notice["text"]
     dms = posts_to(standin, "DUCOORD", "Application to become an ally")
-    assert len(channel) == 1 and len(dms) == 1
-    assert posts_to(standin, "DUCOORD2", "Application to become an ally")
-    for post in channel + dms:
+    dms += posts_to(standin, "DUCOORD2", "Application to become an ally")
+    assert len(dms) == 2
+    for post in dms:
         words = text_of(post["blocks"])
         assert "Application to become an ally: Eve Example · sent 02 Mar 2026" in words
         for answer in ["Eve Example", "Senior Analyst", *ANSWERS.values()]:
@@ -289,7 +293,7 @@ def test_submitted_application_reaches_the_coordinator_channel_and_dms(bot, stan
 def test_hostile_answers_are_shown_literally_to_coordinators(bot, standin):
     asyncio.run(run(bot, standin, lambda h: apply_and_submit(h, HOSTILE_ANSWERS)))
 
-    shown = posts_to(standin, "#coordinators", "Application to become an ally")
+    shown = posts_to(standin, "DUCOORD2", "Application to become an ally")
     shown += posts_to(standin, "DUCOORD", "Application to become an ally")
     shown += posts_to(standin, EVE_DM, "Here is your application.")  # Eve's own review
     assert len(shown) == 3
@@ -325,9 +329,9 @@ def test_a_coordinator_approves_once_and_later_presses_are_told(bot, standin):
     async def scenario(h):
         post = await apply_and_submit(h)
         dm_copy = posts_to(standin, "DUCOORD2", "Application to become an ally")[0]
-        start = await press(h, "UCOORD", post, "Approve", channel=COORD_CHANNEL)
+        start = await press(h, "UCOORD", post, "Approve", channel="DUCOORD")
         approved = standin.calls[start:]
-        replay = await press(h, "UCOORD", post, "Approve", channel=COORD_CHANNEL)
+        replay = await press(h, "UCOORD", post, "Approve", channel="DUCOORD")
         second = await press(h, "UCOORD2", dm_copy, "Approve", channel="DUCOORD2")
         return approved, [newest(standin, replay, "DUCOORD"), newest(standin, second, "DUCOORD2")]
 
@@ -337,7 +341,7 @@ def test_a_coordinator_approves_once_and_later_presses_are_told(bot, standin):
     assert len(welcome) == 1
     assert "Welcome to the ally network!" in text_of(welcome[0]["blocks"])
     (update,) = [c.args for c in approved if c.method == "chat.update"]
-    assert update["channel"] == COORD_CHANNEL
+    assert update["channel"] == "DUCOORD"
     assert "✓ Approve" in text_of(update["blocks"])
     assert not any(b["type"] == "actions" for b in update["blocks"])
 
@@ -358,7 +362,7 @@ def test_a_coordinator_approves_once_and_later_presses_are_told(bot, standin):
 def test_asking_for_more_information_sends_the_application_back_and_round_again(bot, standin):
     async def scenario(h):
         post = await apply_and_submit(h)
-        start = await press(h, "UCOORD", post, "Ask for more information", channel=COORD_CHANNEL)
+        start = await press(h, "UCOORD", post, "Ask for more information", channel="DUCOORD")
         (asked,) = [
             c.args
             for c in standin.calls[start:]
@@ -374,8 +378,12 @@ def test_asking_for_more_information_sends_the_application_back_and_round_again(
     )
     assert "Here is your application." in text_of(review["blocks"])
     assert ANSWERS["skills"] in text_of(review["blocks"])
-    assert len(posts_to(standin, "#coordinators", "Application to become an ally")) == 2
-    assert posts_to(standin, "#coordinators", "Casey Coord asked Eve Example for more information")
+    assert len(posts_to(standin, "DUCOORD", "Application to become an ally")) == 2
+    assert posts_to(standin, "#coordinators", "An application has come back with the information")
+    assert posts_to(
+        standin, "#coordinators", "An application was sent back for more information by Casey"
+    )
+    assert not posts_to(standin, "#coordinators", "Eve")
     app = application(bot)
     assert app.status == "pending" and app.open_key == app.person_id
     assert_valid_block_kit(standin)

@@ -61,11 +61,15 @@ BASE_SCOPES = {
 }
 
 
+CHECK = {"channels:read", "groups:read"}  # the coordinator channel's privacy check
+
+
 def test_only_the_scopes_the_bot_uses():
     # app.yaml has awareness channels, so posting to public channels uninvited is asked for.
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
-    assert scopes == BASE_SCOPES | {"chat:write.public"}
-    assert not any(s.startswith(("channels:", "groups:", "admin")) for s in scopes)
+    # ... and it has a coordinator channel, whose privacy is checked at start.
+    assert scopes == BASE_SCOPES | {"chat:write.public", "channels:read", "groups:read"}
+    assert not any(s.startswith(("channels:", "groups:", "admin")) for s in scopes - CHECK)
 
 
 def scopes_with(tmp_path: Path, old: str, new: str) -> set[str]:
@@ -84,7 +88,7 @@ def scopes_with(tmp_path: Path, old: str, new: str) -> set[str]:
 
 
 def test_no_public_channel_scope_without_awareness_channels(tmp_path):
-    assert scopes_with(tmp_path, "channels: [general]", "channels: []") == BASE_SCOPES
+    assert scopes_with(tmp_path, "channels: [general]", "channels: []") == BASE_SCOPES | CHECK
 
 
 def test_profile_scope_only_when_a_department_field_is_configured(tmp_path):

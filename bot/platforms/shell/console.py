@@ -35,7 +35,7 @@ shell commands:
   /help                this list              /quit         leave (end of input also leaves)
   # a comment          ignored, for scripts
 anything else starting with / is a slash command (/findally, /resources, /allyapply,
-/allystatus, /allies, /allystepdown, /allyadmin);
+/allystatus, /allies, /allystepdown, /allyadmin, /allyfeedback);
 plain text is a direct message to the bot."""
 
 

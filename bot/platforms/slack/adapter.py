@@ -36,6 +36,7 @@ from bot.messages import (
     Replace,
 )
 from bot.platforms.slack.blocks import action_name, chunks, to_blocks
+from bot.platforms.slack.channels import ChannelCheck, check_private
 from bot.platforms.slack.pacing import Pacer
 from storage import sent
 from storage.models import Person
@@ -325,6 +326,27 @@ class SlackPlatform:
             raise LookupError(f"person {person_id} has no Slack user id")
         self._user_ids[person_id] = user
         return user
+
+    # --- the coordinators' channel --------------------------------------------------------
+    async def check_coordinator_channel(self) -> ChannelCheck | None:
+        """At start: a coordinator channel that is not private (or cannot be read) gets numbers
+        only; the router is told, and the rest goes to coordinators by DM."""
+        name = self.bot.settings.app.coordinators.channel
+        if not name:
+            return None
+        result = await check_private(self.client, name)
+        if result.private:
+            self.bot.router.counts_only = self.bot.router.counts_only - {name}
+            log.info("the coordinator channel #%s is private", name)
+        else:
+            self.bot.router.counts_only = self.bot.router.counts_only | {name}
+            log.warning(
+                "%s: the bot posts only the weekly digest's numbers there, and sends alerts and "
+                "application notices to each coordinator by DM. To fix: %s, then restart.",
+                result.problem,
+                result.fix,
+            )
+        return result
 
     # --- App Home -----------------------------------------------------------------------------
     async def publish_home(self, actor: Actor) -> None:

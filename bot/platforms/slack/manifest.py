@@ -12,7 +12,10 @@ from handlers.content import Content
 
 # Only what the bot uses: replies and DMs, slash commands, opening DMs and group DMs, reading
 # DMs sent to it, and profile names, time zones and emails. Awareness posts add
-# chat:write.public, so they reach public channels the bot has not been invited to.
+# chat:write.public, so they reach public channels the bot has not been invited to. A
+# coordinator channel adds channels:read and groups:read (names and privacy, never messages), to
+# check at start that it is private.
+CHANNEL_CHECK = ["channels:read", "groups:read"]
 SCOPES = [
     "chat:write",
     "commands",
@@ -72,6 +75,7 @@ def build(app: AppConfig, content: Content, request_url: str | None = None) -> d
                 "bot": SCOPES
                 + (["users.profile:read"] if app.slack.department_field else [])
                 + (["chat:write.public"] if app.awareness.channels else [])
+                + (CHANNEL_CHECK if app.coordinators.channel else [])
             }
         },
         "settings": settings,

@@ -1,0 +1,68 @@
+"""Anonymous feedback to the network: `/allyfeedback <comment>`, or a DM that starts with the
+feedback keyword (content/messages.yaml, feedback.keywords).
+
+A comment is stored sealed with only the week it was written: no person, no time. The router
+audits /allyfeedback without the person (see its registration) and nothing here logs who
+wrote. The weekly digest (handlers/stats.py) releases the comments of the weeks before its own,
+all at once, so neither a name nor the moment a comment appears can point to its writer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+
+from handlers import stats, when
+from handlers.context import Context
+from storage.models import Feedback
+
+MAX_CHARS = 1500
+
+
+def command(ctx: Context, text: str) -> None:
+    """/allyfeedback <comment>"""
+    submit(ctx, text)
+
+
+def from_dm(ctx: Context, text: str) -> bool:
+    """A DM starting with a feedback keyword (one a line in `feedback.keywords`, any case) is a
+    comment: the rest of the message. False if it does not start with one."""
+    for keyword in ctx.content.plain("feedback.keywords").splitlines():
+        words = r"\s+".join(re.escape(w) for w in keyword.split())
+        if words and (m := re.fullmatch(rf"\s*{words}\b[\s:,.-]*(.*)", text, re.I | re.S)):
+            submit(ctx, m.group(1))
+            return True
+    return False
+
+
+def submit(ctx: Context, text: str) -> None:
+    """Keep the comment (sealed, by week) and tell the writer when and how it is shared."""
+    comment = text.strip()
+    if not comment:
+        ctx.reply(ctx.say("feedback.usage", most=MAX_CHARS))
+        return
+    if len(comment) > MAX_CHARS:
+        ctx.reply(ctx.say("feedback.too_long", most=MAX_CHARS, length=len(comment)))
+        return
+    shared = next_release(ctx)
+    if shared is None:
+        ctx.reply(ctx.say("feedback.not_collected"))
+        return
+    today = ctx.now.astimezone(when.zone(ctx.app)).date()
+    sealed = ctx.sealer.seal({"comment": comment})
+    ctx.session.add(Feedback(text=sealed, week_of=stats.week_of(today)))
+    ctx.reply(ctx.say("feedback.thanks", date=f"{shared:%A %d %B}"))
+
+
+def next_release(ctx: Context) -> datetime | None:
+    """When a comment written now reaches the coordinators: the first weekly digest after
+    this week ends (local time), or None when the digest is off."""
+    setting = ctx.app.coordinators.digest
+    if setting == "off":
+        return None
+    zone = when.zone(ctx.app)
+    day, at = setting.split()
+    this_week = stats.week_of(ctx.now.astimezone(zone).date())
+    next_week = datetime.combine(this_week + timedelta(days=7), time(0), tzinfo=zone)
+    due = when.next_after(when.trigger(zone, f"every {day}", at), next_week - timedelta(seconds=1))
+    return due.astimezone(zone) if due else None
