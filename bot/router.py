@@ -207,10 +207,12 @@ class Router:
                     ctx.reply(ctx.say("help.stale_button"))
                 else:
                     handler(ctx, arg)
-                if kind != "action" and safety.looks_like_crisis(f"{name} {arg}"):
-                    # Safety first: whatever was asked, crisis resources lead the reply.
-                    crisis = Message(tuple(safety.crisis_blocks(ctx, person.region)))
-                    ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), crisis))
+                concerns = safety.assess(_said(event))
+                if concerns:
+                    # Safety first: whatever was asked, the resources for each concern raised
+                    # lead the reply, ahead of everything else in the outbox.
+                    lead = Message(tuple(safety.lead_blocks(ctx, person.region, concerns)))
+                    ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), lead))
                 _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
             return ctx.outbox
         except Exception as exc:
@@ -458,3 +460,13 @@ def _describe(event: Event) -> tuple[str, str, str]:
         return "action", clean(event.action, 255), clean(event.value, MAX_VALUE)
     assert isinstance(event, Text)
     return "text", "dm", clean(event.text)
+
+
+def _said(event: Event) -> str:
+    """Everything the person typed, whole (control characters removed, nothing cut to
+    MAX_TEXT), for crisis language: a phrase at the end of a long message still counts."""
+    if isinstance(event, Command):
+        return f"{_CONTROL.sub('', event.name)} {_CONTROL.sub('', event.text)}"
+    if isinstance(event, Text):
+        return _CONTROL.sub("", event.text)
+    return ""  # a button press carries no words of the person's own

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
 from bot.config import AppConfig
+from handlers import when
 from handlers.content import Content
 from handlers.people import find_or_create
 from storage.models import AllyProfile, SupportRequest
@@ -16,6 +17,7 @@ PLATFORM = "shell"
 
 def seed(session: Session, content: Content, app: AppConfig, now: datetime) -> int:
     """Create or reset every demo person (and ally profile). Returns how many."""
+    today = now.astimezone(when.zone(app)).date()
     for entry in content.demo.people:
         person = find_or_create(session, PLATFORM, entry.id, None, now)
         person.display_name = entry.name
@@ -42,7 +44,8 @@ def seed(session: Session, content: Content, app: AppConfig, now: datetime) -> i
             ).all()
         )
         profile.topics = list(entry.ally.topics)
-        profile.trained_on = entry.ally.trained_on
+        days = entry.ally.trained_days_ago
+        profile.trained_on = None if days is None else today - timedelta(days=days)
         profile.hours_start = profile.hours_end = None
         profile.last_asked_at = None
         profile.updated_at = now

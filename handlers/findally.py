@@ -226,23 +226,7 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
     ):
         return "closed"
     ctx.session.refresh(req)
-    requester = ctx.session.get(Person, req.requester_id)
-    assert requester is not None
-    skip = ctx.session.exec(
-        select(Offer.ally_id).where(
-            Offer.request_id == req.id,
-            or_(Offer.round == req.round, col(Offer.status).in_(("pending", "passed"))),
-        )
-    ).all()
-    want = matching.Wanted(
-        requester_id=req.requester_id,
-        requester_department=requester.department,
-        topic=req.topic,
-        outside_department=req.outside_department,
-        already_asked=frozenset(skip),
-        language=req.language,
-    )
-    ranked = matching.rank(_candidates(ctx), want, ctx.now)
+    ranked = _ranked(ctx, req)
     if not ranked:
         if _cas(
             ctx,
@@ -385,44 +369,53 @@ def expire_offer(ctx: Context, offer_id: int) -> None:
 
 def offer_to_all(ctx: Context, req: SupportRequest) -> int | None:
     """A coordinator's push for a request still without an ally: one offer to every available,
-    matching ally with room, all at once, each through offer_next (the same Offer rows,
-    expiry timers and offer DMs). The first Accept wins through accept's conditional updates
-    and _withdraw_pending closes the rest. Returns how many allies were asked, or None if the
+    matching ally with room, all at once (the same Offer rows, expiry timers and offer DMs as
+    one at a time). The first Accept wins through accept's conditional updates and
+    _withdraw_pending closes the rest. Returns how many allies were asked, or None if the
     request no longer needs an ally (matched, cancelled or finished meanwhile)."""
     # A waiting request starts a new round, as in retry_waiting, so allies who let an earlier
-    # offer expire may be asked again. One still being offered keeps its round: otherwise an
-    # ally whose offer from this round expires would be asked again at once.
-    _cas(
+    # offer expire may be asked again; one still being offered keeps its round.
+    was_waiting = _cas(
         ctx,
         SupportRequest,
         SupportRequest.id == req.id,
         SupportRequest.status == "waiting",
         round=SupportRequest.round + 1,
+        status="offering",
     )
     ctx.session.refresh(req)
-    if req.status not in ("offering", "waiting"):
+    if req.status != "offering":
         return None
-    waited = req.waited
-    asked = 0
-    while offer_next(ctx, req) == "offered":  # the best ally not yet asked, until none is left
-        asked += 1
-    # offer_next's last call found nobody left and set the request waiting. While any offer is
-    # out it must stay offering (accept takes only an offering request), as it was before.
-    out = ctx.session.exec(
-        select(Offer.id).where(Offer.request_id == req.id, Offer.status == "pending")
-    ).first()
-    if out is not None:
-        _cas(
-            ctx,
-            SupportRequest,
-            SupportRequest.id == req.id,
-            SupportRequest.status == "waiting",
-            status="offering",
-            waited=waited,
+    ranked = _ranked(ctx, req)
+    for candidate in ranked:
+        send_offer(ctx, req, candidate.person_id)
+    if not ranked and was_waiting:  # nobody to ask: it waits as before
+        _cas(ctx, SupportRequest, SupportRequest.id == req.id, status="waiting")
+        ctx.session.refresh(req)
+    log.info("request %s offered to %s allies at once", req.id, len(ranked))
+    return len(ranked)
+
+
+def _ranked(ctx: Context, req: SupportRequest) -> list[matching.Candidate]:
+    """The allies who may be offered `req` now, best first (nobody asked in this round, and
+    nobody with a pending or passed offer for it)."""
+    requester = ctx.session.get(Person, req.requester_id)
+    assert requester is not None
+    skip = ctx.session.exec(
+        select(Offer.ally_id).where(
+            Offer.request_id == req.id,
+            or_(Offer.round == req.round, col(Offer.status).in_(("pending", "passed"))),
         )
-    ctx.session.refresh(req)
-    log.info("request %s offered to %s allies at once", req.id, asked)
-    return asked
+    ).all()
+    want = matching.Wanted(
+        requester_id=req.requester_id,
+        requester_department=requester.department,
+        topic=req.topic,
+        outside_department=req.outside_department,
+        already_asked=frozenset(skip),
+        language=req.language,
+    )
+    return matching.rank(_candidates(ctx), want, ctx.now)
 
 
 # --- after the hand-off --------------------------------------------------------------------
@@ -701,8 +694,19 @@ def _move_on(ctx: Context, req: SupportRequest | None) -> None:
     if req is None:
         return
     ctx.session.refresh(req)
-    if req.status == "offering" and offer_next(ctx, req) == "none":
+    if req.status != "offering" or _pending_offer(ctx, req.id):
+        return  # closed meanwhile, or other allies still hold offers for it (offer to all)
+    if offer_next(ctx, req) == "none":
         _no_ally(ctx, req, direct=False)
+
+
+def _pending_offer(ctx: Context, request_id: int | None) -> bool:
+    return (
+        ctx.session.exec(
+            select(Offer.id).where(Offer.request_id == request_id, Offer.status == "pending")
+        ).first()
+        is not None
+    )
 
 
 def _no_ally(ctx: Context, req: SupportRequest, direct: bool = True) -> None:

@@ -1,15 +1,40 @@
-"""Crisis language detection and crisis resources by region."""
+"""Crisis language, by concern, and the resources that answer it, by region.
+
+`assess(text)` says which concerns a message raises: the writer's own safety (`Concern.SELF`,
+every category of the Columbia suicide severity screen), harm to someone else (`OTHERS`), or
+being unsafe at home (`ABUSE`). Detection only ever adds resources: it never blocks or hides the
+normal path, so it errs towards flagging real risk while leaving workplace idioms alone ("this
+deadline is killing me", "shoot me an email"). tests/crisis/ holds the labelled evaluation set;
+`python -m bench.crisis_eval` prints recall and false alarms.
+
+Text is first brought to one canonical spelling (casefolded, markup and symbols dropped,
+contractions and text speak expanded, common typos of key words folded), so each pattern is
+written once, in plain words.
+"""
 
 from __future__ import annotations
 
 import html
 import re
+import re._constants as _sre  # the parsed form of a pattern, read once at import by _needs
+import re._parser as _parser
 import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 from bot.messages import Block, Divider, Section
-from handlers.content import Resource
+from handlers.content import Region, Resource
 from handlers.context import Context
 
+
+class Concern(StrEnum):
+    SELF = "self"  # the writer may harm themself, or already has
+    OTHERS = "others"  # the writer may harm someone else
+    ABUSE = "abuse"  # the writer is unsafe at home: abused, threatened or controlled
+
+
+# --- normalisation ---------------------------------------------------------------------------
 # Typographic apostrophes and quotes mapped to straight ones (before NFKC, which would split the
 # acute accent into a space and a combining mark).
 _QUOTES = str.maketrans(
@@ -33,191 +58,782 @@ _QUOTES = str.maketrans(
 _DROPPED_CATEGORIES = frozenset({"Cf", "Mn", "Me"})
 # HTML tags and Slack tokens such as <!channel> or <@U123>, tried both kept and removed.
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
+# "OD'd" and "OD'ed" lose their apostrophe next, and would read as "odd".
+_OD = re.compile(r"\bod ?'? ?(?:e?d)\b")
+# Contractions read before apostrophes go: without them "he'll" and "I'll" read as "hell", "ill".
+_CONTRACTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), words)
+    for pattern, words in (
+        (r"\bcan't\b", "can not"),
+        (r"\bwon't\b", "will not"),
+        (r"\bain't\b", "is not"),
+        (r"n't\b", " not"),
+        (r"'ll\b", " will"),
+        (r"'re\b", " are"),
+        (r"'ve\b", " have"),
+        (r"'m\b", " am"),
+        (r"'d\b", " would"),
+    )
+)
 # Everything but letters, digits, spaces and clause punctuation becomes a space.
 _SYMBOLS = re.compile(r"[^\w\s.!?,;:]|_")
-_CLAUSE_PUNCTUATION = re.compile(r"[.!?,;:]+")
+# Trailing-off punctuation ("I want to... die", "I want to - die") does not end a clause.
+_TRAILING = re.compile(r"\.{2,}|\u2026|\s-+\s|-{2,}")
 _SPACES = re.compile(r"\s+")
+_LONG_RUNS = re.compile(r"([a-z])\1{2,}")  # "diiiie", "killlll": three or more of a letter
+_PUNCTUATION = re.compile(r"[.!?,;:]+")
+# "10 kms" is a distance, not "kill myself".
+_KILOMETRES = re.compile(r"\b([0-9]+|few|a|many|some|the|those|more|extra) kms\b")
 
-# Building blocks shared by several patterns. Every repetition is bounded or over disjoint
-# literals, so no pattern can backtrack catastrophically.
-_SELF = r"(?:my ?self|him ?self|her ?self|them ?selves|them ?self)"
-_PILLS = r"(?:pills|tablets|meds|medication|medicine|painkillers|paracetamol|sleeping pills)"
-_CLAUSE_END = (
-    r"(?= ?(?:$|[.!?,;:]|now\b|tonight\b|today\b|soon\b|for good\b|forever\b|permanently\b"
-    r"|once and for all\b))"
-)
-# "go on" / "carry on" / "keep going" only when about life, not "go on holiday".
-_GO_ON = (
-    r"(?:go(?:ing)? on|carry(?:ing)? on|keep(?:ing)? going)"
-    r"(?= ?(?:$|[.!?,;:]|like this\b|any ?more\b|any longer\b|living\b"
-    r"|with (?:my |this )?life\b))"
-)
-
-_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(pattern)
-    for pattern in (
-        # Suicide / suicidal, with common misspellings; not films, drills, cars or careers.
-        r"(?<!career )(?<!political )(?<!social )(?<!commercial )(?<!professional )"
-        r"\bsu[iy]?[cs]{1,2}i?d(?:e|es|al|ial|le|el|ally)?\b"
-        r"(?! (?:squad|missions?|doors?|bomb\w*|attacks?|runs?|sprints?|drills?|squeeze)\b)",
-        # Killing oneself (or a colleague killing themself), including "kms" and algospeak.
-        # "killing myself to hit this deadline" and "... working late" are effort idioms.
-        rf"\bkill?(?:s|ed)? ?{_SELF}\b",
-        rf"\bkill?ing ?{_SELF}\b(?! working\b| to (?:hit|meet|finish|get|make|keep up|deliver"
-        r"|ship|catch up)\b)",
-        r"\bend(?:s|ing)? my ?self\b",
-        r"(?<!\d)(?<!\d )(?<!few )\bkms\b",
-        r"\bun ?aliv(?:e|es|ed|ing)\b",
-        r"\bsewer ?slid(?:e|es|ing)\b",
-        r"\b(?:(?:want|wanna|going|gonna|plan|planning|tempted|ready) to|thinking about"
-        r"|thought about) self ?delet(?:e|ing)\b(?! (?:messages?|feature|option|timer)\b)",
-        # Ending or taking one's own life; "end it all"; ending it/things with intent.
-        r"\b(?:end|ends|ending|ended|take|takes|taking|took|taken) (?:my|his|her|their) "
-        r"(?:own )?li(?:fe|ves)\b(?! (?:back|savings|story|insurance|lessons?|seriously"
-        r"|more seriously|for granted|in (?:my|his|her|their) (?:own )?hands)\b)",
-        r"\bend(?:ing)? it all\b",
-        r"\b(?:want|wanna|going|gonna|plan|planning|ready|decided|deciding|tempted|thinking about"
-        r"|thought about|think about|thinking of|thought of|considering|close to) (?:to )?"
-        rf"(?:just )?end(?:ing)? (?:it|things|everything){_CLAUSE_END}",
-        # Self-harm, hurting oneself, cutting.
-        r"\bself ?(?:harm|injur|mutilat|hurt)\w*",
-        rf"\b(?:hurt|hurts|hurting|harm|harms|harming|harmed|injure|injuring|injured) {_SELF}\b"
-        r"(?! (?:at|in|on) the gym\b| (?:playing|lifting|running|skiing|cycling|exercising"
-        r"|working out|training)\b)",
-        rf"\bcut(?:s|ting)? {_SELF}\b(?! (?:(?:some|a bit of|a little|any|more) )?slack\b"
-        r"| (?:off|out|short|loose|free|in|shaving)\b"
-        r"| on (?:a |the )?(?:paper|glass|tin|can|nail|knife)\b)",
-        r"\b(?:slit|slitting|slash|slashing|open|opening|cut|cuts|cutting) (?:my|his|her|their) "
-        r"wrists?\b",
-        r"\b(?:cut|cuts|cutting) (?:my|his|her|their) (?:arms|legs|thighs|skin)\b",
-        # Named methods: hanging, drowning, shooting, poisoning, starving, overdose, jumping.
-        r"\b(?:hang(?:s|ing|ed)?|hung|drown(?:s|ing|ed)?|shoot(?:s|ing)?|shot|poison(?:s|ing|ed)?"
-        r"|gas(?:sing|sed)?|suffocat(?:e|es|ing|ed)|strangl(?:e|es|ing|ed)|stab(?:s|bing|bed)?"
-        r"|starv(?:e|es|ing|ed)|electrocut(?:e|es|ing|ed)|overdos(?:e|es|ing|ed)) "
-        rf"{_SELF}\b(?! in the (?:foot|feet)\b| (?:in|with) (?:my )?(?:work|emails?|tasks"
-        r"|coffee|tea|books|meetings|projects)\b)",
-        r"\boverdos(?:e|es|ed|ing)\b(?! (?:of|on) (?:coffee|caffeine|sugar|meetings|emails"
-        r"|chocolate|work|information|zoom|slack|memes|tv|netflix|jargon|acronyms)\b)",
-        r"\b(?:take|takes|taking|took|do|doing|did) an od\b",
-        r"\b(?:take|taking|took|swallow|swallowing|swallowed|down|downing|downed) (?:a |an |the )?"
-        r"(?:handful|fistful|bunch|load|whole (?:bottle|box|pack|packet|strip)|bottle|box|pack"
-        rf"|packet)s? (?:of )?(?:my |the |these |those |all my )?{_PILLS}\b",
-        r"\b(?:take|taking|took|swallow|swallowing|swallowed) (?:all|every one) (?:of )?"
-        rf"(?:my |the |these |those )?{_PILLS} (?:at once|in one go|together)\b",
-        rf"\b(?:stockpil\w*|hoard\w*|stash\w*|sav(?:e|ed|ing) up) (?:\w+ ){{0,2}}{_PILLS}\b",
-        rf"\benough {_PILLS} to (?:kill|end|die|overdose|do it|not wake up)\b",
-        r"\b(?:tie|ties|tied|tying|made|make|making|bought|have|got) (?:a |the )?noose\b",
-        r"\b(?:jump|jumps|jumping|jumped|leap|leaping|leapt|throw|throwing|threw) (?:my ?self )?"
-        r"(?:off|from|out of) (?:a |an |the |my |this |that |our )?(?:bridge|building|roof"
-        r"|rooftop|cliff|balcony|ledge|tower|window|car park|multi storey|skyscraper|overpass"
-        r"|high rise)\b",
-        r"\b(?:jump|jumps|jumping|jumped|throw my ?self|throwing my ?self|threw my ?self|step"
-        r"|steps|stepping|stepped|walk|walks|walking|walked|lie|lying|lay|drive|driving|drove)"
-        r" (?:in front of|under) (?:a |an |the |my |this |that |oncoming )?(?:train|bus|lorry"
-        r"|truck|car|traffic|tube|subway|tram)s?\b",
-        r"\b(?:throw my ?self|throwing my ?self|threw my ?self|walk|walks|walking|walked|drive"
-        r"|driving|drove) into (?:the |oncoming )?(?:traffic|sea|ocean|river)\b",
-        r"\b(?:drive|driving|drove) (?:my car |the car )?(?:into|off) (?:a |the )?(?:tree|wall"
-        r"|bridge|cliff)\b",
-        # Wanting to die or to be dead; not "die laughing", "die on this hill", "rather die than".
-        r"(?<!heart and )\b(?:want|wants|wanted|wanting|wanna|wish|wished|ready|deserve"
-        r"|deserves|deserved|hope|hoping|prefer|rather)(?: to| 2)? (?:just |simply |really "
-        r"|honestly |actually )?(?:die|be dead|not be alive|not exist|stop existing|cease to exist"
-        r"|not wake up|never wake up|sleep forever)\b(?! (?:of|from|laughing|inside|for|a little"
-        r"|on (?:this|that|the) hill)\b| than (?!(?:live|living|be alive|go on|carry on"
-        r"|keep going|feel|face|wake)\b))",
-        r"\bwish (?:that )?(?:i|id|i had) (?:(?:could|would|might) (?:just )?(?:die"
-        r"|disappear forever|not wake up|never wake up|sleep forever|stop existing)|(?:was|were) "
-        r"(?:dead|never born|not alive|not here|gone)|(?:wasnt|werent) (?:born|alive|here|around)"
-        r"|never (?:been born|existed)|didnt exist|didnt wake up)\b",
-        r"\bhop(?:e|ing) (?:that )?i (?:dont|do not|never|wont|will not) wake up\b",
-        r"\bi (?:should|might as well|may as well|could just|ought to) (?:just )?(?:die|be dead)\b"
-        r"(?! (?:of|from|laughing|for)\b)",
-        r"\b(?:want|wanna|wish i could) (?:to )?(?:just )?disappear(?= ?(?:$|[.!?,;:]|forever\b"
-        r"|for good\b|permanently\b|and never come back\b|off the face\b))",
-        r"\bfeel(?:s|ing)? like (?:dying\b(?! (?:my|his|her|their|the|it|your)\b)|not existing\b"
-        r"|not being alive\b)",
-        r"\b(?:thoughts?|thinking|think|dreams?|fantasi[sz]\w*|obsess\w*) (?:about|of) (?:death"
-        r"|dying\b(?! (?:my|his|her|their|the|it|your)\b)|being dead|not being alive"
-        r"|not waking up|my (?:own )?(?:death|funeral))\b",
-        # Not wanting to live, exist or wake up ("don't want to live in London" is fine).
-        r"\b(?:(?:do|does|did)(?:nt| not)|dnt|dun|no longer|never) (?:really |even |actually "
-        r"|honestly )?(?:want|wanna|wish|feel like)(?: to| 2)? (?:live\b(?! (?:in|with|near|at"
-        r"|there|here|abroad|on|like that|somewhere|together|alone|off|up to)\b)|living\b"
-        r"|be alive\b|stay alive\b|exist\b|be (?:here|around) any ?more\b"
-        rf"|wake up\b(?! (?:early|at|before|so|too|in time|for)\b)|{_GO_ON})",
-        # Life not worth living, no reason to live, done with / tired of life.
-        r"\bnot worth living\b",
-        r"\b(?:life|living|my life|existence) (?:isnt|is not|aint|is no longer|doesnt seem"
-        r"|does not seem|doesnt feel|does not feel|no longer feels|no longer seems|not) "
-        r"(?:\w+ ){0,2}worth (?:living|it|anything)\b",
-        r"\b(?:no |not any |lost (?:my |the |all )?|see no |(?:dont|cant|cannot) see "
-        r"(?:a |the |any )?)"
-        r"(?:reason|point|purpose|will|desire) (?:to|in|of|for) (?:liv(?:e|ing)|be(?:ing)? alive"
-        rf"|stay(?:ing)? alive|exist(?:ing)?|life|{_GO_ON})",
-        r"\bwhat(?:s| is) the point (?:of|in) (?:living|life|being alive|staying alive|existing"
-        rf"|{_GO_ON})",
-        r"\bnothing (?:left )?(?:to live for|worth living for)\b",
-        r"\b(?:tired|sick|weary|exhausted) of (?:living|being alive|life|existing|this life)\b"
-        r"(?! (?:admin|insurance|hacks|coach|cycle|style)\b)",
-        r"\b(?:done|finished|through) with (?:life|living|being alive|existing|this life|it all"
-        r"|this world)\b(?! (?:admin|insurance|hacks|coach|cycle|style)\b)",
-        r"\b(?:give|gives|giving|gave|given) up on (?:life|living|it all|everything)\b",
-        # Can't go on, can't keep oneself safe.
-        r"\b(?:cant|cannot|can not|couldnt|could not|unable to|no longer able to|not able to) "
-        rf"(?:{_GO_ON}|keep living|live like this|stay alive|keep my ?self (?:alive|safe))",
-        r"\b(?:not|dont|do not|no longer) (?:feel(?:ing)? )?safe (?:with|from|around|by) "
-        r"my ?self\b",
-        # Others better off without me; being a burden.
-        r"\bbetter off (?:dead|without me)\b",
-        r"\b(?:better|happier|easier) (?:off )?(?:without me|if i (?:(?:was|were) (?:dead|gone"
-        r"|not (?:here|around|alive)|never born)|(?:wasnt|werent|was not|were not) (?:here|around"
-        r"|alive|born)|died|never existed|didnt exist|disappeared|had never been born"
-        r"|killed my ?self))\b",
-        r"\b(?:im|i am|i feel like|i feel|feel like im|ive become|i have become|being) "
-        r"(?:(?:just|such|only|nothing but|a|an|huge|massive|big|total|constant) ){0,4}burden\b",
-        # A plan, means or goodbye note; not being around much longer.
-        r"\b(?:i have|ive got|ive made|i have made|ive|i got|i made) (?:a |the )?plan"
-        r"(?= ?(?:$|[.!?]|and (?:the )?means\b))",
-        r"\b(?:wr(?:ote|itten|iting|ite)) (?:a |my )?(?:goodbye|suicide) (?:notes?|letters?)\b",
-        r"\b(?:wont|will not|not going to|not gonna|might not|may not) be (?:(?:here|around) "
-        r"(?:much|for much|any|for very much) longer|alive)\b",
+# Contractions without their apostrophe, and text speak, in canonical words.
+_SPEAK: dict[str, str] = {
+    # contractions (apostrophes are already gone)
+    "im": "i am",
+    "ive": "i have",
+    "id": "i would",
+    "youre": "you are",
+    "youd": "you would",
+    "youll": "you will",
+    "hes": "he is",
+    "hed": "he would",
+    "shes": "she is",
+    "theyre": "they are",
+    "theyd": "they would",
+    "theyll": "they will",
+    "itd": "it would",
+    "its": "it is",
+    "whats": "what is",
+    "wats": "what is",
+    "thats": "that is",
+    "theres": "there is",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "cant": "can not",
+    "cannot": "can not",
+    "couldnt": "could not",
+    "wont": "will not",
+    "wouldnt": "would not",
+    "shouldnt": "should not",
+    "isnt": "is not",
+    "arent": "are not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "aint": "is not",
+    # text speak
+    "dnt": "do not",
+    "dun": "do not",
+    "cnt": "can not",
+    "wanna": "want to",
+    "wana": "want to",
+    "wnna": "want to",
+    "wanan": "want to",
+    "gonna": "going to",
+    "gona": "going to",
+    "finna": "going to",
+    "gotta": "got to",
+    "tryna": "trying to",
+    "imma": "i am going to",
+    "ima": "i am going to",
+    "u": "you",
+    "ya": "you",
+    "ur": "your",
+    "r": "are",
+    "y": "why",
+    "n": "and",
+    "nd": "and",
+    "w": "with",
+    "abt": "about",
+    "bout": "about",
+    "cud": "could",
+    "wud": "would",
+    "shud": "should",
+    "ppl": "people",
+    "every1": "everyone",
+    "everybody": "everyone",
+    "some1": "someone",
+    "somebody": "someone",
+    "any1": "anyone",
+    "anybody": "anyone",
+    "no1": "no one",
+    "noone": "no one",
+    "nobody": "no one",
+    "rn": "right now",
+    "atm": "at the moment",
+    "idk": "i do not know",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "tonite": "tonight",
+    "2nite": "tonight",
+    "2night": "tonight",
+    "2day": "today",
+    "2moro": "tomorrow",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "kms": "kill myself",
+    "ded": "dead",
+    "bf": "boyfriend",
+    "gf": "girlfriend",
+    "hubby": "husband",
+    "hubs": "husband",
+    "mom": "mum",
+    "mam": "mum",
+    "mommy": "mum",
+    "mummy": "mum",
+    "neighbor": "neighbour",
+    "neighbors": "neighbours",
+    "meself": "myself",
+    "mself": "myself",
+    "pils": "pills",
+    "fiancee": "fiance",
+}
+# Multi-word spellings of one canonical phrase, each with a word it needs (a cheap test first).
+_PHRASES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (needs, re.compile(pattern), canonical)
+    for needs, pattern, canonical in (
+        (" sel", r"\b(my|him|her|your|them|our) (self|selves)\b", r"\1\2"),
+        ("any more", r"\bany more\b", "anymore"),
+        # "ill" for "I'll" where "ill" (unwell) cannot stand
+        (
+            " ill",
+            r"\b(scared|afraid|worried|think|sure|know|like|maybe|then|or|so|hope) ill\b",
+            r"\1 i will",
+        ),
+        ("better of ", r"\bbetter of\b", "better off"),
+        ("co worker", r"\bco workers?\b", "coworker"),
+        ("codamol", r"\bco ?codamol\b", "cocodamol"),
+        ("laws", r"\bin ?laws\b", "inlaws"),
+        # "want 2 die", "going 2 end it": 2 as "to" after a verb
+        (
+            " 2",
+            r"\b(want|wanted|going|need|ready|try|trying|plan|planning|deserve|got|have) 2\b",
+            r"\1 to",
+        ),
     )
 )
 
+# Key words of the patterns, whose common typos are folded into them: one letter left out
+# (words of six letters or more), two neighbouring letters swapped, one letter doubled, or one
+# vowel changed (six or more). Variants that are real words of their own are excluded.
+_LEXICON = (
+    "want",
+    "kill",
+    "killing",
+    "myself",
+    "suicide",
+    "suicidal",
+    "dead",
+    "alive",
+    "living",
+    "life",
+    "burden",
+    "overdose",
+    "overdosed",
+    "pills",
+    "tablets",
+    "paracetamol",
+    "wrists",
+    "goodbye",
+    "husband",
+    "boyfriend",
+    "girlfriend",
+    "partner",
+    "abusive",
+    "anymore",
+    "everyone",
+    "without",
+    "nothing",
+    "reason",
+    "point",
+    "violent",
+    "scared",
+    "terrified",
+    "hurting",
+)
+_REAL_WORDS = frozenset(
+    {
+        "lief",
+        "loving",
+        "noting",
+        "overdoes",
+        "sacred",
+        "scare",
+        "scarred",
+        "scored",
+        "tables",
+        "tablet",
+        "violet",
+        "writs",
+        "wrist",
+    }
+)
+_VOWELS = "aeiou"
+
+
+def _typo_variants(word: str) -> set[str]:
+    out: set[str] = set()
+    n = len(word)
+    for i in range(n - 1):
+        out.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])  # swapped neighbours
+    for i in range(n):
+        out.add(word[: i + 1] + word[i] + word[i + 1 :])  # a letter doubled
+        if n >= 6 and i > 0:
+            out.add(word[:i] + word[i + 1 :])  # a letter left out (never the first)
+        if n >= 6 and word[i] in _VOWELS:
+            out.update(word[:i] + v + word[i + 1 :] for v in _VOWELS)  # a vowel changed
+    return out
+
+
+_TYPOS: dict[str, str] = {}
+for _key in _LEXICON:
+    for _variant in _typo_variants(_key):
+        if _variant not in _LEXICON and _variant not in _REAL_WORDS and _variant not in _SPEAK:
+            _TYPOS.setdefault(_variant, _key)
+_WORDS = {**_TYPOS, **_SPEAK}
+
 
 def _normalise(text: str) -> str:
-    """Return text NFKC-normalised and casefolded, without apostrophes, symbols or extra spaces."""
+    """Text casefolded and NFKC-normalised, without apostrophes, symbols or extra spaces."""
     text = unicodedata.normalize("NFKC", text.translate(_QUOTES)).casefold()
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
-    text = _SYMBOLS.sub(" ", text.replace("'", ""))
+    if not text.isascii():
+        text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
+    if "od" in text:
+        text = _OD.sub(" overdosed ", text)
+    if "'" in text:
+        for pattern, words in _CONTRACTIONS:
+            text = pattern.sub(words, text)
+    # A line break ends a clause: lines of a list or a pasted log are not one sentence.
+    text = _TRAILING.sub(" ", text).replace("'", "").replace("\n", " ; ")
+    text = _PUNCTUATION.sub(r" \g<0> ", _SYMBOLS.sub(" ", text))  # a word per space
     return _SPACES.sub(" ", text).strip()
 
 
-def _variants(text: str) -> set[str]:
-    """Return the normalised readings of text: with and without markup and clause punctuation."""
-    unescaped = html.unescape(text)
-    readings: set[str] = set()
-    for source in (unescaped, _MARKUP.sub(" ", unescaped)):
-        normal = _normalise(source)
-        readings.add(normal)
-        # Without clause punctuation, so "I want to... die" still reads as one phrase.
-        readings.add(_SPACES.sub(" ", _CLAUSE_PUNCTUATION.sub(" ", normal)).strip())
+def _canonical(normal: str) -> str:
+    """Normalised text in canonical words: contractions and text speak expanded, typos folded."""
+    text = _LONG_RUNS.sub(r"\1\1", normal)
+    if "kms" in text:
+        text = _KILOMETRES.sub(r"\1 km", text)
+    text = " ".join([_WORDS.get(word, word) for word in text.split(" ")])
+    for needs, pattern, canonical in _PHRASES:
+        if needs in text:
+            text = pattern.sub(canonical, text)
+    return text
+
+
+def _readings(text: str) -> dict[str, int]:
+    """The canonical readings of text, with and without markup, window by window; each with
+    the position a match must start before to count in it (see _windows)."""
+    readings: dict[str, int] = {}
+    for head, tail in _windows(html.unescape(text)):
+        parts = [(head, tail)]
+        if "<" in head or (tail and "<" in tail):
+            parts.append((_MARKUP.sub(" ", head), tail and _MARKUP.sub(" ", tail)))
+        for first, rest in parts:
+            reading = _canonical(_normalise(first))
+            limit = len(reading) + 1
+            if rest is not None:
+                reading = f"{reading} {_canonical(_normalise(rest))}"
+            readings[reading] = max(limit, readings.get(reading, 0))
     return readings
 
 
-def looks_like_crisis(text: str) -> bool:
-    """Return True when free text suggests the writer (or someone they mention) may be at risk.
+# A long text is read in overlapping windows, so the work grows with the text's length and a
+# repeated text (a flood of one phrase) is read only once. Each window is a head and a tail;
+# the tail starts the next window. A match counts in a window only if it starts in the head,
+# so it is judged where everything after it (up to _OVERLAP characters) is there to read, as
+# in "killing myself | to hit this deadline".
+_WINDOW, _OVERLAP = 4000, 1000
 
-    Detection only ever adds crisis resources, so it errs towards flagging genuine risk phrasing
-    while ignoring workplace hyperbole such as "this deadline is killing me".
+
+def _windows(text: str) -> set[tuple[str, str | None]]:
+    """`text` cut at spaces into windows of at most _WINDOW characters, as (head, tail) pairs;
+    the last window has no tail."""
+    if len(text) <= _WINDOW:
+        return {(text, None)}
+    out: set[tuple[str, str | None]] = set()
+    start = 0
+    while True:
+        end = start + _WINDOW
+        if end >= len(text):
+            out.add((text[start:], None))
+            return out
+        # A window is at least half _WINDOW long and its tail at most _OVERLAP, so every step
+        # moves on by _WINDOW // 2 - _OVERLAP or more.
+        space = text.rfind(" ", start + _WINDOW // 2, end)
+        end = space if space > 0 else end
+        space = text.find(" ", end - _OVERLAP, end)
+        tail = space + 1 if space >= 0 else end - _OVERLAP
+        out.add((text[start:tail], text[tail:end]))
+        start = tail
+
+
+# --- patterns --------------------------------------------------------------------------------
+# Written against canonical text. Every repetition is bounded or over disjoint literals, so no
+# pattern can backtrack catastrophically.
+_ME = r"(?:myself|himself|herself|themselves|themself)"
+_PILLS = (
+    r"(?:(?:sleeping|diet|pain|heart) )?(?:pills?|tablets?|meds|medication|medicine|painkillers"
+    r"|paracetamol|acetaminophen|tylenol|ibuprofen|aspirin|codeine|cocodamol|antidepressants?"
+    r"|sertraline|citalopram|diazepam|valium|xanax|benzos|opioids?|oxy\w{0,10}|insulin|lithium)"
+)
+_NUMBER = (
+    r"(?:[1-9][0-9]{1,3}|(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen"
+    r"|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\w{0,6})"
+)
+_TAKE = (
+    r"(?:take|takes|taking|took|taken|swallow|swallows|swallowing|swallowed|down|downing"
+    r"|downed)"
+)
+# The end of a clause, or a word of time that can close one ("... end it tonight").
+_CLAUSE_END = (
+    r"(?= ?(?:$|[.!?,;:]|now\b|tonight\b|today\b|tomorrow\b|soon\b|for good\b|forever\b"
+    r"|permanently\b|once and for all\b|this (?:time|weekend|week)\b|after\b|on my\b|when\b"
+    r"|before\b|i\b|and\b|so\b|because\b|anymore\b|right now\b))"
+)
+# "go on" / "carry on" / "keep going" only when about life, not "go on holiday".
+# A few words, across clause punctuation ("Sorry for everything. Goodbye").
+_GAP = r"(?:[ .!?,;:]{1,4}\w+){0,6}[ .!?,;:]{1,4}"
+_GO_ON = (
+    r"(?:go(?:ing)? on|carry(?:ing)? on|keep(?:ing)? going)"
+    r"(?= ?(?:$|[.!?,;:]|like this\b|anymore\b|any longer\b|living\b"
+    r"|with (?:my |this )?life\b))"
+)
+_LIVE = (
+    r"(?:live\b(?! (?:in|with|near|at|there|here|abroad|on|like that|somewhere|together|alone"
+    r"|off|up to)\b)|living\b|be alive|being alive|stay alive|staying alive|exist\b|existing\b"
+    rf"|keep living|{_GO_ON})"
+)
+_GONE = (
+    r"(?:(?:was|were|am) (?:dead|gone|never born|not (?:here|around|alive|born))"
+    r"|died|disappeared|never existed|did not exist|(?:had|would|have) never been born"
+    r"|had not been born|killed myself|never woke up|did not wake up)"
+)
+_FAMILY = (
+    r"(?:husband|wife|partner|boyfriend|girlfriend|ex|ex husband|ex wife|ex partner|fiance"
+    r"|dad|father|mum|mother|stepdad|stepfather|stepmum|stepmother|brother|sister|son|daughter"
+    r"|parents|inlaws|family|uncle|aunt|grandad|carer|flatmate|housemate|roommate)"
+)
+# Who can abuse someone at home: a partner or family member, or "he"/"she" (the most common way
+# people write about a partner).
+_ABUSER = rf"(?:(?:my|our|their|the kids|her|his) (?:\w+ )?{_FAMILY}s?|he|she)"
+_PERSON_NOUN = (
+    r"(?:manager|boss|line manager|supervisor|colleagues?|coworkers?|workmates?|teammates?"
+    r"|team lead|director|ceo|client|customer|neighbours?|wife|husband|partner|ex|girlfriend"
+    r"|boyfriend|mum|mother|dad|father|brother|sister|son|daughter|kids?|children|child"
+    r"|baby|babies|flatmate|roommate|housemate|landlord|family|friends?|stepdad|stepmum"
+    r"|inlaws|fiance|nan|grandma|grandad)"
+)
+_PERSON = (
+    rf"(?:someone|anyone|people|everyone|him|her|them|(?:my|our|the|his|her|that|this) "
+    rf"(?:\w+ )?{_PERSON_NOUN}|(?:that|this|the) (?:guy|man|woman|bloke|lad|girl|person|people"
+    r"|kid|prick|idiot)|the people (?:at work|in (?:this|the) office|here))"
+)
+_HARM = (
+    r"(?:hurt|hurting|harm|harming|kill|killing|murder|murdering|stab|stabbing|shoot|shooting"
+    r"|strangle|strangling|choke|choking|punch|punching|beat|beating|batter|battering|attack"
+    r"|attacking|poison|poisoning|hit|hitting|smash|smashing)"
+)
+_INTENT = (
+    r"(?:want to|wanted to|wanting to|going to|about to|ready to|tempted to|planning to|plan to"
+    r"|intend to|i will|i might|might|could really|could seriously|could actually|could easily"
+    r"|could just|feel like|thinking about|thinking of|thought about|thoughts (?:about|of)"
+    r"|fantasi[sz]ing about|fantasi[sz]e about|dream(?:ing)? about|imagining|urges? to"
+    r"|not to|lose control and|snap and)"
+)
+
+_SELF_PATTERNS = (
+    # Suicide / suicidal, with common misspellings; not films, drills, cars, careers or training.
+    r"(?<!career )(?<!political )(?<!social )(?<!commercial )(?<!professional )"
+    r"\bsu[iy]?[cs]{1,2}i?d(?:e|es|al|ial|le|el|ally)?\b"
+    r"(?! (?:squad|missions?|doors?|bomb\w*|attacks?|runs?|sprints?|drills?|squeeze|prevention"
+    r"|awareness|training|statistics|rates?|first aid|risk assessment|policy|resources)\b)",
+    # Killing oneself; "killing myself to hit this deadline" and "... working late" are effort.
+    rf"\bkill?(?:s|ed)? ?{_ME}\b",
+    rf"\bkill?ing ?{_ME}\b(?! working\b| trying\b| to (?:hit|meet|finish|get|make|keep up"
+    r"|deliver|ship|catch up|keep|please)\b| for (?:this|the|that|a|my) (?:job|company|project"
+    r"|team|deadline|release|client|work)\b| (?:over|on|with) (?:this|the|that|these)\b)",
+    r"\bun ?aliv(?:e|es|ed|ing)\b",
+    r"\bsewer ?slid(?:e|es|ing)\b",
+    r"\b(?:want to|going to|plan to|planning to|tempted to|ready to|thinking about|thought about)"
+    r" self ?delet(?:e|ing)\b(?! (?:messages?|feature|option|timer)\b)",
+    # Ending or taking one's own life; ending it, things or everything with intent.
+    r"\b(?:end|ends|ending|ended|take|takes|taking|took|taken) (?:my|his|her|their) "
+    r"(?:own )?li(?:fe|ves)\b(?! (?:back|savings|story|insurance|lessons?|seriously"
+    r"|more seriously|for granted|in (?:my|his|her|their) (?:own )?hands)\b)",
+    r"\bend(?:s|ing|ed)? it all\b",
+    r"\b(?:want to|going to|about to|ready to|decided to|deciding to|plan to|planning to"
+    r"|tempted to|thinking about|thinking of|thought about|think about|considering|close to"
+    r"|to|i am|i will|just) (?:just |finally |actually |really )?end(?:ing)? (?:it|things"
+    rf"|everything)(?: all)?{_CLAUSE_END}(?! (?:with|up|off|early|there|here|at|on a)\b)",
+    r"\b(?:night|day|time|date|way|place|how|where|when) i (?:am going to|will|plan to|want to)"
+    r" (?:die|end it|end my life|kill myself)\b",
+    # Self-harm, hurting oneself, cutting, burning.
+    r"\bself ?(?:harm|injur|mutilat|hurt)\w*",
+    rf"\b(?:hurt|hurts|hurting|harm|harms|harming|harmed|injure|injuring|injured) {_ME}\b"
+    r"(?! (?:at|in|on) the gym\b| (?:playing|lifting|running|skiing|cycling|exercising"
+    r"|working out|training)\b)",
+    rf"\bcut(?:s|ting)? {_ME}\b(?! (?:(?:some|a bit of|a little|any|more) )?slack\b"
+    r"| (?:off|out|short|loose|free|in|shaving)\b"
+    r"| on (?:a |the )?(?:paper|glass|tin|can|nail|knife)\b)",
+    r"\b(?:slit|slitting|slash|slashing|open|opening|cut|cuts|cutting) (?:my|his|her|their) "
+    r"wrists?\b",
+    r"\b(?:cut|cuts|cutting) (?:my|his|her|their) (?:arms?|legs?|thighs?|skin|stomach)\b",
+    r"\bi (?:have )?(?:already|just) cut\b(?= ?(?:$|[.!?,;:]|myself\b|again\b|tonight\b"
+    r"|today\b|deep|last night\b|badly\b|and\b))",
+    r"\bi (?:have )?cut again\b",
+    r"\burges? to (?:cut|self harm|die|end it)\b",
+    rf"\b\w+ {_ME} on purpose\b",
+    # Named methods: hanging, drowning, shooting, poisoning, gassing, overdose, jumping.
+    r"\b(?:hang(?:s|ing|ed)?|hung|drown(?:s|ing|ed)?|shoot(?:s|ing)?|shot|poison(?:s|ing|ed)?"
+    r"|gas(?:sing|sed)?|suffocat(?:e|es|ing|ed)|strangl(?:e|es|ing|ed)|stab(?:s|bing|bed)?"
+    r"|starv(?:e|es|ing|ed)|electrocut(?:e|es|ing|ed)|overdos(?:e|es|ing|ed)) "
+    rf"{_ME}\b(?! in the (?:foot|feet)\b| (?:in|with) (?:my )?(?:work|emails?|tasks"
+    r"|coffee|tea|books|meetings|projects)\b)",
+    r"(?<!has an )(?<!have an )(?<!had an )\boverdos(?:e|es|ed|ing)\b(?! (?:of|on) (?:coffee"
+    r"|caffeine|sugar|meetings|emails|chocolate|work|information|zoom|slack|memes|tv|netflix"
+    r"|jargon|acronyms)\b)",
+    r"\b(?:take|takes|taking|took|do|doing|did) an od\b",
+    r"\blethal (?:dose|doses|amount|overdose)\b",
+    rf"\bhow many (?:\w+ ){{0,2}}{_PILLS} (?:\w+ ){{0,3}}(?:(?:would|does|will) it take"
+    r"|it (?:would|will|does) take|to (?:kill|die|overdose|end)|(?:is|are) (?:a )?lethal"
+    r"|would kill|will kill|is enough|are enough)",
+    rf"\b{_TAKE} (?:a |an |the )?(?:handful|fistful|bunch|load|loads|lot|lots|heap|whole "
+    r"(?:bottle|box|pack|packet|strip)|bottle|box|pack|packet|too many|dozens|tons)s? (?:of )?"
+    rf"(?:my |the |these |those |all my |her |his )?(?:\w+ )?{_PILLS}\b",
+    rf"\b{_TAKE} (?:about |around |like |over |nearly |maybe )?{_NUMBER} (?:of )?"
+    rf"(?:my |the |her |his |these |those )?(?:\w+ )?{_PILLS}\b",
+    rf"\b{_TAKE} (?:all|every one|the rest|the lot|everything) (?:of )?(?:(?:my|the|these"
+    rf"|those|her|his|our) )?(?:(?:\w+ )?{_PILLS}\b|in the (?:medicine )?(?:cabinet|cupboard"
+    r"|drawer|box)\b)",
+    r"\b(?:took|taken|swallowed) the whole (?:box|packet|pack|bottle|strip|lot)\b",
+    r"\b(?:already|just) (?:taken|took|swallowed) (?:them all|all of them|them)\b",
+    rf"\b(?:stockpil\w*|hoard\w*|stash\w*|sav(?:e|ed|ing)(?: up)?|collect\w*) (?:of )?"
+    rf"(?:\w+ ){{0,2}}{_PILLS}\b",
+    rf"\benough {_PILLS} to (?:kill|end|die|overdose|do it|not wake up)\b",
+    rf"\b(?:chemists?|pharmac\w+)(?: \w+){{0,5}} (?:enough|more|extra|lots of) {_PILLS}\b",
+    rf"\b{_PILLS} (?:would|will|could) (?:do it|do the job|kill me|finish me)\b",
+    r"\b(?:tie|ties|tied|tying|made|make|making|bought|have|got) (?:a |the )?noose\b",
+    r"\b(?:jump|jumps|jumping|jumped|leap|leaping|leapt|throw|throwing|threw) (?:myself )?"
+    r"(?:off|from|out of) (?:a |an |the |my |this |that |our )?(?:bridge|building|roof"
+    r"|rooftop|cliff|balcony|ledge|tower|window|car park|multi storey|skyscraper|overpass"
+    r"|high rise)\b(?! (?:call|line|meeting)\b)",
+    r"\b(?:jump|jumps|jumping|jumped|throw myself|throwing myself|threw myself|step"
+    r"|steps|stepping|stepped|walk|walks|walking|walked|lie|lying|lay|drive|driving|drove)"
+    r" (?:in front of|under) (?:a |an |the |my |this |that |oncoming )?(?:train|bus|lorry"
+    r"|truck|car|traffic|tube|subway|tram)s?\b",
+    r"\b(?:throw myself|throwing myself|threw myself|walk|walks|walking|walked|drive"
+    r"|driving|drove) into (?:the |oncoming )?(?:traffic|sea|ocean|river)\b",
+    r"\b(?:drive|driving|drove) (?:my car |the car )?(?:into|off) (?:a |the )?(?:tree|wall"
+    r"|bridge|cliff)\b",
+    r"\bcrash(?:ing|ed)? (?:my|the) car (?:on purpose|deliberately)\b",
+    r"\b(?:drink|drinking|drank|swallow\w*) (?:some )?bleach\b",
+    r"\b(?:use|using|used|turn|turning) (?:it|a gun|the gun|a knife|the knife) on myself\b",
+    r"\b(?:painless|quick|quickest|easiest|easy|fastest|best|surest|least painful|simplest) "
+    r"ways? (?:to|of) (?:die\b|dying\b|end it\b|end my life\b|kill (?:myself|yourself)\b"
+    r"|commit suicide\b|go(?= ?(?:$|[.!?,;:])))",
+    r"\bways? (?:to|of) (?:kill|killing) (?:yourself|myself|oneself)\b",
+    # Wanting to die or to be dead; not "die laughing", "die on this hill", "rather die than".
+    r"(?<!heart and )\b(?:want|wants|wanted|wanting|wish|wished|ready|deserve|deserves|deserved"
+    r"|hope|hoping|prefer|rather|pray|praying)(?: to)? (?:just |simply |really |honestly "
+    r"|actually )?(?:die|be dead|not be alive|not exist|stop existing|cease to exist"
+    r"|not wake up|never wake up|sleep forever|not be (?:here|around) anymore)\b"
+    r"(?! (?:of|from|laughing|inside|for|a little"
+    r"|on (?:this|that|the) hill)\b| than (?!(?:live|living|be alive|go on|carry on"
+    r"|keep going|feel|face|wake)\b))",
+    r"\bwish(?:ed|ing)? (?:that )?i (?:(?:could|would|might) (?:just )?(?:die|disappear forever"
+    r"|not wake up|never wake up|sleep forever|stop existing|not exist|fade away)"
+    r"|(?:was|were) (?:dead|never born|not alive|not here|gone)|(?:was|were) not (?:born|alive"
+    r"|here|around)|(?:had|would|have) never (?:been born|existed)|did not exist"
+    r"|did not wake up)\b",
+    r"\b(?:hope|hoping|pray|praying|wish) (?:that )?i (?:do not|will not|never|would not"
+    r"|did not) wake up\b",
+    r"\b(?:go to sleep|fall asleep|go to bed|sleep) and (?:not|never|do not|did not) wake up\b",
+    r"\bhope i die\b",
+    r"\b(?:happy|glad|fine|ok|okay|content|relieved) (?:to|if i could|if i) (?:just )?(?:die"
+    r"|never wake up|not wake up|never woke up|not exist)\b(?! (?:on|of|for|laughing)\b)",
+    r"\bi (?:should|might as well|may as well|could just|ought to) (?:just )?(?:die|be dead)\b"
+    r"(?! (?:of|from|laughing|for)\b)",
+    r"\b(?:want to|wish i could) (?:just )?disappear(?= ?(?:$|[.!?,;:]|forever\b"
+    r"|for good\b|permanently\b|and never come back\b|off the face\b))",
+    r"\bfeel(?:s|ing)? like (?:dying\b(?! (?:my|his|her|their|the|it|your)\b)|not existing\b"
+    r"|not being alive\b)",
+    r"\b(?:thoughts?|thinking|think|dreams?|fantasi[sz]\w*|obsess\w*) (?:about|of) (?:death"
+    r"|dying\b(?! (?:my|his|her|their|the|it|your)\b)|being dead|not being alive"
+    r"|not waking up|my (?:own )?(?:death|funeral))\b",
+    r"\b(?:fine|ok|okay|good|better|relief|mind|care|happy|easier|glad) (?:\w+ ){0,3}if i "
+    r"(?:just )?(?:never|did not|do not|would not) (?:woke|wake) up\b",
+    r"\b(?:would not|will not|do not|did not|could not) (?:even |really )?(?:mind|care) "
+    r"(?:\w+ ){0,2}if (?:i|a (?:car|bus|lorry|truck|train)) (?:just )?(?:died|got hit|was hit"
+    r"|hit me|was killed|got killed|dropped dead|never woke up|did not wake up)\b",
+    r"\bif (?:i|a (?:car|bus|lorry|truck|train)) (?:just )?(?:died|got hit|was hit|hit me"
+    r"|was killed|got killed|dropped dead|never woke up|did not wake up|was gone|were gone"
+    r"|was dead|were dead)\b(?: \w+){0,6} (?:(?:would not|will not|do not|not) (?:even |really )?"
+    r"(?:care|mind|notice|miss)|relief|blessing|for the best|(?:no one|would) (?:would )?"
+    r"(?:even )?(?:notice|miss|care))\b",
+    r"\b(?:death|dying|being dead|not waking up|not existing)(?: \w+){0,2} (?:be|is|sounds?"
+    r"|seems?|feels?) (?:(?:like|such) )?(?:a |an )?(?:relief|release|escape|blessing|peaceful"
+    r"|better|easier|welcome|so bad|that bad)\b",
+    r"\b(?:welcome|long for|crave|look forward to) death\b",
+    r"\bwant (?:it all|everything|all of it|the pain|life) to (?:stop|end|be over)"
+    r"(?= ?(?:$|[.!?,;:]|permanently\b|forever\b|for good\b))",
+    # Not wanting to live, exist or wake up ("don't want to live in London" is fine).
+    r"\b(?:do not|does not|did not|no longer|never) (?:really |even |actually |honestly )?"
+    rf"(?:want to|wish to|feel like|care to|want) (?:{_LIVE}|be (?:here|around) anymore\b"
+    r"|wake up\b(?! (?:early|at|before|so|too|in time|for|tomorrow for)\b))",
+    # No reason to live, life not worth living, no way out, no future.
+    r"\bnot worth living\b",
+    r"\b(?:life|living|my life|existence) (?:is not|is no longer|does not seem|does not feel"
+    r"|no longer feels|no longer seems|not) (?:\w+ ){0,2}worth (?:living|it|anything)\b",
+    r"\b(?:life|my life|living|existence|everything) (?:is|feels|seems|has become)"
+    r" (?:so |just |totally |completely |utterly )?(?:pointless|meaningless|hopeless)\b",
+    r"\blife has no (?:meaning|point|purpose)\b",
+    r"\b(?:no (?:real )?|not any |lost (?:my |the |all )?|see no |(?:do not|can not) "
+    r"(?:see|have|find|think of) (?:a |the |any |one |a single )?(?:single )?)"
+    r"(?:reason|point|purpose|will|desire) (?:for me )?(?:(?:to|in|of|for) )?(?:me )?"
+    rf"(?:{_LIVE}|life\b|get up(?= ?(?:$|[.!?,;:]|tomorrow\b|anymore\b|in the morning\b)))",
+    rf"\bwhat is (?:even )?the point (?:of|in) (?:{_LIVE}|life\b|me\b|anything\b|trying\b"
+    r"|getting up\b|waking up\b)",
+    r"\bwhy am i (?:even |still )?(?:alive|living|breathing)\b",
+    r"\bwhy i (?:even )?(?:bother|should) (?:\w+ )?(?:staying alive|stay alive|living|keep going"
+    r"|go on|carry on|getting up|breathing)\b",
+    r"\bnothing (?:left )?(?:to live for|worth living for|for me here|to keep me (?:here|going"
+    r"|alive))\b",
+    r"\b(?:tired|sick|weary|exhausted) of (?:living|being alive|life|existing|this life)\b"
+    r"(?! (?:admin|insurance|hacks|coach|cycle|style)\b)",
+    r"\b(?:done|finished|through) with (?:life|living|being alive|existing|this life|it all"
+    r"|this world)\b(?! (?:admin|insurance|hacks|coach|cycle|style)\b)",
+    r"\b(?:give|gives|giving|gave|given) up on (?:life|living|it all|everything|myself)\b",
+    r"\b(?:i (?:can )?see|i can not see|i do not see|there is|there is just) no (?:other )?"
+    r"way out\b(?= ?(?:$|[.!?,;:]|of (?:this|it|here|my life)(?= ?(?:$|[.!?,;:]))|anymore\b"
+    r"|for me\b))",
+    r"\b(?:can not|do not|no longer) see (?:a|any) (?:way out|future)(?: for (?:myself|me))?"
+    r"(?= ?(?:$|[.!?,;:]|of (?:this|it)(?= ?(?:$|[.!?,;:]))|anymore\b))",
+    # Cannot go on, cannot keep oneself safe.
+    r"\b(?:can not|could not|unable to|no longer able to|not able to) "
+    rf"(?:{_GO_ON}|keep living|live like this|stay alive|keep myself (?:alive|safe))",
+    r"\b(?:not|do not|no longer) (?:feel(?:ing)? )?safe (?:with|from|around|by) myself\b",
+    r"\btrust myself to (?:stay|keep myself|be) (?:safe|alive)\b",
+    # Others better off without me; being a burden.
+    r"\bbetter off dead\b",
+    r"\b(?:better|happier|easier|kinder|simpler|fine|relieved|lighter)(?: off)?(?: for "
+    rf"(?:everyone|them|all of them|my family))? (?:\w+ ){{0,2}}(?:without me\b(?! (?:while"
+    rf"|for (?:a|the|two|one|\d+)|on (?:leave|holiday)|this|next|during|today|tomorrow)\b)"
+    rf"|if i (?:just )?{_GONE}\b)",
+    r"\b(?:no one|would not) (?:would |will |is going to )?(?:even |really )?(?:miss me\b"
+    rf"|(?:notice|care|mind) (?:if|when|that) i (?:just )?{_GONE})",
+    r"\b(?:i am|i feel like|i feel|feel like i am|i have become|being|i am just|i am only) "
+    r"(?:(?:just|such|only|nothing but|a|an|huge|massive|big|total|constant|complete|real) )"
+    r"{0,4}burden\b",
+    r"\bburden (?:to|on|for) (?:everyone|my|them|people|all|those)\b",
+    # A plan, means, preparations and goodbyes.
+    r"\b(?:i have|i have got|i got|i made|i have made|i have worked out|i have come up with) "
+    r"(?:a |the )?plan(?= ?(?:$|[.!?]|and (?:the )?means\b|and i know (?:when|how|where)\b"
+    r"|to (?:die|end|kill|overdose)\b))",
+    r"\b(?:pills|tablets|means|rope|gun|everything i need) and (?:a|the|my) plan\b",
+    r"\bplann?(?:ed|ing) (?:out )?my (?:own )?(?:death|suicide|funeral|exit)\b",
+    r"\b(?:does not|will not|would not|can not) find me\b(?= ?(?:$|[.!?,;:]))",
+    r"\b(?:giv(?:e|es|ing|en)|gave) (?:away )?(?:all )?(?:of )?my (?:things|stuff|belongings"
+    r"|possessions|pets?|dog|cat|plants|books|clothes|jewellery|jewelry)\b",
+    r"\b(?:something|things) to remember me by\b",
+    r"\b(?:made|make|making|written|wrote|writing|write|sorted|sorting|done|finished|drafted) "
+    r"(?:out |up )?(?:my|a) will\b(?: \w+){0,8} (?:note|letters?|goodbye|affairs|gone)\b",
+    r"\b(?:suicide|goodbye|farewell) (?:notes?|letters?|messages?|videos?)\b",
+    r"\b(?:wrote|written|writing|write|left|leaving|leave|drafted) (?:a |my )?(?:notes?"
+    r"|letters?) (?:to|for) (?:my|everyone|the kids|her|him|them)\b",
+    r"\b(?:put|putting|got|getting|sorted|sorting|have) (?:all )?my (?:affairs|life) "
+    r"(?:in order|sorted|straight)\b",
+    r"\b(?:sorted|sorting|settled|settling|tidied up|tidying up) (?:out )?my affairs\b",
+    r"\b(?:when|after|once) i am (?:gone|no longer here|not here anymore"
+    r"|not around anymore)\b",
+    r"\bthis is (?:my |a )?(?:final |last )?goodbye\b",
+    r"\bsaid my goodbyes\b",
+    r"\bsaying goodbye to (?:everyone|you all|all of you|my \w+)(?= ?(?:$|[.!?,;:]|tonight\b"
+    r"|today\b|now\b))",
+    r"\b(?:wanted|want|needed|need|going) to say goodbye\b(?! to (?:the|our|my) (?:old|team"
+    r"|office|desk|building)\b)",
+    r"\btell (?:my|the) (?:kids|children|wife|husband|mum|dad|family|parents|partner|son"
+    r"|daughter|boyfriend|girlfriend|sister|brother|friends) (?:that )?(?:i love (?:them|him"
+    r"|her|you)|i am sorry)\b",
+    r"\bgoodbye (?:forever|cruel world|for good|for ever)\b",
+    rf"\b(?:sorry|thank you|thanks) for (?:everything|being|all)\b{_GAP}goodbye\b",
+    rf"\bgoodbye\b{_GAP}(?:i am )?(?:sorry for everything|(?:thank you|thanks) for (?:trying"
+    r"|everything|being|all)|love you all)\b",
+    rf"\blove you all\b{_GAP}goodbye\b",
+    rf"\b(?:last|final) message\b{_GAP}goodbye\b",
+    r"\bby the time (?:you|anyone|someone|they) (?:read|reads|see|sees|get|gets) this\b"
+    r"(?: \w+){0,3} (?:gone|dead|not here|no longer|too late)\b",
+    r"\b(?:will not|never|not going to) (?:hear from|see) me (?:again|ever again|anymore)\b",
+    r"\blast time (?:you|anyone) (?:will )?(?:hear|see|hears) (?:from )?me\b",
+    r"\b(?:will not|not going to|am not going to|might not|may not) be (?:(?:here|around) "
+    r"(?:much|for much|any|for very much|for) longer|alive)\b",
+    r"\b(?:do not|did not) (?:think|expect|plan on|intend) (?:that )?(?:i will|to|i am going to"
+    r"|on) (?:be|being|still be) alive\b",
+)
+
+_OTHERS_PATTERNS = (
+    rf"\b{_INTENT} (?:\w+ ){{0,2}}{_HARM} {_PERSON}\b"
+    r"(?! (?:at(?! (?:work|the office|home|school|the meeting)\b)|with (?:kindness|love)"
+    r"|with (?:a|the|my|this|that) (?:\w+ )?(?:news|request|question|email|idea|facts|data)"
+    r"|to it|up on|in (?:a|the) (?:game|match|race|round|final|quiz))\b)"
+    r"(?<!\bhit him)(?<!\bhit her)(?<!\bhit them)",
+    rf"\b{_INTENT} (?:\w+ ){{0,2}}hit {_PERSON}\b(?! (?:up|with|back|at)\b)",
+    rf"\b{_INTENT} (?:\w+ ){{0,2}}(?:beat|beating) {_PERSON} up\b",
+    rf"\b{_INTENT} (?:\w+ ){{0,2}}run {_PERSON} over\b",
+    rf"\bwant (?:{_PERSON}|them all|all of them) dead\b",
+    r"\b(?:bring|bringing|take|taking|carry|carrying) (?:a |my |the )?(?:gun|knife|knives"
+    r"|weapon|machete|bomb|rifle)s? (?:in)?to (?:work|the office|the meeting|school|the building"
+    r"|this place)\b",
+    r"\bshoot up (?:the|this|my|our) (?:office|place|school|building|workplace|company"
+    r"|meeting)\b",
+    rf"\bmake {_PERSON} (?:bleed|suffer)\b",
+)
+
+_ABUSE_PATTERNS = (
+    # Violence against me by a partner or family member (or "he"/"she").
+    rf"\b{_ABUSER} (?:\w+ )?(?:hits|hit|beats|beat|slaps|slapped|punches|punched|kicks|kicked"
+    r"|chokes|choked|strangles|strangled|rapes|raped|abuses|abused|batters|battered|beat up"
+    r"|beats up|attacked|attacks|assaulted|assaults|pinned|pins|hurts|hurt|is hurting"
+    r"|keeps hurting) me\b(?! up\b(?<=hit me up))(?! up\b(?<=hits me up))"
+    r"(?! (?:at|in (?:her|his|their|my) sleep|with (?:a|the|his|her|some"
+    r"|that|this|your)|to it|on (?:the|a|teams|slack))\b)",
+    rf"\b{_ABUSER} (?:\w+ )?(?:pushed|pushes|shoved|shoves|threw|throws|grabbed|grabs) me "
+    r"(?:down|over|against|into|out|onto|off|by|and|so)\b",
+    rf"\b(?:my|our|their) (?:\w+ )?{_FAMILY}s? (?:\w+ )?(?:threatens|threatened|grabs|grabbed"
+    r"|bites|bit|burns|burned|forces|forced|locks|locked|stalks|is stalking|stalked|controls"
+    r"|scares|frightens|terrifies|pushes|pushed|shoves|shoved) me\b",
+    rf"\b{_ABUSER} (?:\w+ )?(?:forces|forced|locks|locked|is stalking|keeps stalking) me\b",
+    rf"\b{_ABUSER} (?:\w+ )?throws? (?:things|stuff|plates) at me\b",
+    rf"\b{_ABUSER} (?:\w+ )?(?:hits|hit|beats|beat|slaps|slapped|punches|punched|kicks|kicked"
+    r"|hurts|hurt|chokes|choked) (?:my|our|the) (?:mum|dad|kids|children|son|daughter|sister"
+    r"|brother|wife|husband|partner|baby)\b(?! (?:at|in (?:her|his|their) sleep)\b)",
+    rf"\b{_ABUSER} (?:\w+ )?(?:broke|broken|fractured|cracked) my (?:arm|wrist|nose|ribs?|jaw"
+    r"|finger|hand|leg)\b",
+    rf"\b{_ABUSER} (?:\w+ )?(?:broke|breaks|broken) into my (?:flat|house|home|apartment|car)\b",
+    r"\babusive (?:relationship|partner|husband|wife|boyfriend|girlfriend|marriage|home"
+    r"|household|family|dad|father|mum|mother|parents|ex)\b",
+    rf"\b(?:(?:my|our|their|her|his|the kids) (?:\w+ )?{_FAMILY}s?|marriage|relationship|he|she)"
+    r" (?:is|was|has been|gets|became|can be|is being|is really|is so|is getting) "
+    r"(?:\w+ )?(?:abusive|violent|controlling|dangerous)\b",
+    r"\bdomestic (?:abuse|violence)\b",
+    r"\bcoercive control\b",
+    r"\bsexual(?:ly)? (?:assault|assaulted|abuse|abused)\b",
+    r"\b(?:i am|i have been|i was|i think i am|i feel like i am) (?:being )?(?:abused|beaten"
+    r"|raped|stalked|controlled|threatened) (?:at home|by (?:my|him|her|them))?",
+    r"\b(?:i am|i have been|i think i am) being (?:abused|hurt|hit|beaten|controlled"
+    r"|threatened|stalked)\b",
+    r"\b(?:scared|afraid|frightened|terrified|dread(?:ing)?) (?:to go|of going|to return"
+    r"|of returning|going|to get) (?:back )?home\b",
+    r"\b(?:do not|not) (?:have to|want to|need to) go home (?:to (?:him|her|them|my \w+))",
+    r"\b(?:not|do not feel|never feel|no longer feel|do not|never) (?:feel )?safe (?:at home"
+    rf"|in my (?:own )?(?:home|house|flat|apartment)|with (?:him|her|my (?:\w+ )?{_FAMILY})"
+    rf"|around (?:him|her|my (?:\w+ )?{_FAMILY}))\b",
+    r"\bhome (?:is not|does not feel|no longer feels|is no longer|is not feeling) safe\b",
+    rf"\b(?:scared|afraid|frightened|terrified) (?:of|for my life around) (?:my )?(?:\w+ )?"
+    rf"{_FAMILY}\b",
+    r"\b(?:scared|afraid|frightened|terrified) (?:of )?what (?:he|she|they|my \w+) (?:will"
+    r"|would|might|is going to) do\b",
+    rf"\b{_ABUSER} (?:will|would|might|is going to|could) (?:hurt|hit|beat) me\b",
+    rf"\bgo home(?: \w+){{0,3}} {_ABUSER} (?:will|would|is going to) (?:kill|hurt) me\b",
+    r"\b(?:threaten\w*|said|says|told me|swore|swears) (?:that )?(?:(?:he|she|they) )?"
+    r"(?:would|will|is going to|was going to|to) (?:kill|hurt|hit|beat|take) (?:me|the kids"
+    r"|my kids|the children|our kids|my children)\b",
+    rf"\b{_ABUSER} (?:\w+ ){{0,2}}(?:checks|reads|goes through|tracks|monitors) (?:all )?"
+    r"(?:of )?(?:my|our) (?:phone|messages|texts|emails|location|bank|spending)\b",
+    rf"\b{_ABUSER} (?:will not|does not|never) let me (?:see|have|go out|leave the house"
+    r"|leave the flat|leave home|leave (?:him|her)|talk to|keep|out)\b",
+    rf"\b{_ABUSER} (?:\w+ )?(?:takes|took|keeps|controls) (?:all )?(?:my|our) (?:money|wages"
+    r"|salary|pay|cards|bank cards|passport|car keys)\b",
+    rf"\b{_ABUSER} (?:\w+ )?controls (?:everything|every part of|all of) (?:i do|my life"
+    r"|what i do)\b",
+    r"\btells? me what (?:to wear|i can wear|to eat|i can eat)\b",
+    r"\bnot allowed to (?:see|visit|talk to|call|leave|go out|have) (?:my (?:friends|family"
+    r"|mum|parents|sister|brother)|the house|anyone)\b",
+    rf"\bwalking on eggshells (?:at home|around (?:him|her|my (?:\w+ )?{_FAMILY}))\b",
+    rf"\b(?:get|getting|run|escape|escaping|flee|fleeing) (?:away )?from (?:him|her|my "
+    rf"(?:\w+ )?{_FAMILY})\b(?= ?(?:$|[.!?,;:]|he is|she is|before))",
+    rf"\b{_ABUSER} (?:\w+ )?threatens? me with\b",
+    r"\bbruises? (?:from|where|because|after) (?:\w+ ){0,3}(?:he|she|they|my)\b",
+    rf"\b{_ABUSER} (?:left|gave me|leaves) (?:\w+ )?bruises\b",
+)
+
+
+def _needs(items: Any) -> frozenset[str] | None:
+    """Words a match of the parsed pattern `items` must contain (any one of them), or None.
+
+    A cheap `in` test on these lets most patterns skip most text without running the regex:
+    literal runs of the pattern's compulsory parts, or the alternatives of a compulsory branch.
     """
-    if not text:
-        return False
-    return any(pattern.search(reading) for reading in _variants(text) for pattern in _PATTERNS)
+    found: list[frozenset[str]] = []
+    run = ""
+    for op, arg in items:
+        if op is _sre.LITERAL:
+            run += chr(arg)
+            continue
+        if run:
+            found.append(frozenset({run}))
+            run = ""
+        if op is _sre.BRANCH:
+            alternatives = [_needs(branch) for branch in arg[1]]
+            if all(a is not None for a in alternatives):
+                found.append(frozenset().union(*alternatives))  # type: ignore[arg-type]
+        elif op is _sre.SUBPATTERN:
+            inner = _needs(arg[-1])
+            if inner is not None:
+                found.append(inner)
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and arg[0] >= 1:
+            inner = _needs(arg[2])
+            if inner is not None:
+                found.append(inner)
+    if run:
+        found.append(frozenset({run}))
+    return max(found, key=lambda words: (min(map(len, words)), -len(words)), default=None)
 
 
-# --- crisis resources ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Rule:
+    concern: Concern
+    pattern: re.Pattern[str]
+    needs: frozenset[str] | None
+
+    def matches(self, reading: str, limit: int) -> bool:
+        """Whether the pattern matches `reading` somewhere starting before `limit`."""
+        if self.needs is not None and not any(word in reading for word in self.needs):
+            return False
+        match = self.pattern.search(reading)
+        return match is not None and match.start() < limit
+
+
+_RULES: tuple[_Rule, ...] = tuple(
+    _Rule(concern, re.compile(pattern), _needs(_parser.parse(pattern)))
+    for concern, patterns in (
+        (Concern.SELF, _SELF_PATTERNS),
+        (Concern.OTHERS, _OTHERS_PATTERNS),
+        (Concern.ABUSE, _ABUSE_PATTERNS),
+    )
+    for pattern in patterns
+)
+
+
+def assess(text: str) -> frozenset[Concern]:
+    """The concerns `text` raises, read in full: empty for everyday language."""
+    if not text or not text.strip():
+        return frozenset()
+    readings = _readings(text)
+    found: set[Concern] = set()
+    for rule in _RULES:
+        if rule.concern not in found and any(rule.matches(r, n) for r, n in readings.items()):
+            found.add(rule.concern)
+    return frozenset(found)
+
+
+# --- resources -------------------------------------------------------------------------------
+def _region(ctx: Context, region_code: str | None) -> Region:
+    return ctx.content.resources.region(region_code or ctx.app.organisation.region)
+
+
 def _lines(ctx: Context, resources: list[Resource]) -> list[Section]:
     out = []
     for r in resources:
@@ -226,26 +842,63 @@ def _lines(ctx: Context, resources: list[Resource]) -> list[Section]:
     return out
 
 
-def crisis_blocks(ctx: Context, region_code: str | None) -> list[Block]:
-    """Emergency number and crisis lines for the region: shown first, never hidden."""
-    region = ctx.content.resources.region(region_code or ctx.app.organisation.region)
+def _self_blocks(ctx: Context, region: Region) -> list[Block]:
     return [
         ctx.section("safety.crisis_title"),
         ctx.section("safety.crisis_emergency", emergency=region.emergency),
         ctx.section("safety.crisis_lines_intro"),
         *_lines(ctx, region.crisis_lines),
+    ]
+
+
+def lead_blocks(ctx: Context, region_code: str | None, concerns: frozenset[Concern]) -> list[Block]:
+    """What leads the reply to a message that raised `concerns`: for each, what to do now and
+    who to call in the person's region (crisis lines are listed once)."""
+    region = _region(ctx, region_code)
+    blocks: list[Block] = []
+    if Concern.SELF in concerns:
+        blocks += _self_blocks(ctx, region)
+    if Concern.OTHERS in concerns:
+        blocks += [
+            ctx.section("safety.others_title"),
+            ctx.section("safety.others_emergency", emergency=region.emergency),
+        ]
+        if Concern.SELF in concerns:
+            blocks.append(ctx.section("safety.others_lines_above"))
+        else:
+            blocks += [ctx.section("safety.others_lines_intro"), *_lines(ctx, region.crisis_lines)]
+    if Concern.ABUSE in concerns:
+        blocks += [
+            ctx.section("safety.abuse_title"),
+            ctx.section("safety.abuse_emergency", emergency=region.emergency),
+            ctx.section("safety.abuse_lines_intro"),
+            *_lines(ctx, region.abuse_lines),
+        ]
+    return [*blocks, Divider()] if blocks else []
+
+
+def crisis_blocks(ctx: Context, region_code: str | None) -> list[Block]:
+    """Urgent help: the emergency number and crisis lines, then a short section with the
+    domestic abuse lines, so both are one click away. Shown first, never hidden."""
+    region = _region(ctx, region_code)
+    return [
+        *_self_blocks(ctx, region),
+        ctx.section("safety.abuse_short_title"),
+        *_lines(ctx, region.abuse_lines),
         Divider(),
     ]
 
 
 def resource_blocks(ctx: Context, region_code: str | None) -> list[Block]:
-    """Everything for the region: crisis lines, other support, and what work offers."""
+    """Everything for the region: crisis lines, other support, abuse lines, what work offers."""
     resources = ctx.content.resources
-    region = resources.region(region_code or ctx.app.organisation.region)
+    region = _region(ctx, region_code)
     blocks: list[Block] = [
         ctx.section("safety.resources_title", region=region.name),
         ctx.section("safety.crisis_emergency", emergency=region.emergency),
         *_lines(ctx, region.crisis_lines + region.support),
+        ctx.section("safety.abuse_short_title"),
+        *_lines(ctx, region.abuse_lines),
     ]
     if resources.workplace:
         blocks += [ctx.section("safety.workplace_title"), *_lines(ctx, resources.workplace)]

@@ -1,144 +1,100 @@
-"""Table tests for crisis language detection in the free text of support requests."""
+"""Crisis language by concern: the detector on its own, the reply that leads with the right
+resources for the person's region (through the real shell), and the resources every region
+must have. The labelled evaluation set is in tests/crisis/ (tests/test_crisis_eval.py)."""
 
 from __future__ import annotations
 
+import shutil
+import time
+from pathlib import Path
+
 import pytest
 
-from handlers.safety import looks_like_crisis
+from handlers.content import CONTENT_DIR, load_content
+from handlers.safety import Concern, assess
+from handlers.yamlfile import ProblemsFound
 
-FLAGGED = [
-    "I want to kill myself",
-    "i want to kill my self",
-    "I'm going to killmyself tonight",
-    "honestly i just wanna die",
-    "I want to die.",
-    "I want to end my life",
-    "<!channel> I want to end my life",
-    "I've been thinking about ending my own life",
-    "I keep thinking about suicide",
-    "I've been feeling SUICIDAL for weeks",
-    "been feeling suicdal lately",
-    "having sucidal thoughts again",
-    "I self-harm when things get bad",
-    "I've started self harming again",
-    "I keep cutting myself",
-    "I cut my wrists last year and the urge is back",
-    "I don't want to live anymore",
-    "I dont want to be alive",
-    "I do not want to wake up tomorrow",
-    "I don’t want to be here anymore",
-    "I'm so done with life",
-    "Everyone would be better off without me",
-    "they'd all be better off if I was dead",
-    "I'd be better off dead",
-    "I can't go on",
-    "I can’t go on like this",
-    "There's no reason to live",
-    "I have nothing left to live for",
-    "I've been thinking about ending it all",
-    "I'm thinking about ending things.",
-    "I have a plan.",
-    "I've been stockpiling my pills",
-    "thinking of taking a handful of sleeping pills",
-    "I overdosed last month",
-    "I want to hang myself",
-    "I want to jump off a bridge",
-    "sometimes I want to step in front of a train",
-    "kms",
-    "ugh kms fr",
-    "I want to unalive myself",
-    "thinking about sewerslide",
-    "I   WANT   to    DIE",
-    "I want to... die",
-    "I wish I was dead",
-    "I wish I'd never been born",
-    "life isn't worth living",
-    "my life is not worth it any more",
-    "I feel like such a burden to everyone",
-    "I'm tired of being alive",
-    "I've lost the will to live",
-    "I don't feel safe with myself tonight",
-    "I can't keep myself safe",
-    "I won't be around much longer",
-    "my colleague told me he wants to kill himself",
-    "what's the point of living",
-    "I want to hurt myself",
-    "I’ve written a goodbye note",
-    "I'd rather be dead than live like this",
-    "I want to disappear forever",
-    "su\u200bicidal",
-    "\uff49 \uff57\uff41\uff4e\uff54 \uff54\uff4f \uff44\uff49\uff45",
-    "I hope I don't wake up",
-    "I keep thinking about killing myself",
+SELF, OTHERS, ABUSE = Concern.SELF, Concern.OTHERS, Concern.ABUSE
+
+RAISED = [
+    ("I want to kill myself", {SELF}),
+    ("i want to kill my self", {SELF}),
+    ("I'm going to killmyself tonight", {SELF}),
+    ("honestly i just wanna die", {SELF}),
+    ("I want to... die", {SELF}),
+    ("<!channel> I want to end my life", {SELF}),
+    ("been feeling suicdal lately", {SELF}),
+    ("I don’t want to be here anymore", {SELF}),
+    ("they'd all be better off if I was dead", {SELF}),
+    ("I have a plan.", {SELF}),
+    ("ugh kms fr", {SELF}),
+    ("I   WANT   to    DIE", {SELF}),
+    ("su\u200bicidal", {SELF}),
+    ("\uff49 \uff57\uff41\uff4e\uff54 \uff54\uff4f \uff44\uff49\uff45", {SELF}),
+    ("my colleague told me he wants to kill himself", {SELF}),
+    ("i od'd last night", {SELF}),
+    ("I took 30 pills", {SELF}),
+    ("i've swallowed a bottle of paracetamol", {SELF}),
+    ("I already cut", {SELF}),
+    ("this is goodbye", {SELF}),
+    ("tell my kids I love them", {SELF}),
+    ("ive been stockpiling my meds", {SELF}),
+    ("i dnt want 2 live anymore", {SELF}),
+    ("I want to hurt someone", {OTHERS}),
+    ("I want to kill my manager", {OTHERS}),
+    ("I'm going to hurt him", {OTHERS}),
+    ("im scared ill hurt my baby", {OTHERS}),
+    ("my husband hits me", {ABUSE}),
+    ("I'm scared to go home", {ABUSE}),
+    ("he said he'd kill me if I told anyone", {ABUSE}),
+    ("MY BF SLAPPED ME", {ABUSE}),
+    ("my partner hits me and I want to die", {SELF, ABUSE}),
+    ("I want to hurt him and then kill myself", {SELF, OTHERS}),
 ]
 
-NOT_FLAGGED = [
+EVERYDAY = [
     "",
-    "She is very skilled at negotiation",
-    "The dark mode is a killer feature",
-    "This bug is killing me",
+    "   \n\t ",
     "this deadline is killing me",
-    "Can someone kill the build?",
+    "I've been killing myself to hit this deadline",
+    "shoot me an email",
+    "I could murder a coffee",
+    "dying to see the results",
     "kill the process and restart it",
-    "I'm dying to try the new cafe",
-    "I'm dying to know how the offsite went",
-    "I could kill for a coffee",
-    "The deadline moved to Friday",
-    "We watched the suicide squad film last night",
-    "Taking that role would be career suicide",
-    "I'm dead tired after the release",
-    "We had to cut the budget again",
-    "I'm done with this project",
-    "I'm so done with this sprint",
-    "I shot myself in the foot by volunteering",
-    "I've been drowning myself in work",
-    "I need to cut myself some slack",
-    "I'd rather die than sit through another stand-up",
-    "I'm ready to die on this hill about tabs",
-    "I nearly died laughing at the retro",
-    "I'm going to die of boredom in this meeting",
-    "Python 3.8 has reached end of life",
-    "I can't go on holiday until March",
-    "We can't go on the team trip",
-    "no point going on with this approach",
-    "The team is better off without the old CRM",
-    "I don't want to live in London any more",
-    "I don't want to wake up early for the 7am call",
+    "the build is dead",
+    "hang on",
+    "cut the cord",
+    "drop dead gorgeous slides",
+    "my manager will kill me if this is late",
+    "slit the envelope open",
     "I ran 10 kms this morning",
-    "I've had an overdose of meetings this week",
-    "I'm burning out and need to talk to someone",
-    "I'm struggling with anxiety at work",
-    "Cross my heart and hope to die",
-    "I want to take my life back from work",
-    "I hurt myself at the gym",
-    "my manager is driving me crazy",
-    "Turn on self-deleting messages please",
-    "life is worth living",
+    "I'm going to die of boredom in this meeting",
+    "I'd rather die than sit through another stand-up",
+    "Taking that role would be career suicide",
     "I'm thinking about ending things with my partner",
     "I have a plan for the migration",
-    "Let's terminate the instance and execute the script",
-    "I've been killing myself to hit this deadline",
-    "thinking of dying my hair blue",
-    "I threw myself into the project",
-    "I jumped off the call early",
-    "the old reporting system needs to die",
-    "walked into a wall with this task",
+    "my husband beat me at scrabble",
+    "she hit me up on Teams",
+    "I could kill for a coffee",
+    "I don't want to live in London any more",
+    "the ally training on suicide prevention was really good",
 ]
 
 
-@pytest.mark.parametrize("text", FLAGGED)
-def test_flags_crisis_language(text: str) -> None:
-    assert looks_like_crisis(text) is True
+@pytest.mark.parametrize(("text", "concerns"), RAISED)
+def test_raises_the_concerns_it_should(text: str, concerns: set[Concern]) -> None:
+    assert assess(text) == concerns
 
 
-@pytest.mark.parametrize("text", NOT_FLAGGED)
-def test_ignores_everyday_language(text: str) -> None:
-    assert looks_like_crisis(text) is False
+@pytest.mark.parametrize("text", EVERYDAY)
+def test_everyday_language_raises_nothing(text: str) -> None:
+    assert assess(text) == frozenset()
 
 
-def test_empty_input_is_not_crisis() -> None:
-    assert looks_like_crisis("") is False
-    assert looks_like_crisis("   \n\t ") is False
+def test_markup_and_entities_are_read_as_text() -> None:
+    assert assess("<p>*I   want to <b>kill</b> myself*</p>") == {SELF}
+    assert assess("I don&#39;t want to live anymore") == {SELF}
+    assert assess("my husband &lt;b&gt;hits&lt;/b&gt; me") == {ABUSE}
 
 
 def _filler(length: int) -> str:
@@ -146,39 +102,189 @@ def _filler(length: int) -> str:
     return (sentence * (length // len(sentence) + 1))[:length]
 
 
-def test_long_input_with_crisis_phrase_at_the_end() -> None:
-    phrase = " I want to end my life"
-    text = _filler(10_000 - len(phrase)) + phrase
-    assert len(text) == 10_000
-    assert looks_like_crisis(text) is True
+def test_the_whole_of_a_long_text_is_read() -> None:
+    for phrase in (" I want to end my life", " my husband hits me", " I'm going to hurt him"):
+        text = _filler(200_000) + phrase
+        assert assess(text), phrase
+    assert assess(_filler(200_000)) == frozenset()
 
 
-def test_long_input_without_crisis_phrase() -> None:
-    text = _filler(10_000)
-    assert len(text) == 10_000
-    assert looks_like_crisis(text) is False
+@pytest.mark.parametrize("before", ["#" * 3_000, "word " * 598, "x" * 5_000, "é " * 1_990])
+def test_a_phrase_anywhere_in_a_long_text_is_found(before: str) -> None:
+    for offset in range(0, 60, 13):
+        text = "a " * offset + before + " I want to die " + "# " * 50_000
+        assert assess(text) == {SELF}, offset
+
+
+def test_a_window_edge_does_not_change_the_meaning() -> None:
+    # "killing myself to hit this deadline" is effort wherever a long text happens to be cut
+    for shift in range(0, 120, 7):
+        text = "x " * shift + "I've been killing myself to hit this deadline. " * 3_000
+        assert assess(text) == frozenset(), shift
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "a" * 10_000,
-        "kill " * 2_000,
-        "want to " * 1_250,
-        "i dont want to " * 700,
-        "no reason to " * 800,
-        "better if i " * 900,
-        "self " * 2_000,
-        "!" * 10_000,
-        " " * 10_000,
-        "\u200b" * 10_000,
+        "a" * 1_000_000,
+        "kill " * 200_000,
+        "want to " * 125_000,
+        "i dont want to " * 66_000,
+        "no reason to " * 77_000,
+        "better if i " * 90_000,
+        "my husband " * 90_000,
+        "self " * 200_000,
+        "!" * 1_000_000,
+        " " * 1_000_000,
+        "\u200b" * 1_000_000,
+        "<" * 1_000_000,
+        "<b>&amp;" * 125_000,
+        "'" * 1_000_000,
+        "i want to kill " * 66_000,
     ],
+    ids=lambda text: repr(text[:12]),
 )
-def test_hostile_input_is_handled(text: str) -> None:
-    assert looks_like_crisis(text) is False
+def test_a_megabyte_of_hostile_text_is_read_quickly(text: str) -> None:
+    started = time.perf_counter()
+    raised = assess(text)
+    assert time.perf_counter() - started < 0.5
+    assert raised == frozenset()
+    started = time.perf_counter()
+    assert SELF in assess(text + " I want to end my life")
+    assert time.perf_counter() - started < 0.5
 
 
-def test_markup_is_read_as_text() -> None:
-    assert looks_like_crisis("<!channel> I want to end my life") is True
-    assert looks_like_crisis("<p>*I   want to <b>kill</b> myself*</p>") is True
-    assert looks_like_crisis("I don&#39;t want to live anymore") is True
+# --- resources.yaml: every region has domestic abuse lines -------------------------------------
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, root)
+    return root
+
+
+def test_every_region_has_abuse_lines() -> None:
+    regions = load_content().resources.regions
+    assert set(regions) >= {"GB", "IE", "US", "CA", "AU", "ANY"}
+    assert all(region.abuse_lines for region in regions.values())
+    contacts = " ".join(r.contact for region in regions.values() for r in region.abuse_lines)
+    for number in ("0808 2000 247", "1800 341 900", "1-800-799-7233", "1800 737 732"):
+        assert number in contacts
+
+
+def test_a_region_without_abuse_lines_is_reported_at_its_line(content: Path) -> None:
+    path = content / "resources.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("    abuse_lines:"))
+    end = start + 1
+    while lines[end].startswith("      "):
+        end += 1
+    text = "".join(lines[:start] + lines[end:])
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProblemsFound) as caught:
+        load_content(content)
+    found = str(caught.value)
+    line = next(n for n, line in enumerate(text.splitlines(), 1) if line == "  GB:")
+    assert f"content/resources.yaml:{line}: region `GB` has no `abuse_lines`" in found
+    assert "fix: add `abuse_lines:`" in found
+    assert "Traceback" not in found
+
+
+# --- the reply, through the shell ----------------------------------------------------------------
+def test_self_leads_with_the_crisis_lines_for_gb_and_us(sh):
+    out = sh("/findally I keep thinking about ending it all")
+    assert "get help now" in out.splitlines()[0]
+    assert "Call *999*" in out or "Call 999" in out
+    assert "Samaritans" in out and out.index("Samaritans") < out.index("How can we help?")
+    sh("/as hana")
+    out = sh("/findally i wanna die")
+    assert "get help now" in out.splitlines()[0]
+    assert "911" in out and "988" in out and out.index("988") < out.index("How can we help?")
+    assert "Domestic" not in out.split("How can we help?")[0]
+
+
+def test_abuse_leads_with_the_abuse_lines_for_gb_and_us(sh):
+    out = sh("/findally my husband hits me and I'm scared to go home")
+    before_choices = out.split("How can we help?")[0]
+    assert "You deserve to be safe" in out.splitlines()[0]
+    assert "If you are in danger right now, call 999" in before_choices
+    assert "National Domestic Abuse Helpline" in before_choices
+    assert "0808 2000 247" in before_choices
+    assert "get help now" not in before_choices  # no suicide crisis block for this
+    assert "[1] Talk to an ally  [2] Just show me resources  [3] I need urgent help" in out
+    sh("/as hana")
+    out = sh("my boyfriend hits me")
+    assert "You deserve to be safe" in out.splitlines()[0]
+    assert "call 911" in out and "1-800-799-7233" in out and "START to 88788" in out
+    assert "0808 2000 247" not in out
+
+
+def test_harm_to_others_leads_with_emergency_guidance_and_crisis_lines(sh):
+    out = sh("/findally I want to hurt someone")
+    before_choices = out.split("How can we help?")[0]
+    assert "If anyone is in immediate danger, call 999" in before_choices
+    assert "hurting someone" in before_choices and "Samaritans" in before_choices
+    sh("/as hana")
+    out = sh("I'm going to hurt him")
+    assert "If anyone is in immediate danger, call 911" in out and "988" in out
+
+
+def test_two_concerns_get_both_blocks_and_the_crisis_lines_once(sh):
+    out = sh("my partner hits me and I want to die")
+    lines = out.splitlines()
+    assert "get help now" in lines[0]
+    assert "Samaritans" in out and "National Domestic Abuse Helpline" in out
+    out = sh("I want to hurt him and then kill myself")
+    assert out.count("Samaritans") == 1
+    assert "The lines above help with thoughts of hurting someone else too." in out
+
+
+def test_everyday_idioms_add_nothing(sh):
+    for line in (
+        "/findally this deadline is killing me",
+        "shoot me an email when you're free",
+        "/findally my manager will kill me if this is late",
+    ):
+        out = sh(line)
+        assert "get help now" not in out and "deserve to be safe" not in out, line
+        assert "immediate danger" not in out, line
+
+
+def test_a_crisis_phrase_after_ten_thousand_characters_is_read(sh):
+    long = _filler(12_000)
+    out = sh(f"/findally {long} I want to end my life")
+    assert "get help now" in out.splitlines()[0]
+    assert "How can we help?" in out  # the normal path goes on
+    out = sh(f"{long} my husband hits me")
+    assert "You deserve to be safe" in out.splitlines()[0]
+    assert long[:200] not in out  # the text itself is never echoed
+    out = sh(f"/findally {long}")
+    assert "get help now" not in out
+
+
+def test_button_presses_are_not_read_for_crisis_language(sh):
+    sh("/findally")
+    out = sh("/press Just show me resources")
+    assert "get help now" not in out
+
+
+def test_a_questionnaire_answer_gets_the_crisis_block_and_the_questionnaire_goes_on(sh):
+    me = "[bot -> finn, DM] "
+    sh("/as finn", "/allyapply", "/press I understand, let's start", "/press 1")
+    sh("Analyst", "/press 1", "finn@example.com")
+    out = sh("honestly some days I want to die")
+    lines = out.splitlines()
+    assert "get help now" in lines[0]
+    assert "Samaritans" in out
+    assert f"{me}Saved." in out
+    assert "Question 6 of 8" in out
+    assert out.index("Samaritans") < out.index("Question 6 of 8")
+
+
+def test_urgent_help_and_resources_show_the_abuse_lines(sh):
+    out = sh("/findally", "/press I need urgent help")
+    assert "Samaritans" in out and "Not safe at home?" in out and "0808 2000 247" in out
+    out = sh("/resources")
+    assert "Not safe at home?" in out and "Men's Advice Line" in out
+    sh("/as hana")
+    out = sh("/resources")
+    assert "1-800-799-7233" in out and "0808 2000 247" not in out

@@ -170,9 +170,10 @@ def test_whole_path_from_command_to_group_dm(bot, standin):
     assert len(intro) == 1 and "Eve, meet Ali." in text_of(intro[0]["blocks"])
     opened = [c["users"] for c in standin.called("conversations.open")]
     assert "UALI,UEVE" in opened
-    update = standin.called("chat.update")[0]
-    assert update["channel"] == "DUALI" and "✓ Accept" in text_of(update["blocks"])
-    assert not any(b["type"] == "actions" for b in update["blocks"])
+    updates = standin.called("chat.update")
+    assert updates and all(u["channel"] == "DUALI" for u in updates)
+    assert "You accepted this request." in text_of(updates[0]["blocks"])  # rewritten offer
+    assert not any(b["type"] == "actions" for u in updates for b in u["blocks"])
     reply = last_reply(standin)
     assert "already moved on" in text_of(reply["blocks"])
     assert reply["response_type"] == "ephemeral"
@@ -267,10 +268,10 @@ def test_user_text_is_shown_literally_everywhere(bot, standin):
         await h.press("UBO", button(offer["blocks"], "Accept"), channel="DUBO")
 
     asyncio.run(run(bot, standin, scenario))
-    shown = [
-        p for p in standin.called("chat.postMessage") if p["channel"] in ("DUBO", "GUBO_UEVIL")
-    ]
-    assert len(shown) == 2  # the offer to Bo and the group DM introduction
+    (offer,) = [p for p in standin.called("chat.postMessage") if p["channel"] == "DUBO"]
+    assert "evil" not in offer["text"]  # an offer never names the requester
+    shown = [p for p in standin.called("chat.postMessage") if p["channel"] == "GUBO_UEVIL"]
+    assert len(shown) == 1  # the group DM introduction
     for post in shown:
         elements = [
             el

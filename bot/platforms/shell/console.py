@@ -31,6 +31,7 @@ HELP = """\
 shell commands:
   /who                 list personas          /as NAME      act as NAME
   /press N | LABEL     press a button on your latest message
+  /press #CHANNEL N    press a button on a channel's latest post (or #CHANNEL LABEL)
   /wait 15m            move the clock forward (s, m, h, d) and run what falls due
   /help                this list              /quit         leave (end of input also leaves)
   # a comment          ignored, for scripts
@@ -46,6 +47,7 @@ class Shell:
         self.names: dict[int, str] = {}
         self.latest: dict[int, list[Button]] = {}
         self.sent: dict[str, list[Button]] = {}  # buttons of DMs sent with a key, by key
+        self.channel_latest: dict[str, list[Button]] = {}  # buttons of each channel's latest post
         self.persona: Person | None = self._persona(persona) or self._first_persona()
 
     # --- output -----------------------------------------------------------------------------
@@ -76,6 +78,8 @@ class Shell:
             if buttons:
                 for person_id in people:
                     self.latest[person_id] = buttons
+                if isinstance(to, Channel):
+                    self.channel_latest[to.name] = buttons
             if item.key:
                 self.sent[item.key] = buttons
         self.out.flush()
@@ -220,10 +224,18 @@ class Shell:
         if self.persona is None:
             self.say("There is nobody to act as.")
             return
-        buttons = self.latest.get(self.persona.id, [])
-        if not buttons:
-            self.say(f"{self.persona.platform_user_id} has no message with buttons yet.")
-            return
+        if rest.startswith("#"):  # a button on a channel's latest post: anyone there may press
+            channel, _, rest = rest[1:].partition(" ")
+            buttons = self.channel_latest.get(channel, [])
+            if not buttons:
+                self.say(f"#{channel[:40]} has no post with buttons yet.")
+                return
+            rest = rest.strip()
+        else:
+            buttons = self.latest.get(self.persona.id, [])
+            if not buttons:
+                self.say(f"{self.persona.platform_user_id} has no message with buttons yet.")
+                return
         chosen = None
         if re.fullmatch(r"[0-9]{1,3}", rest):
             n = int(rest)
