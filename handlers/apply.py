@@ -144,7 +144,7 @@ def withdraw(ctx: Context) -> None:
     ):
         log.info("application %s withdrawn", app.id)
         _tell(ctx, ctx.say("apply.withdrawn"))
-        coordinators.notify(ctx, ctx.say("review.withdrawn", name=me.display_name))
+        coordinators.notify(ctx, ctx.say("review.withdrawn"))
     elif dropped:
         _tell(ctx, ctx.say("apply.cancelled"))
     else:

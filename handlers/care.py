@@ -88,7 +88,10 @@ def training_reminder(ctx: Context, person_id: int) -> None:
     person = ctx.session.get(Person, person_id)
     day = f"{due:%d %b %Y}"
     late = due < ctx.now.date()
-    ctx.dm(person_id, ctx.say("care.training_overdue" if late else "care.training_due", date=day))
+    last = due + timedelta(days=ctx.app.allies.training_grace_days)
+    if ctx.now.date() <= last:  # past the grace, allies.grace_over tells them requests paused
+        key = "care.training_overdue" if late else "care.training_due"
+        ctx.dm(person_id, ctx.say(key, date=day, last=f"{last:%d %b %Y}"))
     coordinators.notify(
         ctx,
         ctx.say(

@@ -265,6 +265,8 @@ def send_offer(ctx: Context, req: SupportRequest, ally_id: int) -> Offer:
     )
     key = "findally.offer_other_department" if req.outside_department else "findally.offer"
     topic_line = [ctx.section("findally.offer_topic", topic=req.topic)] if req.topic else []
+    if req.language:
+        topic_line.append(ctx.section("findally.offer_language", language=req.language))
     anonymous = [ctx.note("findally.offer_anonymous")] if req.anonymous else []
     ctx.dm(
         ally_id,

@@ -561,9 +561,9 @@ def test_export_prints_every_ally_as_csv(sh, tmp_path):
     assert lines[0] == EXPORT_HEADER
     assert lines[1:] == [
         "shell,ali,Ali,Engineering,stress; workload,2,English; Welsh,active,no,2026-02-01,0",
-        "shell,bo,Bo,Finance,grief; parenting,1,,paused,yes,2024-09-12,0",
+        "shell,bo,Bo,Finance,grief; parenting,1,,paused,yes,2025-06-30,0",
         "shell,cam,Cam,Sales,anxiety; LGBTQ+,2,,active,yes,2025-11-03,0",
-        "shell,dee,Dee,Engineering,neurodiversity,1,,active,yes,2025-06-30,0",
+        "shell,dee,Dee,Engineering,neurodiversity,1,,active,yes,2024-09-12,0",
         "shell,eli,Eli,Operations,money worries; stress,1,,active,yes,2026-02-10,0",
     ]
     path = tmp_path / "roster.csv"

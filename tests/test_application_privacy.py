@@ -163,7 +163,7 @@ def test_alerts_go_by_dm_and_the_digest_still_goes_to_a_channel_that_is_not_priv
     apply_as(sh)
     out = sh("/as finn", "/allyapply withdraw")
     assert to(out, "#coordinators") == []
-    assert "[bot -> casey, DM] Finn has withdrawn their application to become an ally." in out
+    assert "[bot -> casey, DM] An application to become an ally has been withdrawn" in out
 
     out = sh("/wait 7d")
     channel = to(out, "#coordinators")

@@ -507,32 +507,38 @@ def test_paused_and_stepped_down_allies_get_no_check_in(sh):
 
 # --- training renewal ------------------------------------------------------------------------
 def test_overdue_training_is_reminded_once_and_the_coordinators_are_told(sh):
-    out = sh("/wait 1d")  # the first daily job: bo's training (12 Sep 2024) is long overdue
-    assert said_to(out, "bo") == [
-        f"{OVERDUE} 12 Sep 2025. The coordinators will let you know about the next session; "
-        "you can keep supporting colleagues in the meantime."
-    ]
-    told = "Bo's ally training was due for renewal on 12 Sep 2025. Please arrange a refresher."
+    out = sh("/wait 1d")  # the first daily job: dee's training (12 Sep 2024) is long overdue
+    told = "Dee's ally training was due for renewal on 12 Sep 2025. Please arrange a refresher."
     assert to(out, "#coordinators") == [f"[bot -> #coordinators] {told}"]
     assert to(out, "casey") == [f"[bot -> casey, DM] {told}"]
-    assert count(out, OVERDUE) == 1 and TRAINING not in out  # nobody else is due
-    assert profile(sh, "bo").renewal_reminded_for == date(2024, 9, 12)
+    # Dee is past the training grace as well: she hears that new requests have stopped
+    # (tests/test_training_grace.py), not that she can keep supporting colleagues.
+    (said,) = said_to(out, "dee")
+    assert said.startswith("Your ally refresher was due on 12 Sep 2025") and OVERDUE not in out
+    assert TRAINING not in out  # nobody else is due
+    assert profile(sh, "dee").renewal_reminded_for == date(2024, 9, 12)
     out = sh("/wait 20d")  # twenty more daily runs
-    assert OVERDUE not in out and "Bo's ally training" not in out
-    assert live_keys(sh, "ally.training", "bo") == []  # nothing more is planned for bo
+    assert "Dee's ally training" not in out and said_to(out, "dee") == []
+    assert live_keys(sh, "ally.training", "dee") == []  # nothing more is planned for dee
 
 
-def test_overdue_training_says_it_was_due(sh):
+def test_overdue_training_inside_the_grace_says_it_was_due_and_until_when(sh):
+    sh("/as casey", "/allyadmin trained ali 2025-02-15")  # renewal was due 15 Feb 2026
     out = sh("/wait 1d")
-    (said,) = said_to(out, "bo")
-    assert "was due" in said and "is due" not in said
+    (said,) = said_to(out, "ali")
+    assert said == (
+        f"{OVERDUE} 15 Feb 2026. The coordinators will let you know about the next session. "
+        "New requests keep reaching you until 17 Mar 2026; after that they pause until your "
+        "refresher is recorded."
+    )
 
 
 def test_an_overdue_training_reminder_waits_for_the_morning(sh):
+    sh("/as casey", "/allyadmin trained ali 2025-02-15")
     out = wait_until(sh, at(3, 3, 3))  # 03:00 in London: the daily job has just run
-    assert said_to(out, "bo") == []
+    assert said_to(out, "ali") == []
     out = wait_until(sh, at(3, 3, 10))
-    assert said_to(out, "bo")[0].startswith(OVERDUE)
+    assert said_to(out, "ali")[0].startswith(OVERDUE)
 
 
 def test_training_reminder_comes_30_days_before_renewal_and_new_training_plans_the_next(sh):
@@ -542,8 +548,9 @@ def test_training_reminder_comes_30_days_before_renewal_and_new_training_plans_t
     assert "[bot -> ali" not in out
     out = sh("/wait 1m")
     assert said_to(out, "ali") == [
-        f"{TRAINING} 15 Apr 2026. The coordinators will let you know about the next session; "
-        "you can keep supporting colleagues in the meantime."
+        f"{TRAINING} 15 Apr 2026. The coordinators will let you know about the next session. "
+        "New requests keep reaching you until 15 May 2026; after that they pause until your "
+        "refresher is recorded."
     ]
     told = "Ali's ally training is due for renewal by 15 Apr 2026. Please arrange a refresher."
     assert to(out, "#coordinators") == [f"[bot -> #coordinators] {told}"]
@@ -561,8 +568,9 @@ def test_training_reminder_comes_30_days_before_renewal_and_new_training_plans_t
     assert "Ali's ally training" not in out
     out = sh("/wait 1m")
     assert said_to(out, "ali") == [
-        f"{TRAINING} 26 Mar 2027. The coordinators will let you know about the next session; "
-        "you can keep supporting colleagues in the meantime."
+        f"{TRAINING} 26 Mar 2027. The coordinators will let you know about the next session. "
+        "New requests keep reaching you until 25 Apr 2027; after that they pause until your "
+        "refresher is recorded."
     ]
 
 
@@ -672,8 +680,8 @@ def test_coordinators_hear_again_every_day_a_request_still_waits(sh):
     day = sh("/wait 1m")
     alert = f"{STILL_WAITING} 24 hours. Nobody is named here."
     assert [x for x in said_to(day, "#coordinators") if x.startswith(STILL_WAITING)] == [
-        f"{alert} If you can, ask an ally to mark themselves available, or take it up through "
-        "/allyadmin."
+        f"{alert} See it with /allyadmin requests: you can offer it to every available ally at "
+        "once, or message the requester (who stays anonymous unless they choose otherwise)."
     ]
     assert count(day, alert) == 2  # the channel and casey's DM
     assert to(day, "eve") == []

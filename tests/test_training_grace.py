@@ -2,8 +2,9 @@
 gets no new requests until it is recorded, is told why (once, and when they try to be
 available), and the coordinators' roster shows it. SQLite and PostgreSQL.
 
-START is Monday 2 March 2026 10:00. In the demo, Bo was trained on 12 Sep 2024: renewal was
-due on 12 Sep 2025, so Bo is far past the 30-day grace; Ali was trained on 20 Jan 2026.
+START is Monday 2 March 2026 10:00. In the demo, Dee (away, topic neurodiversity) was trained on
+12 Sep 2024: renewal was due on 12 Sep 2025, so Dee is far past the 30-day grace; Ali was
+trained on 20 Jan 2026.
 """
 
 from __future__ import annotations
@@ -33,37 +34,37 @@ def dms(out: str, who: str) -> list[str]:
 
 
 def test_an_ally_past_the_grace_gets_no_offer_and_is_told_why_when_trying(sh):
-    out = sh("/as eve", "/findally", "/press Talk to an ally", "/press grief")  # Bo's topic
-    assert "[bot -> bo" not in out
-    assert offered_to(sh) == ["ali"]  # the next in line, without the topic
-
-    out = sh("/as bo", "/allystatus available")
-    first = out.splitlines()[1]  # after "[shell] You are now bo."
-    assert first.startswith("[bot -> bo, only you] " + OVERDUE.format(date="12 Sep 2025"))
+    out = sh("/as dee", "/allystatus available")
+    first = out.splitlines()[1]  # after "[shell] You are now dee."
+    assert first.startswith("[bot -> dee, only you] " + OVERDUE.format(date="12 Sep 2025"))
     assert "no new requests will reach you until it is recorded" in first
-    assert "bo" not in offered_to(sh)
+
+    out = sh("/as eve", "/findally", "/press Talk to an ally", "/press neurodiversity")
+    assert "[bot -> dee" not in out
+    assert offered_to(sh) == ["ali"]  # the next in line, without the topic
 
     out = sh("/as casey", "/allyadmin roster")
     assert (
-        "Bo (Finance) · active · trained 12 Sep 2024, refresher overdue: no new requests · "
+        "Dee (Engineering) · active · trained 12 Sep 2024, refresher overdue: no new requests · "
         "0 of 1 conversations open"
     ) in out
     assert "Ali (Engineering) · active · trained 20 Jan 2026 ·" in out  # others as before
 
 
 def test_recording_the_refresher_lifts_it_and_offers_the_waiting_request(sh):
-    for ally in ("ali", "cam", "eli"):  # dee is away in the demo: only Bo is left
+    for ally in ("ali", "bo", "cam", "eli"):  # only Dee is left, and she is overdue
         sh(f"/as {ally}", "/allystatus away")
-    out = sh("/as eve", "/findally", "/press Talk to an ally", "/press grief")
+    sh("/as dee", "/allystatus available")
+    out = sh("/as eve", "/findally", "/press Talk to an ally", "/press neurodiversity")
     assert "No ally is free right now" in out and offered_to(sh) == []
 
-    out = sh("/as casey", "/allyadmin trained bo")
-    assert "Training on 02 Mar 2026 recorded for Bo." in out
-    assert dms(out, "bo")[0].startswith("[bot -> bo, DM] A colleague would like to talk.")
-    assert offered_to(sh) == ["bo"]
+    out = sh("/as casey", "/allyadmin trained dee")
+    assert "Training on 02 Mar 2026 recorded for Dee." in out
+    assert dms(out, "dee")[0].startswith("[bot -> dee, DM] A colleague would like to talk.")
+    assert offered_to(sh) == ["dee"]
     assert "[bot -> eve, DM] An ally has become free" in out
     out = sh("/allyadmin roster")
-    assert "Bo (Finance) · active · trained 02 Mar 2026 · 0 of 1" in out
+    assert "Dee (Engineering) · active · trained 02 Mar 2026 · 0 of 1" in out
 
 
 def test_the_ally_is_told_once_on_the_morning_after_the_grace_runs_out(sh):
@@ -91,11 +92,11 @@ def test_the_ally_is_told_once_on_the_morning_after_the_grace_runs_out(sh):
     assert not [line for line in dms(out, "ali") if STOPPED in line]
 
 
-def test_bo_past_the_line_from_the_start_is_told_once(sh):
+def test_dee_past_the_line_from_the_start_is_told_once(sh):
     out = sh("/wait 14d")
-    told = [line for line in dms(out, "bo") if STOPPED in line]
+    told = [line for line in dms(out, "dee") if STOPPED in line]
     assert len(told) == 1
-    assert told[0].startswith("[bot -> bo, DM] " + OVERDUE.format(date="12 Sep 2025"))
+    assert told[0].startswith("[bot -> dee, DM] " + OVERDUE.format(date="12 Sep 2025"))
 
 
 def test_a_grace_of_zero_stops_offers_the_day_after_renewal(db):
