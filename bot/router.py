@@ -192,6 +192,8 @@ class Router:
         kind, name, arg = _describe(event)
         now = self.now()
         person_id = None
+        # Read before anything can fail, so crisis resources lead even an apology.
+        concerns = safety.assess(_said(event))
         try:
             with self.db.session() as session:
                 if event.event_id and not _first_time(session, event.event_id, now):
@@ -207,7 +209,6 @@ class Router:
                     ctx.reply(ctx.say("help.stale_button"))
                 else:
                     handler(ctx, arg)
-                concerns = safety.assess(_said(event))
                 if concerns:
                     # Safety first: whatever was asked, the resources for each concern raised
                     # lead the reply, ahead of everything else in the outbox.
@@ -219,7 +220,7 @@ class Router:
             known = name if self._handler(event, name) else "unknown"
             log.error("%s %s failed for person %s: %s", kind, known, person_id, _trace(exc))
             self._audit_failure(person_id, kind, known, now)
-            return self._apology(event.actor, now)
+            return self._apology(event.actor, now, concerns)
 
     def _handler(self, event: Event, name: str) -> Handler | None:
         if isinstance(event, Command):
@@ -257,12 +258,17 @@ class Router:
         except Exception as exc:
             log.error("could not write the audit row for a failed %s: %s", kind, _trace(exc))
 
-    def _apology(self, actor: Actor, now: datetime) -> Outbox:
-        """A plain "something went wrong" with the urgent-help button, in a fresh transaction."""
+    def _apology(
+        self, actor: Actor, now: datetime, concerns: frozenset[safety.Concern] = frozenset()
+    ) -> Outbox:
+        """A plain "something went wrong" with the urgent-help button, in a fresh transaction,
+        led by the crisis resources if what they wrote raised any concern."""
         try:
             with self.db.session() as session:
                 person = self._person(session, actor, now)  # it may have been rolled back
                 ctx = self.context(session, now, person)
+                if concerns:
+                    ctx.reply(*safety.lead_blocks(ctx, person.region, concerns))
                 ctx.reply(
                     ctx.section("help.error"),
                     buttons(

@@ -13,6 +13,7 @@ import pytest
 from handlers.content import CONTENT_DIR, load_content
 from handlers.safety import Concern, assess
 from handlers.yamlfile import ProblemsFound
+from tests.conftest import ShellDriver, make_bot
 
 SELF, OTHERS, ABUSE = Concern.SELF, Concern.OTHERS, Concern.ABUSE
 
@@ -288,3 +289,13 @@ def test_urgent_help_and_resources_show_the_abuse_lines(sh):
     sh("/as hana")
     out = sh("/resources")
     assert "1-800-799-7233" in out and "0808 2000 247" not in out
+
+
+def test_crisis_resources_lead_even_when_handling_the_message_fails(sqlite_db):
+    sh = ShellDriver(make_bot(sqlite_db))
+    with sqlite_db.engine.begin() as conn:  # /findally can no longer read requests
+        conn.exec_driver_sql("DROP TABLE supportrequest")
+    out = sh("/findally I want to end my life").splitlines()
+    assert "get help now" in out[0] and out[0].startswith("[bot -> eve, only you]")
+    assert any("Call 999" in line for line in out)
+    assert any("something went wrong" in line for line in out)

@@ -425,7 +425,7 @@ def test_digest_off_sends_no_digest_but_everything_else_runs(db):
     assert "Ally network" not in out
     assert digest_rows(bot) == []
     # the coordinators are still told other things, and the daily job still ran every day
-    assert "[bot -> #coordinators] Bo's ally training was due for renewal" in out
+    assert "[bot -> #coordinators] Dee's ally training was due for renewal" in out
     assert len(daily_rows(bot)) == 8
 
 
