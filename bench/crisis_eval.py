@@ -20,6 +20,7 @@ from handlers.safety import Concern, assess
 
 SET_DIR = Path(__file__).resolve().parent.parent / "tests" / "crisis"
 ORDINARY = "none"
+HELD_OUT = "heldout.yaml"  # written before the patterns were tuned; reported on its own
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,16 @@ class Tally:
 
 
 def load(folder: Path = SET_DIR) -> list[Example]:
-    """Every labelled phrasing in folder/*.yaml (`concern:` and `groups:` of lists)."""
+    """Every labelled phrasing in folder/*.yaml: each YAML document (a file may hold several,
+    separated by `---`) has a `concern:` and `groups:` of lists."""
     examples = []
     for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        concern = data["concern"]
-        if concern != ORDINARY:
-            Concern(concern)  # a typo in a label fails loudly
-        for group, texts in data["groups"].items():
-            examples += [Example(str(t), concern, group, path.name) for t in texts]
+        for data in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            concern = data["concern"]
+            if concern != ORDINARY:
+                Concern(concern)  # a typo in a label fails loudly
+            for group, texts in data["groups"].items():
+                examples += [Example(str(t), concern, group, path.name) for t in texts]
     return examples
 
 
@@ -102,6 +104,15 @@ def report(tallies: dict[tuple[str, str], Tally]) -> str:
     return "\n".join(rows)
 
 
+def summary(tallies: dict[tuple[str, str], Tally]) -> str:
+    """One line: recall over the crisis phrasings, false alarms over the ordinary sentences."""
+    crisis, ordinary = combined(tallies), combined(tallies, ORDINARY)
+    return (
+        f"recall {crisis.total - len(crisis.wrong)}/{crisis.total} ({crisis.rate:.1%}), "
+        f"false alarms {len(ordinary.wrong)}/{ordinary.total} ({1 - ordinary.rate:.1%})"
+    )
+
+
 def main() -> int:
     examples = load()
     started = time.perf_counter()
@@ -109,6 +120,15 @@ def main() -> int:
     took = time.perf_counter() - started
     print(report(tallies))
     print(f"\n{len(examples)} phrasings assessed in {took * 1000:.0f} ms")
+    print("")
+    for name in sorted({ex.file for ex in examples}):
+        print(f"{name:<16} {summary(evaluate([ex for ex in examples if ex.file == name]))}")
+    held = [ex for ex in examples if ex.file == HELD_OUT]
+    if held:
+        rest = evaluate([ex for ex in examples if ex.file != HELD_OUT])
+        print(f"{'held-out':<16} {summary(evaluate(held))}")
+        print(f"{'tuning set':<16} {summary(rest)}")
+    print(f"{'all files':<16} {summary(tallies)}")
     return 0
 
 

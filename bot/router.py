@@ -122,6 +122,8 @@ ACTIONS: dict[str, Handler] = {
     "admin:offer_all": admin.offer_to_all,
     "admin:reach_out": admin.reach_out,
     "request:coordinator": admin.requester_asks_for_coordinator,
+    "feedback:send": Route(feedback.send_button, audit_person=False),
+    "feedback:not_feedback": feedback.not_feedback,
     "awareness:upcoming": awareness.upcoming,
     "awareness:preview": awareness.preview,
     "awareness:send": awareness.send_now,

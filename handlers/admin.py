@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import col, func, or_, select
@@ -250,6 +250,9 @@ def requester_asks_for_coordinator(ctx: Context, value: str) -> None:
     if req is None or req.requester_id != ctx.actor.id or req.reached_out_at is None:
         ctx.refuse(ctx.say("findally.not_yours"))
         return
+    if req.status not in findally.OPEN:  # long closed: nobody is told anything now
+        ctx.reply(ctx.say("findally.request_closed"))
+        return
     told = care.tell_coordinators(
         ctx,
         f"{care.ESCALATION}:request:{req.id}",
@@ -305,7 +308,7 @@ def _request_entry(ctx: Context, req: SupportRequest) -> Section:
 
 def _age(ctx: Context, since: datetime) -> str:
     """How long ago `since` was, in words: minutes, then hours up to two days, then days."""
-    minutes = max(0, int((ctx.now - _utc(since)).total_seconds() // 60))
+    minutes = max(0, int((ctx.now - since).total_seconds() // 60))
     if minutes < 60:
         return ctx.content.plain("admin.age_minutes", count=minutes)
     hours = minutes // 60
@@ -439,11 +442,6 @@ def _as_ally(
 
 def _state(ctx: Context, status: str) -> str:
     return ctx.content.plain(STATE_KEYS[status])
-
-
-def _utc(moment: datetime) -> datetime:
-    """A stored time as UTC (SQLite gives it back without a zone)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _day(ctx: Context, text: str) -> date | None:

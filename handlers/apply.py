@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -87,10 +87,7 @@ def _is_question(ctx: Context, conv: Conversation) -> bool:
 
 
 def _since_last_answer(ctx: Context, conv: Conversation) -> timedelta:
-    last = conv.updated_at
-    if last.tzinfo is None:  # SQLite gives stored UTC times back without their zone
-        last = last.replace(tzinfo=UTC)
-    return ctx.now - last
+    return ctx.now - conv.updated_at
 
 
 def begin(ctx: Context) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import col, select
 
 from bot.messages import DirectMessage, Message
-from handlers import allies, coordinators, safety, when
+from handlers import allies, coordinators, findally, safety, when
 from handlers.context import Context, buttons
 from storage import timers
 from storage.models import AllyProfile, Person
@@ -127,7 +127,8 @@ def talk_to_coordinator(ctx: Context, _value: str = "") -> None:
     # The button sits on shared or longer-lived messages (the group DM's hand-off, a check-in):
     # it stays as it was, so pressing it shows nobody else anything.
     ctx.outbox.keep_pressed = True
-    if not _ally(ctx):
+    if current_ally(ctx) is None:  # e.g. the requester pressing the group DM's button
+        ctx.reply(ctx.section("escalation.allies_only"), *findally.choices(ctx))
         return
     told = tell_coordinators(
         ctx,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timedelta
 
-from handlers import stats, when
-from handlers.context import Context
+from handlers import findally, stats, when
+from handlers.context import Context, buttons
 from storage.models import Feedback
 
 MAX_CHARS = 1500
@@ -25,29 +25,62 @@ def command(ctx: Context, text: str) -> None:
 
 
 def from_dm(ctx: Context, text: str) -> bool:
-    """A DM starting with a feedback keyword (one a line in `feedback.keywords`, any case) is a
-    comment: the rest of the message. False if it does not start with one."""
+    """A DM starting with a feedback keyword (one a line in `feedback.keywords`, any case) may
+    be a comment: the rest of the message. It is kept only once the writer confirms, because
+    "feedback from my review upset me" is someone who needs an ally, not a comment to file.
+    False if the message does not start with a keyword."""
     for keyword in ctx.content.plain("feedback.keywords").splitlines():
         words = r"\s+".join(re.escape(w) for w in keyword.split())
         if words and (m := re.fullmatch(rf"\s*{words}\b[\s:,.-]*(.*)", text, re.I | re.S)):
-            submit(ctx, m.group(1))
+            _confirm(ctx, m.group(1).strip())
             return True
+    return False
+
+
+def _confirm(ctx: Context, comment: str) -> None:
+    if not _acceptable(ctx, comment):
+        return
+    # The comment rides on the button (at most MAX_CHARS, within Slack's 2,000): nothing is
+    # stored before the writer says it is feedback, and a tampered value is only their own text.
+    ctx.reply(
+        ctx.section("feedback.confirm", comment=comment),
+        buttons(
+            ctx.button("feedback.button_send", "feedback:send", comment, "primary"),
+            ctx.button("feedback.button_not_feedback", "feedback:not_feedback"),
+        ),
+    )
+
+
+def send_button(ctx: Context, value: str) -> None:
+    """The writer confirmed that their DM is anonymous feedback."""
+    submit(ctx, value)
+
+
+def not_feedback(ctx: Context, _value: str = "") -> None:
+    """It was not feedback: nothing is kept, and the ways to an ally are shown."""
+    ctx.reply(ctx.section("feedback.not_kept"), *findally.choices(ctx))
+
+
+def _acceptable(ctx: Context, comment: str) -> bool:
+    """Tell the writer plainly if the comment is empty, too long or cannot be collected."""
+    if not comment:
+        ctx.reply(ctx.say("feedback.usage", most=MAX_CHARS))
+    elif len(comment) > MAX_CHARS:
+        ctx.reply(ctx.say("feedback.too_long", most=MAX_CHARS, length=len(comment)))
+    elif next_release(ctx) is None:
+        ctx.reply(ctx.say("feedback.not_collected"))
+    else:
+        return True
     return False
 
 
 def submit(ctx: Context, text: str) -> None:
     """Keep the comment (sealed, by week) and tell the writer when and how it is shared."""
     comment = text.strip()
-    if not comment:
-        ctx.reply(ctx.say("feedback.usage", most=MAX_CHARS))
-        return
-    if len(comment) > MAX_CHARS:
-        ctx.reply(ctx.say("feedback.too_long", most=MAX_CHARS, length=len(comment)))
+    if not _acceptable(ctx, comment):
         return
     shared = next_release(ctx)
-    if shared is None:
-        ctx.reply(ctx.say("feedback.not_collected"))
-        return
+    assert shared is not None  # _acceptable checked that comments are collected
     today = ctx.now.astimezone(when.zone(ctx.app)).date()
     sealed = ctx.sealer.seal({"comment": comment})
     ctx.session.add(Feedback(text=sealed, week_of=stats.week_of(today)))

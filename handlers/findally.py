@@ -241,12 +241,13 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
                 ctx.session, STILL_WAITING, req.id, ctx.now + hours, f"{STILL_WAITING}:{req.id}"
             )
         return "none"
-    send_offer(ctx, req, ranked[0].person_id)
+    send_offer(ctx, req, ranked[0].person_id)  # None: a racing process just asked them
     return "offered"
 
 
-def send_offer(ctx: Context, req: SupportRequest, ally_id: int) -> Offer:
-    """Ask one ally to take `req`: the offer row, its expiry timer and the offer DM.
+def send_offer(ctx: Context, req: SupportRequest, ally_id: int) -> Offer | None:
+    """Ask one ally to take `req`: the offer row, its expiry timer and the offer DM. None if
+    the ally already holds this round's offer (another process sent it a moment ago).
 
     The offer never names the requester (only the ally who accepts learns who it is), so an
     ally who passes or is not chosen has been told nothing about who asked.
@@ -255,8 +256,11 @@ def send_offer(ctx: Context, req: SupportRequest, ally_id: int) -> Offer:
     offer = Offer(
         request_id=req.id, ally_id=ally_id, round=req.round, created_at=ctx.now, expires_at=expires
     )
-    ctx.session.add(offer)
-    ctx.session.flush()
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(offer)
+    except IntegrityError:
+        return None
     ctx.session.add(Timer(kind=OFFER_EXPIRY, subject_id=offer.id, due_at=expires))
     ctx.session.exec(
         update(AllyProfile)
@@ -389,13 +393,12 @@ def offer_to_all(ctx: Context, req: SupportRequest) -> int | None:
     if req.status != "offering":
         return None
     ranked = _ranked(ctx, req)
-    for candidate in ranked:
-        send_offer(ctx, req, candidate.person_id)
+    asked = sum(send_offer(ctx, req, c.person_id) is not None for c in ranked)
     if not ranked and was_waiting:  # nobody to ask: it waits as before
         _cas(ctx, SupportRequest, SupportRequest.id == req.id, status="waiting")
         ctx.session.refresh(req)
-    log.info("request %s offered to %s allies at once", req.id, len(ranked))
-    return len(ranked)
+    log.info("request %s offered to %s allies at once", req.id, asked)
+    return asked
 
 
 def _ranked(ctx: Context, req: SupportRequest) -> list[matching.Candidate]:

@@ -24,12 +24,28 @@ def dm_text(ctx: Context, text: str) -> None:
     ctx.reply(*_help(ctx))
 
 
+# A phrase of this many words or more also counts inside a short message ("talk to a
+# coordinator please"); a shorter one ("coordinator") only as the whole message, so that
+# "is the coordinator meeting on friday?" does not alert anyone.
+_PHRASE_WORDS = 3
+_SHORT_MESSAGE_WORDS = 15
+
+
 def asks_for_coordinator(ctx: Context, text: str) -> bool:
-    """True if the whole message is one of the phrases in `escalation.keywords` (one a line,
-    compared ignoring case and punctuation, as the questionnaire's keywords are)."""
+    """True if the message is one of the phrases in `escalation.keywords` (one a line, compared
+    ignoring case and punctuation, as the questionnaire's keywords are), or is short and holds
+    one of the longer phrases."""
     said = normalise_words(text)
-    phrases = ctx.content.plain("escalation.keywords").splitlines()
-    return bool(said) and said in {normalise_words(p) for p in phrases}
+    if not said:
+        return False
+    phrases = {normalise_words(p) for p in ctx.content.plain("escalation.keywords").splitlines()}
+    if said in phrases:
+        return True
+    if len(said.split()) > _SHORT_MESSAGE_WORDS:
+        return False
+    return any(
+        f" {p} " in f" {said} " for p in phrases if len(p.split()) >= _PHRASE_WORDS
+    )
 
 
 def unknown_command(ctx: Context, name: str) -> None:

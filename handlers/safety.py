@@ -186,6 +186,10 @@ _SPEAK: dict[str, str] = {
     "neighbor": "neighbour",
     "neighbors": "neighbours",
     "meself": "myself",
+    "myslf": "myself",
+    "neckin": "necking",
+    "toppin": "topping",
+    "everyones": "everyone is",
     "mself": "myself",
     "pils": "pills",
     "fiancee": "fiance",
@@ -391,7 +395,8 @@ _TAKE = (
 _CLAUSE_END = (
     r"(?= ?(?:$|[.!?,;:]|now\b|tonight\b|today\b|tomorrow\b|soon\b|for good\b|forever\b"
     r"|permanently\b|once and for all\b|this (?:time|weekend|week)\b|after\b|on my\b|when\b"
-    r"|before\b|i\b|and\b|so\b|because\b|anymore\b|right now\b))"
+    r"|before\b|i\b|and\b|so\b|because\b|anymore\b|right now\b|next\b|at midnight\b"
+    r"|on (?:the )?(?:weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|at the weekend\b))"
 )
 # "go on" / "carry on" / "keep going" only when about life, not "go on holiday".
 # A few words, across clause punctuation ("Sorry for everything. Goodbye").
@@ -429,12 +434,14 @@ _PERSON_NOUN = (
 _PERSON = (
     rf"(?:someone|anyone|people|everyone|him|her|them|(?:my|our|the|his|her|that|this) "
     rf"(?:\w+ )?{_PERSON_NOUN}|(?:that|this|the) (?:guy|man|woman|bloke|lad|girl|person|people"
-    r"|kid|prick|idiot)|the people (?:at work|in (?:this|the) office|here))"
+    r"|kid|prick|idiot)|the people (?:at work|in (?:this|the) office|here)"
+    r"|(?:the )?lot of (?:them|you)|them all|all of them|every one of them|all of you)"
 )
 _HARM = (
     r"(?:hurt|hurting|harm|harming|kill|killing|murder|murdering|stab|stabbing|shoot|shooting"
     r"|strangle|strangling|choke|choking|punch|punching|beat|beating|batter|battering|attack"
-    r"|attacking|poison|poisoning|hit|hitting|smash|smashing)"
+    r"|attacking|poison|poisoning|hit|hitting|smash|smashing|glass|glassing|knife|knifing"
+    r"|slash|slashing)"
 )
 _INTENT = (
     r"(?:want to|wanted to|wanting to|going to|about to|ready to|tempted to|planning to|plan to"

@@ -122,6 +122,16 @@ def shown(ctx: Context, n: int) -> str:
     return str(n) if n >= THRESHOLD else ctx.content.plain("digest.fewer_than", threshold=THRESHOLD)
 
 
+def banded(ctx: Context, n: int) -> str:
+    """A count over a long period, in bands of THRESHOLD ("10 to 14"). An exact running total
+    would give away what "fewer than 5" hides: a year going from 7 to 8 between two digests
+    says exactly one person asked that week."""
+    if n < THRESHOLD:
+        return shown(ctx, n)
+    low = n - n % THRESHOLD
+    return ctx.content.plain("digest.band", low=low, high=low + THRESHOLD - 1)
+
+
 # --- the messages ------------------------------------------------------------------------------
 def digest(ctx: Context, end: datetime, to: Recipient | None = None) -> Message:
     """The weekly digest due at `end`, as posted to `to`. Comments go only to a DM or the
@@ -158,16 +168,18 @@ def _message(ctx: Context, title: Section, start: datetime, end: datetime) -> Me
     year = gather(ctx, year_start, end)
     now = gather_now(ctx)
 
-    def score(n: Numbers) -> str:
+    def score(n: Numbers, step: float = 0.1) -> str:
         if n.average_score is None:
             return ctx.content.plain("digest.too_few_scores")
-        return ctx.content.plain("digest.average", average=f"{n.average_score:.1f}")
+        # Long periods round coarser, for the same reason their counts come in bands.
+        average = round(n.average_score / step) * step
+        return ctx.content.plain("digest.average", average=f"{average:.1f}")
 
     figures: dict[str, str] = {}
     for field in ("requests", "handoffs", "no_ally", "follow_ups"):
         figures[field] = shown(ctx, getattr(period, field))
-        figures[f"{field}_13"] = shown(ctx, getattr(quarter, field))
-        figures[f"{field}_year"] = shown(ctx, getattr(year, field))
+        figures[f"{field}_13"] = banded(ctx, getattr(quarter, field))
+        figures[f"{field}_year"] = banded(ctx, getattr(year, field))
     return Message(
         (
             title,
@@ -175,8 +187,8 @@ def _message(ctx: Context, title: Section, start: datetime, end: datetime) -> Me
                 "digest.numbers",
                 **figures,
                 score=score(period),
-                score_13=score(quarter),
-                score_year=score(year),
+                score_13=score(quarter, 0.5),
+                score_year=score(year, 0.5),
                 active=shown(ctx, now.active_allies),
                 available=shown(ctx, now.available_allies),
                 applications=shown(ctx, now.pending_applications),

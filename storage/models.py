@@ -126,7 +126,10 @@ class SupportRequest(SQLModel, table=True):
 
 
 class Offer(SQLModel, table=True):
-    """One ally being asked to take one request (again only in a later round)."""
+    """One ally being asked to take one request (again only in a later round): unique, so two
+    processes (or a coordinator's "offer to all" racing an expiry) cannot ask them twice."""
+
+    __table_args__ = (UniqueConstraint("request_id", "ally_id", "round"),)
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="supportrequest.id", index=True)

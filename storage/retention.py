@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
@@ -21,6 +21,8 @@ from storage.models import (
 )
 
 CLOSED_REQUEST = ("finished", "cancelled")
+KEEP_SENT_ADDRESSES = timedelta(days=7)
+KEEP_COMMENTS_AT_LEAST = timedelta(days=21)
 CLOSED_APPLICATION = ("declined", "withdrawn")
 
 
@@ -76,14 +78,17 @@ def purge(
     removed["processed events"] = _delete(
         session, ProcessedEvent, col(ProcessedEvent.received_at) < events_before
     )
-    # Where offer DMs went, kept only while an offer could still close (minutes, not days).
+    # Where offer DMs went: an offer closes within a day at most, and its DM is rewritten
+    # then, so an address older than a week can no longer be needed.
     removed["sent message addresses"] = _delete(
-        session, SentMessage, col(SentMessage.sent_at) < events_before
+        session, SentMessage, col(SentMessage.sent_at) < now - KEEP_SENT_ADDRESSES
     )
     # Anonymous comments leave in the weekly digest (handlers/stats.py); this catches any the
-    # digest could not deliver (turned off, or the bot down for weeks).
+    # digest could not deliver (turned off, or the bot down for weeks), never before the
+    # digest after the week they were written in has had its turn.
+    comments_before = min(requests_before, now - KEEP_COMMENTS_AT_LEAST).date()
     removed["anonymous comments"] = _delete(
-        session, Feedback, col(Feedback.week_of) < requests_before.date()
+        session, Feedback, col(Feedback.week_of) < comments_before
     )
     removed["audit rows"] = _delete(session, AuditLog, col(AuditLog.at) < audit_before)
     return removed

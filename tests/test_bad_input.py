@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot.events import Action, Actor, Command, Text
-from bot.messages import GroupDM, OnlyYou, Section
+from bot.messages import GroupDM, Section
 from handlers.findally import Prefs
 from storage.models import AllyProfile, Offer, Person, SupportRequest, Timer
 from tests.conftest import make_bot

@@ -74,18 +74,36 @@ def test_a_comment_is_kept_sealed_by_week_with_no_name_and_the_writer_told_when(
     assert [(a.person_id, a.outcome) for a in audit] == [(None, "ok")]  # audited, not by whom
 
 
-def test_a_dm_starting_with_feedback_is_a_comment_too(sh):
+def test_a_dm_starting_with_feedback_is_kept_once_the_writer_confirms(sh):
     out = sh("/as gus", "Feedback: the quiet room is always booked")
+    assert lines_to(out, "gus, only you")[:3] == [
+        "Send this to the coordinators as anonymous feedback? Your name is not kept with it.",
+        "“the quiet room is always booked”",
+        "[1] Send it anonymously  [2] No, that was not feedback",
+    ]
+    assert rows(sh) == []  # nothing is kept before the writer says so
+    out = sh("/press Send it anonymously")
     assert lines_to(out, "gus, only you")[0].startswith(THANKS.format(date="Monday 09 March"))
-    out = sh("anonymous feedback   thank you all")
-    assert lines_to(out, "gus, only you")[0].startswith("Thank you.")
+    sh("anonymous feedback   thank you all", "/press 1")
     assert opened(sh) == [
         {"comment": "the quiet room is always booked"},
         {"comment": "thank you all"},
     ]
+    with sh.bot.db.session() as session:
+        audit = session.exec(select(AuditLog).where(AuditLog.name == "feedback:send")).all()
+    assert [a.person_id for a in audit] == [None, None]
     # a word that merely starts the same, or a message about feedback, is not one
     out = sh("feedbacks are hard to give")
-    assert "Thank you. Your comment" not in out and len(rows(sh)) == 2
+    assert "Send this to the coordinators" not in out and len(rows(sh)) == 2
+
+
+def test_a_dm_about_feedback_that_is_not_a_comment_keeps_nothing_and_offers_an_ally(sh):
+    out = sh("/as gus", "feedback from my review really upset me, can someone help")
+    assert "Send this to the coordinators as anonymous feedback?" in out
+    out = sh("/press No, that was not feedback")
+    assert "[bot -> gus, only you] No problem: nothing was saved." in out
+    assert "[1] Talk to an ally  [2] Just show me resources  [3] I need urgent help" in out
+    assert rows(sh) == []
 
 
 @pytest.mark.parametrize("typed", ["/allyfeedback", "/allyfeedback    ", "feedback", "FEEDBACK:"])

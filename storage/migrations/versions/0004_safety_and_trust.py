@@ -39,6 +39,11 @@ def upgrade() -> None:
     with op.batch_alter_table("sentmessage", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sentmessage_sent_at"), ["sent_at"], unique=False)
 
+    with op.batch_alter_table("offer", schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            "uq_offer_request_ally_round", ["request_id", "ally_id", "round"]
+        )
+
     with op.batch_alter_table("supportrequest", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True)
@@ -52,6 +57,9 @@ def downgrade() -> None:
     with op.batch_alter_table("supportrequest", schema=None) as batch_op:
         batch_op.drop_column("reached_out_at")
         batch_op.drop_column("language")
+
+    with op.batch_alter_table("offer", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_offer_request_ally_round", type_="unique")
 
     with op.batch_alter_table("sentmessage", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sentmessage_sent_at"))
