@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import col, select
 
-from bot.messages import DirectMessage, Message
+from bot.messages import Block, DirectMessage, Message
 from handlers import allies, coordinators, findally, safety, when
 from handlers.context import Context, buttons
 from storage import timers
@@ -160,7 +160,7 @@ def tell_coordinators(ctx: Context, key: str, message: Message) -> bool | None:
     return True
 
 
-def danger_blocks(ctx: Context, region: str | None) -> list:
+def danger_blocks(ctx: Context, region: str | None) -> list[Block]:
     """What to do now if someone is in danger: the emergency number and crisis lines."""
     emergency = ctx.content.resources.region(region or ctx.app.organisation.region).emergency
     return [

@@ -101,7 +101,7 @@ class DemoAlly(_Strict):
     topics: list[str] = Field(default_factory=list)
     capacity: int = Field(ge=1, le=20)
     available: bool = True
-    # Relative, so the demo tells the same story whenever it is run (Bo's refresher is overdue).
+    # Relative, so the demo tells the same story whenever it is run (Dee's refresher is overdue).
     trained_days_ago: int | None = Field(default=None, ge=0, le=3650)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.messages import Divider, GroupDM
+from bot.messages import Block, Divider, GroupDM
 from handlers import coordinators, matching, safety
 from handlers.context import Context, buttons, whole_number
 from storage import timers
@@ -52,7 +52,7 @@ def command(ctx: Context, text: str) -> None:
     )
 
 
-def choices(ctx: Context) -> list:
+def choices(ctx: Context) -> list[Block]:
     """The three ways in, always together: an ally, resources, urgent help (one click)."""
     return [
         buttons(
@@ -559,7 +559,7 @@ def open_request(ctx: Context, person_id: int) -> SupportRequest | None:
     ).first()
 
 
-def request_status(ctx: Context, req: SupportRequest) -> list:
+def request_status(ctx: Context, req: SupportRequest) -> list[Block]:
     rid = str(req.id)
     if req.status == "matched":
         ally = ctx.session.get(Person, req.ally_id)
@@ -593,7 +593,7 @@ def known_languages(ctx: Context) -> list[str]:
     return sorted(seen.values(), key=str.casefold)[:MAX_LANGUAGES]
 
 
-def _language_button(ctx: Context, prefs: Prefs) -> list:
+def _language_button(ctx: Context, prefs: Prefs) -> list[Block]:
     """One button that cycles: any language, then each language the allies list, then any."""
     languages = known_languages(ctx)
     if not languages:
@@ -609,7 +609,7 @@ def _language_button(ctx: Context, prefs: Prefs) -> list:
     ]
 
 
-def _prefs_blocks(ctx: Context, prefs: Prefs) -> list:
+def _prefs_blocks(ctx: Context, prefs: Prefs) -> list[Block]:
     on, off = ctx.content.plain("findally.word_yes"), ctx.content.plain("findally.word_no")
     topic_buttons = [
         ctx.button("findally.button_topic", "findally:start", prefs.encode(t=t), topic=t)

@@ -43,9 +43,7 @@ def asks_for_coordinator(ctx: Context, text: str) -> bool:
         return True
     if len(said.split()) > _SHORT_MESSAGE_WORDS:
         return False
-    return any(
-        f" {p} " in f" {said} " for p in phrases if len(p.split()) >= _PHRASE_WORDS
-    )
+    return any(f" {p} " in f" {said} " for p in phrases if len(p.split()) >= _PHRASE_WORDS)
 
 
 def unknown_command(ctx: Context, name: str) -> None:

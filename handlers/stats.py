@@ -23,6 +23,7 @@ from sqlmodel import col, func, select
 
 from bot.messages import Block, Channel, DirectMessage, Message, Recipient, Rich, Section, Span
 from handlers import coordinators, when
+from handlers.content import DIGEST_ID
 from handlers.context import Context
 from storage.crypto import SealError
 from storage.deliveries import MAX_ATTEMPTS
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 
 THRESHOLD = 5
 QUARTER = timedelta(weeks=13)
-DIGEST = "digest"  # Delivery.message of the weekly digest (handlers/content.DIGEST_ID)
 MAX_COMMENTS = 40  # per digest (Slack allows 50 blocks); any more wait for the next one
 SECTION_CHARS = 2900  # comments share a section up to this (Slack: 3000 per section)
 
@@ -278,7 +278,7 @@ def _drop_finished_batches(ctx: Context) -> None:
     live = set(
         ctx.session.exec(
             select(Delivery.occurrence).where(
-                Delivery.message == DIGEST,
+                Delivery.message == DIGEST_ID,
                 or_(
                     col(Delivery.status).in_(("queued", "sending")),
                     (col(Delivery.status) == "failed") & (col(Delivery.attempts) < MAX_ATTEMPTS),
