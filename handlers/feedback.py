@@ -10,7 +10,10 @@ all at once, so neither a name nor the moment a comment appears can point to its
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime, time, timedelta
+
+from sqlalchemy.exc import IntegrityError
 
 from handlers import findally, stats, when
 from handlers.context import Context, buttons
@@ -42,10 +45,12 @@ def _confirm(ctx: Context, comment: str) -> None:
         return
     # The comment rides on the button (at most MAX_CHARS, within Slack's 2,000): nothing is
     # stored before the writer says it is feedback, and a tampered value is only their own text.
+    # A fresh token lets a replayed press keep a single copy.
+    value = f"{secrets.token_hex(8)}:{comment}"
     ctx.reply(
         ctx.section("feedback.confirm", comment=comment),
         buttons(
-            ctx.button("feedback.button_send", "feedback:send", comment, "primary"),
+            ctx.button("feedback.button_send", "feedback:send", value, "primary"),
             ctx.button("feedback.button_not_feedback", "feedback:not_feedback"),
         ),
     )
@@ -53,7 +58,11 @@ def _confirm(ctx: Context, comment: str) -> None:
 
 def send_button(ctx: Context, value: str) -> None:
     """The writer confirmed that their DM is anonymous feedback."""
-    submit(ctx, value)
+    token, _, comment = value.partition(":")
+    if not re.fullmatch(r"[0-9a-f]{16}", token):
+        ctx.reply(ctx.say("help.stale_button"))
+        return
+    submit(ctx, comment, token)
 
 
 def not_feedback(ctx: Context, _value: str = "") -> None:
@@ -74,7 +83,7 @@ def _acceptable(ctx: Context, comment: str) -> bool:
     return False
 
 
-def submit(ctx: Context, text: str) -> None:
+def submit(ctx: Context, text: str, token: str | None = None) -> None:
     """Keep the comment (sealed, by week) and tell the writer when and how it is shared."""
     comment = text.strip()
     if not _acceptable(ctx, comment):
@@ -83,7 +92,12 @@ def submit(ctx: Context, text: str) -> None:
     assert shared is not None  # _acceptable checked that comments are collected
     today = ctx.now.astimezone(when.zone(ctx.app)).date()
     sealed = ctx.sealer.seal({"comment": comment})
-    ctx.session.add(Feedback(text=sealed, week_of=stats.week_of(today)))
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(Feedback(text=sealed, week_of=stats.week_of(today), token=token))
+    except IntegrityError:  # the same button pressed again: the first press kept it
+        ctx.reply(ctx.say("feedback.already_sent"))
+        return
     ctx.reply(ctx.say("feedback.thanks", date=f"{shared:%A %d %B}"))
 
 

@@ -189,7 +189,6 @@ _SPEAK: dict[str, str] = {
     "myslf": "myself",
     "neckin": "necking",
     "toppin": "topping",
-    "everyones": "everyone is",
     "mself": "myself",
     "pils": "pills",
     "fiancee": "fiance",
@@ -205,6 +204,12 @@ _PHRASES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
             " ill",
             r"\b(scared|afraid|worried|think|sure|know|like|maybe|then|or|so|hope) ill\b",
             r"\1 i will",
+        ),
+        # "ill" for "I'll" before a verb or adverb it cannot stand before as "unwell"
+        (
+            "ill ",
+            r"\bill (?=(?:only|just|never|always|be|do|go|kill|end|jump|take|make|hurt)\b)",
+            "i will ",
         ),
         ("better of ", r"\bbetter of\b", "better off"),
         ("co worker", r"\bco workers?\b", "coworker"),
@@ -451,7 +456,130 @@ _INTENT = (
     r"|not to|lose control and|snap and)"
 )
 
+# How much of a medicine: "all my", "every", "the rest of", "a whole box of", "30".
+_AMOUNT = (
+    rf"(?:all|every|every single|everything|the rest|the lot|loads|a load|lots|a lot|a handful"
+    rf"|handfuls|a whole (?:box|packet|pack|bottle|strip)|whole (?:box|packet|pack|bottle|strip)"
+    rf"|boxes|packets|bottles|strips|too many|dozens|a bunch|{_NUMBER})"
+)
+_ALCOHOL = (
+    r"(?:vodka|wine|whisky|whiskey|gin|rum|tequila|alcohol|booze|beers?|cans|cider|spirits"
+    r"|drink|drinks|bottle)"
+)
+# Means of suicide someone may buy, keep ready or hide.
+_MEANS = (
+    rf"(?:rope|noose|razor blades?|razors|blades|gun|shotgun|rifle|pistol|hose ?pipe|charcoal"
+    rf"|helium|ligature|{_PILLS})"
+)
+# An absence explained in the next few words ("I won't be here tomorrow, I'm on leave").
+_EXPLAINED = (
+    r"(?!(?:[ .!?,;:]{1,4}\w+){0,8}?[ .!?,;:]{1,4}(?:leave|holiday|holidays|off|conference"
+    r"|training|course|trip|appointment|wfh|working from home|ooo|out of office|sick|dentist"
+    r"|doctors?|away|travelling|traveling|vacation|pto|leaving|heading|logging|finishing"
+    r"|going home|signing off|offsite|visiting|moving|flight|flying)\b)"
+)
+# Slang and euphemism for killing oneself ("top myself", "neck myself", "do myself in").
+_SLANG_SUICIDE = (
+    r"\b(?:top|tops|topping|topped|neck|necks|necking|necked|off|offing|offed|end|ending"
+    rf"|ended|finish|finishing|finished|unalive|unaliving) {_ME}\b(?! up\b| off (?:the|a)\b)"
+    rf"|\b(?:do|does|doing|did|done) {_ME} in\b"
+)
+
 _SELF_PATTERNS = (
+    _SLANG_SUICIDE,
+    # About to do "something stupid" (a common euphemism), not "I did something stupid in Excel".
+    r"\b(?:going to|might|may|could|close to|about to|want to|tempted to|scared i will"
+    r"|afraid i will|worried i will|i will|feel like doing|thinking about doing) (?:just |really )?"
+    r"(?:do|doing) something (?:stupid|silly|drastic|dumb|i will regret|permanent)\b"
+    r"(?! (?:like|with|in|to (?:the|my|our|this)|at work|on)\b)",
+    # Researching means: how to, ways to, how much is lethal, how high to die.
+    r"\b(?:research\w*|googl\w*|look\w* up|look\w* into|search\w*|read\w* (?:up )?(?:on|about)"
+    r"|watch\w* videos (?:on|about)|ask\w* (?:\w+ )?about) (?:\w+ ){0,2}(?:ways?|methods?|how)"
+    r" (?:to|of) (?:die|dying|kill (?:myself|yourself)|killing (?:myself|yourself)"
+    r"|end (?:my life|it)|hang (?:myself|yourself)|overdose|od|commit suicide)\b",
+    rf"\bhow (?:many|much) (?:\w+ ){{0,2}}{_MEANS} (?:\w+ ){{0,3}}(?:it takes|it would take"
+    r"|would it take|does it take|to take to|(?:is|are|would be) (?:a )?(?:lethal|fatal|deadly)"
+    r"|would kill|kills you|to die|to overdose|to od|is an overdose|to not wake up)\b",
+    rf"\b{_MEANS}(?: \w+){{0,3}} (?:is|are|would be|will be) (?:a )?(?:lethal|fatal|deadly)\b",
+    r"\b(?:how (?:high|far|tall)|what height)\b(?: \w+){0,8} (?:to die|to kill (?:you|yourself"
+    r"|me|myself)|(?:would|will) kill (?:you|me)|fatal|lethal)\b",
+    # Means bought, kept ready or hidden ("I bought a rope", "I've got the rope in my car").
+    rf"\b(?:bought|buy|buying|ordered|order|got|have|found|picked up|collected|hid|hidden"
+    rf"|hiding|stashed|keep|kept) (?:a |an |the |some |myself a |my (?:\w+ )?|enough |all the"
+    rf" )?(?:new )?{_MEANS}(?= ?(?:$|[.!?,;:]|in my\b|ready\b(?! for\b)|and\b|today\b|now\b"
+    r"|at home\b|upstairs\b|hidden\b|under\b|out\b|loaded\b|in the (?:car|boot|shed|garage"
+    r"|drawer|cupboard|wardrobe|loft)\b))",
+    rf"\b{_MEANS} (?:\w+ )?(?:ready|saved|saved up|stockpiled|stashed|hidden|hoarded|put aside"
+    r"|set aside|lined up|counted out|loaded)(?= ?(?:$|[.!?,;:]|now\b|and\b|for tonight\b))",
+    r"\b(?:took|taken|take|got|get|getting) (?:my |his |her |the |a |my \w+ )?(?:gun|rifle"
+    r"|shotgun|pistol) (?:out|down|from)\b",
+    r"\bloaded (?:the |my |a )?(?:gun|rifle|shotgun|pistol)\b",
+    # A note written.
+    r"\b(?:written|wrote|writing|write|finished|left|leaving|drafted|done) (?:my|a|the) "
+    r"(?:final |last |goodbye )?(?:note|letter)(?= ?(?:$|[.!?,;:]|for (?:my|everyone|the kids"
+    r"|when|after)\b|to (?:my|everyone|the kids)\b|and\b|now\b|already\b))",
+    # Where they are now: on the roof, the bridge, the ledge, the tracks.
+    r"\bi am (?:\w+ )?(?:on|at|up on|on top of|by|near|at the edge of|on the edge of|in)"
+    r" (?:the |a )?(?:edge of (?:the |a )?)?(?:roof|rooftop|bridge|ledge|tracks|train tracks"
+    r"|railway(?: line| tracks)?|level crossing|cliff(?: edge)?|cliffs|cliff top|balcony"
+    r"|top of (?:the |a )?(?:building|car park|multi storey|tower)|edge)"
+    r"(?= ?(?:$|[.!?,;:]|now\b|right now\b|again\b|tonight\b|and\b|looking\b|thinking\b"
+    r"|about to\b|ready\b))",
+    # Last message, and not being a problem or burden much longer.
+    r"\b(?:this is|this will be|this would be|this is going to be|here is) (?:my|the) "
+    r"(?:last|final|very last) (?:message|text|post|words?)\b(?= ?(?:$|[.!?,;:]|ever\b"
+    r"|to (?:you|anyone|everyone)\b|x+\b))",
+    r"\bbe (?:a |an )?(?:problem|burden|bother|nuisance|trouble|pain) (?:to|for) (?:anyone"
+    r"|everyone|you|you all|any of you|my family|them)(?: (?:for )?(?:much|any|very much))? "
+    r"(?:longer|anymore|after (?:today|tonight))\b",
+    rf"\b(?:good)?bye\b{_GAP}(?:it )?(?:was|has been|is|been) nice knowing (?:you|everyone)\b",
+    rf"\b(?:thanks|thank you|sorry) for everything\b{_GAP}(?:will not|am not going to"
+    r"|not going to) be (?:around|here|alive) to see\b",
+    r"\b(?:take care of|look after) my (?:kids|children|dog|cat|son|daughter|family|wife"
+    r"|husband|pets?|mum|boys|girls|babies|baby) for me\b(?= ?(?:$|[.!?,;:]|when\b|after\b"
+    r"|please\b|x+\b))",
+    r"\b(?:good)?bye (?:forever|for good|for ever|cruel world)\b",
+    # Going to do it, with despair around it.
+    rf"\b(?:going to|will|about to|ready to) do it (?:tonight|today|tomorrow|now|this time)\b"
+    rf"{_GAP}(?:can not (?:take|do|cope with|handle) (?:it|this)|had enough|nothing left"
+    r"|no way out|sorry for everything|goodbye)\b",
+    r"\b(?:going to|will|about to|want to|ready to|and|then|just) jump(?: off| from)?"
+    r"(?= ?(?:$|[.!?,;:]|now\b|tonight\b|today\b|tomorrow\b|off it\b))",
+    r"\b(?:i will|going to|i am going to|i would|i might) be dead (?:by|before|in|soon"
+    r"|tonight|tomorrow)\b(?! (?:the )?(?:end of|time|meeting|deadline))",
+    rf"\b(?:will not|not going to|am not going to|might not|may not) (?:be (?:here|around"
+    r"|alive)|wake up|see) (?:by |to see )?(?:tomorrow|next week|the morning|christmas"
+    rf"|my birthday|the weekend|next year)\b{_EXPLAINED}(?= ?(?:$|[.!?,;:]|x+\b))",
+    r"\b(?:picked|chosen|chose|set|decided on|got|have) (?:a|the) (?:date|day|time|place|spot"
+    r"|method|way) (?:to|for when i|when i will|for) (?:do it|die|end it|go|kill myself"
+    r"|end my life|my suicide)\b",
+    r"\bplan (?:for|of) (?:how|when|where) (?:i|to) (?:would |will |am going to )?(?:do it"
+    r"|die|end it|kill myself)\b",
+    # Already done: pills with drink, cutting, bleeding.
+    rf"\b(?:{_TAKE}|necked|necking) (?:\w+ ){{0,8}}?{_AMOUNT} (?:of )?(?:(?:my|the|her|his"
+    rf"|these|those|them) )?(?:\w+ )?{_PILLS}\b",
+    rf"\b(?:had|drank|drunk|drinking|{_TAKE}|necked) (?:\w+ ){{0,6}}?{_ALCOHOL} (?:\w+ ){{0,3}}?"
+    rf"(?:and|with|plus|then|on top of) (?:\w+ ){{0,3}}?{_PILLS}\b",
+    r"\bcut (?:myself |my \w+ )?too deep(?:ly)?\b(?= ?(?:$|[.!?,;:]|this time\b|again\b"
+    r"|and\b|tonight\b))",
+    r"\bi am bleeding (?:a lot|badly|heavily|so much|loads|everywhere|out|really bad)\b",
+    r"\b(?:can not|could not|will not) stop (?:the )?bleeding\b",
+    r"\bi (?:have |had )?(?:been |started |start |keep |am )(?:cutting|self harming|burning"
+    r" myself)(?= ?(?:$|[.!?,;:]|again\b|lately\b|every\b|more\b|myself\b))",
+    r"\b(?:cutting|harming myself|self harming) again\b",
+    # Passive: hoping to be hit by a car, no way out but dying.
+    r"\b(?:hope|hoping|wish|pray|praying) (?:that )?(?:i|a (?:car|bus|lorry|truck|train))"
+    r" (?:(?:would|will|could|might) )?(?:get |gets |got )?(?:hit|run over|knocked down"
+    r"|killed)(?: by (?:a |the )?(?:car|bus|lorry|truck|train))?(?= ?(?:$|[.!?,;:]|by a\b"
+    r"|on\b|tomorrow\b|today\b|and\b))",
+    r"\bway out (?:except|but|other than|apart from) (?:dying|death|suicide|to die"
+    r"|killing myself|ending it)\b",
+    r"\brather be dead than (?:go through|face|deal with|feel|live|keep|carry on|do) (?:this"
+    r"|another|more|any more|like this)\b",
+    r"\bbetter off with (?:the |my )?(?:life insurance|insurance money|payout)\b",
+    r"\b(?:will|would|am going to|going to) (?:only |just |always |forever )?(?:be|become"
+    r"|remain) (?:a |an )?(?:(?:huge|massive|big|total|constant|complete|real) )?burden\b"
+    r"(?! (?:to|on) the (?:team|budget|project|system|servers?|network)\b)",
     # Suicide / suicidal, with common misspellings; not films, drills, cars, careers or training.
     r"(?<!career )(?<!political )(?<!social )(?<!commercial )(?<!professional )"
     r"\bsu[iy]?[cs]{1,2}i?d(?:e|es|al|ial|le|el|ally)?\b"
@@ -555,7 +683,7 @@ _SELF_PATTERNS = (
     r"|(?:was|were) (?:dead|never born|not alive|not here|gone)|(?:was|were) not (?:born|alive"
     r"|here|around)|(?:had|would|have) never (?:been born|existed)|did not exist"
     r"|did not wake up)\b",
-    r"\b(?:hope|hoping|pray|praying|wish) (?:that )?i (?:do not|will not|never|would not"
+    r"\b(?:hope|hoping|pray|praying|wish) (?:that )?i (?:just )?(?:do not|will not|never|would not"
     r"|did not) wake up\b",
     r"\b(?:go to sleep|fall asleep|go to bed|sleep) and (?:not|never|do not|did not) wake up\b",
     r"\bhope i die\b",
@@ -633,7 +761,7 @@ _SELF_PATTERNS = (
     rf"|(?:notice|care|mind) (?:if|when|that) i (?:just )?{_GONE})",
     r"\b(?:i am|i feel like|i feel|feel like i am|i have become|being|i am just|i am only) "
     r"(?:(?:just|such|only|nothing but|a|an|huge|massive|big|total|constant|complete|real) )"
-    r"{0,4}burden\b",
+    r"{0,4}burden\b(?! with (?:all )?(?:these|my|the|so many|all) )",
     r"\bburden (?:to|on|for) (?:everyone|my|them|people|all|those)\b",
     # A plan, means, preparations and goodbyes.
     r"\b(?:i have|i have got|i got|i made|i have made|i have worked out|i have come up with) "
@@ -675,7 +803,7 @@ _SELF_PATTERNS = (
     r"\b(?:will not|never|not going to) (?:hear from|see) me (?:again|ever again|anymore)\b",
     r"\blast time (?:you|anyone) (?:will )?(?:hear|see|hears) (?:from )?me\b",
     r"\b(?:will not|not going to|am not going to|might not|may not) be (?:(?:here|around) "
-    r"(?:much|for much|any|for very much|for) longer|alive)\b",
+    rf"(?:much|for much|any|for very much|for) longer|alive)\b{_EXPLAINED}",
     r"\b(?:do not|did not) (?:think|expect|plan on|intend) (?:that )?(?:i will|to|i am going to"
     r"|on) (?:be|being|still be) alive\b",
 )
@@ -696,6 +824,21 @@ _OTHERS_PATTERNS = (
     r"\bshoot up (?:the|this|my|our) (?:office|place|school|building|workplace|company"
     r"|meeting)\b",
     rf"\bmake {_PERSON} (?:bleed|suffer)\b",
+    # Going somewhere to do it; meaning it; a weapon with a threat.
+    rf"\b{_INTENT} (?:go|come|drive|head|wait|turn up|find|track down|follow) (?:\w+ ){{0,6}}?"
+    rf"(?:and|then|to) {_HARM} {_PERSON}\b",
+    rf"\b(?:could|will|would|going to|want to|i will) (?:\w+ ){{0,2}}{_HARM} {_PERSON}\b{_GAP}"
+    r"(?:i mean it|i am serious|i am not joking|not joking|no joke|i swear)\b",
+    rf"\bmake (?:him|her|them|them all|all of them|every one of them|{_PERSON})(?: all)? "
+    rf"(?:pay|suffer|regret)\b(?:{_GAP}(?:gun|knife|knives|machete|rifle|shotgun|weapon)\b"
+    r"| for what (?:he|she|they) (?:did|have done|has done|said))",
+)
+
+# What someone is hit with at home ("hit me with a belt"), not "hit me with 40 tickets".
+_WEAPON = (
+    r"(?:belt|stick|bat|hammer|knife|bottle|plate|shoe|slipper|cable|wire|chair|pan|glass|cane"
+    r"|whip|remote|mug|cup|phone|hairbrush|lead|bar|pole|rolling pin|fists?|iron|spoon|ladle"
+    r"|hanger)"
 )
 
 _ABUSE_PATTERNS = (
@@ -704,8 +847,18 @@ _ABUSE_PATTERNS = (
     r"|chokes|choked|strangles|strangled|rapes|raped|abuses|abused|batters|battered|beat up"
     r"|beats up|attacked|attacks|assaulted|assaults|pinned|pins|hurts|hurt|is hurting"
     r"|keeps hurting) me\b(?! up\b(?<=hit me up))(?! up\b(?<=hits me up))"
-    r"(?! (?:at|in (?:her|his|their|my) sleep|with (?:a|the|his|her|some"
-    r"|that|this|your)|to it|on (?:the|a|teams|slack))\b)",
+    rf"(?! (?:at|in (?:her|his|their|my) sleep|with\b(?! (?:\w+ )?(?:\w+ )?{_WEAPON}\b)"
+    r"|to it|on (?:the|a|teams|slack))\b)",
+    # Things thrown at me, not work ("she threw another 40 tickets at me").
+    rf"\b{_ABUSER} (?:\w+ )?(?:threw|throws|throwing|chucked|chucks|hurled|hurls|lobbed) "
+    r"(?!(?:\w+ ){0,3}(?:work|tickets|tasks|emails|jobs|projects|questions|curve ?balls?"
+    r"|ideas|requests|problems)\b)(?:\w+ ){0,3}at (?:me|my (?:head|face))\b",
+    r"\b(?:scared|afraid|frightened|terrified|worried|fear|think) (?:that )?"
+    rf"{_ABUSER} (?:will|would|might|is going to|could) (?:kill|hurt|hit|beat|attack"
+    r"|strangle|choke|rape) me\b",
+    rf"\b{_ABUSER} (?:\w+ )?(?:makes|made|forces|forced) me (?:ask|get) (?:for )?(?:his |her )?"
+    r"permission\b",
+    r"\b(?:have|need|got) to ask (?:his|her|their|my \w+s?) permission (?:to|before|for)\b",
     rf"\b{_ABUSER} (?:\w+ )?(?:pushed|pushes|shoved|shoves|threw|throws|grabbed|grabs) me "
     r"(?:down|over|against|into|out|onto|off|by|and|so)\b",
     rf"\b(?:my|our|their) (?:\w+ )?{_FAMILY}s? (?:\w+ )?(?:threatens|threatened|grabs|grabbed"
@@ -749,10 +902,11 @@ _ABUSE_PATTERNS = (
     r"|my kids|the children|our kids|my children)\b",
     rf"\b{_ABUSER} (?:\w+ ){{0,2}}(?:checks|reads|goes through|tracks|monitors) (?:all )?"
     r"(?:of )?(?:my|our) (?:phone|messages|texts|emails|location|bank|spending)\b",
-    rf"\b{_ABUSER} (?:will not|does not|never) let me (?:see|have|go out|leave the house"
-    r"|leave the flat|leave home|leave (?:him|her)|talk to|keep|out)\b",
+    rf"\b{_ABUSER} (?:will not|does not|never|would not) let me (?:see|have|go out"
+    r"|leave the house|leave the flat|leave home|leave (?:him|her)|talk to|keep|out"
+    r"|leave(?= ?(?:$|[.!?,;:]|the relationship\b)))\b",
     rf"\b{_ABUSER} (?:\w+ )?(?:takes|took|keeps|controls) (?:all )?(?:my|our) (?:money|wages"
-    r"|salary|pay|cards|bank cards|passport|car keys)\b",
+    r"|salary|pay|cards?|(?:bank|debit|credit) cards?|benefits|pension|passport|car keys)\b",
     rf"\b{_ABUSER} (?:\w+ )?controls (?:everything|every part of|all of) (?:i do|my life"
     r"|what i do)\b",
     r"\btells? me what (?:to wear|i can wear|to eat|i can eat)\b",

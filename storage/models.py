@@ -189,6 +189,9 @@ class Feedback(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     text: str = Field(sa_column=Column(Text, nullable=False))  # sealed
     week_of: date = Field(index=True)  # the Monday of the week it was written
+    # A random token carried by the "send it" button, so a replayed press keeps one copy. It is
+    # made for the button and names nothing.
+    token: str | None = Field(default=None, max_length=32, unique=True)
 
 
 class SentMessage(SQLModel, table=True):

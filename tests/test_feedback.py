@@ -68,7 +68,8 @@ def test_a_comment_is_kept_sealed_by_week_with_no_name_and_the_writer_told_when(
     assert row.week_of == date(2026, 3, 2)  # the Monday of the week: no day, no time
     assert COMMENT not in row.text and "finn" not in row.text.lower()  # sealed
     assert opened(sh) == [{"comment": COMMENT}]
-    assert set(Feedback.model_fields) == {"id", "text", "week_of"}  # nowhere to keep a person
+    # nowhere to keep a person (the token is random, made for the DM path's button)
+    assert set(Feedback.model_fields) == {"id", "text", "week_of", "token"}
     with sh.bot.db.session() as session:
         audit = session.exec(select(AuditLog).where(AuditLog.name == "allyfeedback")).all()
     assert [(a.person_id, a.outcome) for a in audit] == [(None, "ok")]  # audited, not by whom
@@ -84,6 +85,11 @@ def test_a_dm_starting_with_feedback_is_kept_once_the_writer_confirms(sh):
     assert rows(sh) == []  # nothing is kept before the writer says so
     out = sh("/press Send it anonymously")
     assert lines_to(out, "gus, only you")[0].startswith(THANKS.format(date="Monday 09 March"))
+    out = sh("/press Send it anonymously")  # pressed again, or replayed: still one copy
+    assert lines_to(out, "gus, only you") == [
+        "That comment is already saved, once. Nothing more was kept."
+    ]
+    assert len(rows(sh)) == 1
     sh("anonymous feedback   thank you all", "/press 1")
     assert opened(sh) == [
         {"comment": "the quiet room is always booked"},
@@ -91,7 +97,7 @@ def test_a_dm_starting_with_feedback_is_kept_once_the_writer_confirms(sh):
     ]
     with sh.bot.db.session() as session:
         audit = session.exec(select(AuditLog).where(AuditLog.name == "feedback:send")).all()
-    assert [a.person_id for a in audit] == [None, None]
+    assert [a.person_id for a in audit] == [None, None, None]  # three presses, no person
     # a word that merely starts the same, or a message about feedback, is not one
     out = sh("feedbacks are hard to give")
     assert "Send this to the coordinators" not in out and len(rows(sh)) == 2
