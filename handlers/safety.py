@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import html
 import re
-import re._constants as _sre  # the parsed form of a pattern, read once at import by _needs
-import re._parser as _parser
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,6 +24,12 @@ from typing import Any
 from bot.messages import Block, Divider, Section
 from handlers.content import Region, Resource
 from handlers.context import Context
+
+try:  # private modules, read once at import by _needs; only the cheap pre-filter relies on them
+    import re._constants as _sre
+    import re._parser as _parser
+except ImportError:  # pragma: no cover - a Python without them reads every pattern in full
+    _sre = _parser = None  # type: ignore[assignment]
 
 
 class Concern(StrEnum):
@@ -953,6 +957,24 @@ def _needs(items: Any) -> frozenset[str] | None:
     return max(found, key=lambda words: (min(map(len, words)), -len(words)), default=None)
 
 
+def _parser_reads_as_expected() -> bool:
+    """Whether the private parser still gives the parsed form _needs was written against."""
+    try:
+        return _needs(_parser.parse(r"\bx?(?:ghij|(?:klmn)+) ?yz")) == {"ghij", "klmn"}
+    except Exception:  # any change in a private API costs speed only
+        return False
+
+
+# Without the parser, or with a changed one, every pattern is read in full: slower, never less
+# accurate (a guessed pre-filter could hide a match).
+_PREFILTER = _parser is not None and _parser_reads_as_expected()
+
+
+def _needs_of(pattern: str) -> frozenset[str] | None:
+    """The pre-filter words of `pattern`, or None when there is no pre-filter."""
+    return _needs(_parser.parse(pattern)) if _PREFILTER else None
+
+
 @dataclass(frozen=True)
 class _Rule:
     concern: Concern
@@ -968,7 +990,7 @@ class _Rule:
 
 
 _RULES: tuple[_Rule, ...] = tuple(
-    _Rule(concern, re.compile(pattern), _needs(_parser.parse(pattern)))
+    _Rule(concern, re.compile(pattern), _needs_of(pattern))
     for concern, patterns in (
         (Concern.SELF, _SELF_PATTERNS),
         (Concern.OTHERS, _OTHERS_PATTERNS),
