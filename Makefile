@@ -18,7 +18,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/allybot check
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto  # one worker per core, each with its own databases
 
 clean:
 	rm -rf $(VENV) data/demo.db* .pytest_cache .ruff_cache

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import SQLModel, select
 
 from bot.app import AllyBot, build
@@ -31,7 +31,7 @@ BACKENDS = ["sqlite", "postgresql"]
 def postgres_url() -> Iterator[str | None]:
     url = os.environ.get("ALLYBOT_TEST_POSTGRES_URL")
     if url:
-        yield url
+        yield _own_database(url)
         return
     server = TempPostgres()
     if not server.available:
@@ -41,6 +41,23 @@ def postgres_url() -> Iterator[str | None]:
         yield server.start()
     finally:
         server.stop()
+
+
+def _own_database(url: str) -> str:
+    """With parallel workers (pytest-xdist) each gets a database of its own on the given
+    server, since every test empties the tables it uses."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    server = make_url(Database(url).url)
+    name = f"{server.database}_{worker}"
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
 
 
 _migrated: set[str] = set()
