@@ -390,7 +390,9 @@ _ME = r"(?:myself|himself|herself|themselves|themself)"
 _PILLS = (
     r"(?:(?:sleeping|diet|pain|heart) )?(?:pills?|tablets?|meds|medication|medicine|painkillers"
     r"|paracetamol|acetaminophen|tylenol|ibuprofen|aspirin|codeine|cocodamol|antidepressants?"
-    r"|sertraline|citalopram|diazepam|valium|xanax|benzos|opioids?|oxy\w{0,10}|insulin|lithium)"
+    r"|sertraline|citalopram|diazepam|valium|xanax|benzos|opioids?|oxy\w{0,10}|insulin|lithium"
+    r"|tramadol|morphine|fentanyl|amitriptyline|fluoxetine|prozac|mirtazapine|propranolol"
+    r"|zopiclone|quetiapine|naproxen|gabapentin|pregabalin)"
 )
 _NUMBER = (
     r"(?:[1-9][0-9]{1,3}|(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen"
@@ -472,7 +474,7 @@ _ALCOHOL = (
 )
 # Means of suicide someone may buy, keep ready or hide.
 _MEANS = (
-    rf"(?:rope|noose|razor blades?|razors|blades|gun|shotgun|rifle|pistol|hose ?pipe|charcoal"
+    rf"(?:rope|noose|razor blades?|razors|blades?|gun|shotgun|rifle|pistol|hose ?pipe|charcoal"
     rf"|helium|ligature|{_PILLS})"
 )
 # An absence explained in the next few words ("I won't be here tomorrow, I'm on leave").
@@ -480,8 +482,17 @@ _EXPLAINED = (
     r"(?!(?:[ .!?,;:]{1,4}\w+){0,8}?[ .!?,;:]{1,4}(?:leave|holiday|holidays|off|conference"
     r"|training|course|trip|appointment|wfh|working from home|ooo|out of office|sick|dentist"
     r"|doctors?|away|travelling|traveling|vacation|pto|leaving|heading|logging|finishing"
-    r"|going home|signing off|offsite|visiting|moving|flight|flying)\b)"
+    r"|going home|signing off|offsite|visiting|moving|flight|flying|strike|strikes|striking"
+    r"|snow|traffic|trains|weather|flu|covid|childcare)\b)"
 )
+# Company explained in the next few words ("I'm on the roof now, come up for the bbq").
+_SOCIAL = (
+    r"(?!(?:[ .!?,;:]{1,4}\w+){0,6}?[ .!?,;:]{1,4}(?:come|join|lunch|bbq|barbecue|coffee"
+    r"|smoke|break|view|drinks?|party|meeting|call|signal|reception|wifi|fixing|repair|aerial"
+    r"|gutters?|satellite|photos?|pics?)\b)"
+)
+# A clarification in the next few words ("I need to end it on friday, the contract I mean").
+_CLARIFIED = r"(?!(?:[ .!?,;:]{1,4}\w+){0,6}?[ .!?,;:]{1,4}(?:i mean|i meant|as in)\b)"
 # Slang and euphemism for killing oneself ("top myself", "neck myself", "do myself in").
 _SLANG_SUICIDE = (
     r"\b(?:top|tops|topping|topped|neck|necks|necking|necked|off|offing|offed|end|ending"
@@ -510,7 +521,13 @@ _SELF_PATTERNS = (
     # Means bought, kept ready or hidden ("I bought a rope", "I've got the rope in my car").
     rf"\b(?:bought|buy|buying|ordered|order|got|have|found|picked up|collected|hid|hidden"
     rf"|hiding|stashed|keep|kept) (?:a |an |the |some |myself a |my (?:\w+ )?|enough |all the"
-    rf" )?(?:new )?{_MEANS}(?= ?(?:$|[.!?,;:]|in my\b|ready\b(?! for\b)|and\b|today\b|now\b"
+    rf" |{_NUMBER} )?(?:new )?{_MEANS}(?!(?: \w+){{0,6}} (?:if (?:anyone|you|someone)|for "
+    r"(?:anyone|you|headaches?|migraines?|the first aid|the office|(?:the |a |my |our )?"
+    r"(?:climbing|camping|boat|sailing|garden|team|kids|swing|tent|dog|cat|raft|gym|paintball"
+    r"|range|hunting|lawnmower|work|project|shed|allotment|washing line))|in (?:the|our) first"
+    r" aid)\b)"
+    r"(?= ?(?:$|[.!?,;:]|in my\b|ready\b(?! for\b)|and\b"
+    r"|today\b|now\b|off (?:amazon|ebay|the internet|the dark web)\b|online\b"
     r"|at home\b|upstairs\b|hidden\b|under\b|out\b|loaded\b|in the (?:car|boot|shed|garage"
     r"|drawer|cupboard|wardrobe|loft)\b))",
     rf"\b{_MEANS} (?:\w+ )?(?:ready|saved|saved up|stockpiled|stashed|hidden|hoarded|put aside"
@@ -523,12 +540,13 @@ _SELF_PATTERNS = (
     r"(?:final |last |goodbye )?(?:note|letter)(?= ?(?:$|[.!?,;:]|for (?:my|everyone|the kids"
     r"|when|after)\b|to (?:my|everyone|the kids)\b|and\b|now\b|already\b))",
     # Where they are now: on the roof, the bridge, the ledge, the tracks.
-    r"\bi am (?:\w+ )?(?:on|at|up on|on top of|by|near|at the edge of|on the edge of|in)"
+    r"(?:\bi am (?:\w+ )?|(?:^|[.!?,;:] )(?:just )?(?:sat|stood|standing|sitting|lying|lay) )"
+    r"(?:on|at|up on|on top of|by|near|at the edge of|on the edge of|in)"
     r" (?:the |a )?(?:edge of (?:the |a )?)?(?:roof|rooftop|bridge|ledge|tracks|train tracks"
     r"|railway(?: line| tracks)?|level crossing|cliff(?: edge)?|cliffs|cliff top|balcony"
     r"|top of (?:the |a )?(?:building|car park|multi storey|tower)|edge)"
     r"(?= ?(?:$|[.!?,;:]|now\b|right now\b|again\b|tonight\b|and\b|looking\b|thinking\b"
-    r"|about to\b|ready\b))",
+    rf"|about to\b|ready\b)){_SOCIAL}",
     # Last message, and not being a problem or burden much longer.
     r"\b(?:this is|this will be|this would be|this is going to be|here is) (?:my|the) "
     r"(?:last|final|very last) (?:message|text|post|words?)\b(?= ?(?:$|[.!?,;:]|ever\b"
@@ -563,11 +581,35 @@ _SELF_PATTERNS = (
     rf"\b(?:{_TAKE}|necked|necking) (?:\w+ ){{0,8}}?{_AMOUNT} (?:of )?(?:(?:my|the|her|his"
     rf"|these|those|them) )?(?:\w+ )?{_PILLS}\b",
     rf"\b(?:had|drank|drunk|drinking|{_TAKE}|necked) (?:\w+ ){{0,6}}?{_ALCOHOL} (?:\w+ ){{0,3}}?"
-    rf"(?:and|with|plus|then|on top of) (?:\w+ ){{0,3}}?{_PILLS}\b",
+    rf"(?:and|with|plus|then|on top of) (?:\w+ )?{_AMOUNT} (?:of )?(?:(?:my|the|her|his) )?"
+    rf"(?:\w+ )?{_PILLS}\b",
     r"\bcut (?:myself |my \w+ )?too deep(?:ly)?\b(?= ?(?:$|[.!?,;:]|this time\b|again\b"
     r"|and\b|tonight\b))",
     r"\bi am bleeding (?:a lot|badly|heavily|so much|loads|everywhere|out|really bad)\b",
-    r"\b(?:can not|could not|will not) stop (?:the )?bleeding\b",
+    r"\b(?:can not|could not) stop (?:the )?bleeding\b",
+    r"\bcut (?:myself |my \w+ )?(?:really |so |very |too )(?:deep|deeply|badly)\b"
+    r"(?= ?(?:$|[.!?,;:]|this time\b|again\b|and\b|tonight\b))",
+    r"\b(?:burn|burned|burnt|burning|cut|cutting|scratch\w*|hit|hitting|punch\w*|bit|bite"
+    r"|biting) (?:my (?:arms?|legs?|wrists?|skin|thighs?|hands?|stomach|face|head)|myself)\b"
+    r"(?: \w+){0,4} (?:on purpose|deliberately|(?:until|till|til) (?:it|they|i) (?:bled|bleed"
+    r"|bleeds|was bleeding))\b",
+    r"\bi (?:have )?attempted(?= ?(?:$|[.!?,;:]|before\b|last\b|again\b|twice\b|once\b"
+    r"|(?:a|two|three|few|many) (?:times|years|months|weeks)\b))",
+    r"\b(?:engine|car) (?:\w+ )?running in (?:the |a |my )?(?:closed |locked )?garage\b",
+    r"\b(?:step|jump|throw myself|walk|lie|lay)\w* (?:off the platform|onto the (?:tracks"
+    r"|railway|line)|on the (?:tracks|railway line))\b",
+    r"\bwant (?:out of|to leave) (?:this|my) life\b",
+    r"\bwhat is (?:even )?the point (?:anymore|of it all|of anything)(?= ?(?:$|[.!?,;:]))",
+    r"\bso (?:that )?i (?:could|can|would|might) (?:just )?die\b(?! (?:laughing|of)\b)",
+    r"\b(?:hope|hoping|pray|praying|wish) (?:that )?(?:the|this|my) (?:plane|flight|train|bus"
+    r"|car|ferry) (?:crashes|would crash|will crash|goes down|sinks)\b",
+    r"\b(?:they|everyone|my family|my kids|my children|she|he|my wife|my husband|my partner)"
+    r" (?:would|will) (?:all )?be better off(?= ?(?:$|[.!?,;:]|anyway\b|honestly\b))",
+    r"\bi am (?:nothing but |just |only |such )?(?:a )?(?:drain|waste of (?:space|oxygen|air"
+    r"|skin)|dead weight)(?= ?(?:$|[.!?,;:]|on (?:everyone|my|them|you)\b|to (?:everyone"
+    r"|my|them)\b))",
+    r"\bif i am not (?:in|here|around|online|at work|back) (?:\w+ )?(?:you will|then you will"
+    rf"|you would) (?:know|understand) why\b{_EXPLAINED}",
     r"\bi (?:have |had )?(?:been |started |start |keep |am )(?:cutting|self harming|burning"
     r" myself)(?= ?(?:$|[.!?,;:]|again\b|lately\b|every\b|more\b|myself\b))",
     r"\b(?:cutting|harming myself|self harming) again\b",
@@ -606,7 +648,8 @@ _SELF_PATTERNS = (
     r"\b(?:want to|going to|about to|ready to|decided to|deciding to|plan to|planning to"
     r"|tempted to|thinking about|thinking of|thought about|think about|considering|close to"
     r"|to|i am|i will|just) (?:just |finally |actually |really )?end(?:ing)? (?:it|things"
-    rf"|everything)(?: all)?{_CLAUSE_END}(?! (?:with|up|off|early|there|here|at|on a)\b)",
+    rf"|everything)(?: all)?{_CLAUSE_END}(?! (?:with|up|off|early|there|here|at|on a)\b)"
+    rf"{_CLARIFIED}",
     r"\b(?:night|day|time|date|way|place|how|where|when) i (?:am going to|will|plan to|want to)"
     r" (?:die|end it|end my life|kill myself)\b",
     # Self-harm, hurting oneself, cutting, burning.
@@ -678,6 +721,7 @@ _SELF_PATTERNS = (
     r"(?<!heart and )\b(?:want|wants|wanted|wanting|wish|wished|ready|deserve|deserves|deserved"
     r"|hope|hoping|prefer|rather|pray|praying)(?: to)? (?:just |simply |really |honestly "
     r"|actually )?(?:die|be dead|not be alive|not exist|stop existing|cease to exist"
+    r"|go to sleep forever|fall asleep forever"
     r"|not wake up|never wake up|sleep forever|not be (?:here|around) anymore)\b"
     r"(?! (?:of|from|laughing|inside|for|a little"
     r"|on (?:this|that|the) hill)\b| than (?!(?:live|living|be alive|go on|carry on"
@@ -828,6 +872,10 @@ _OTHERS_PATTERNS = (
     r"\bshoot up (?:the|this|my|our) (?:office|place|school|building|workplace|company"
     r"|meeting)\b",
     rf"\bmake {_PERSON} (?:bleed|suffer)\b",
+    rf"\b{_INTENT} (?:\w+ ){{0,2}}(?:use|using) (?:it|them|(?:a|the|my) (?:gun|knife|weapon"
+    rf"|blade|bat|machete)) on {_PERSON}\b",
+    rf"\b{_INTENT} (?:\w+ ){{0,2}}(?:set fire to|burn down|torch|petrol bomb) (?:his|her|their"
+    r"|my \w+s|the) (?:house|flat|car|home|place)\b",
     # Going somewhere to do it; meaning it; a weapon with a threat.
     rf"\b{_INTENT} (?:go|come|drive|head|wait|turn up|find|track down|follow) (?:\w+ ){{0,6}}?"
     rf"(?:and|then|to) {_HARM} {_PERSON}\b",
@@ -850,13 +898,14 @@ _ABUSE_PATTERNS = (
     rf"\b{_ABUSER} (?:\w+ )?(?:hits|hit|beats|beat|slaps|slapped|punches|punched|kicks|kicked"
     r"|chokes|choked|strangles|strangled|rapes|raped|abuses|abused|batters|battered|beat up"
     r"|beats up|attacked|attacks|assaulted|assaults|pinned|pins|hurts|hurt|is hurting"
-    r"|keeps hurting) me\b(?! up\b(?<=hit me up))(?! up\b(?<=hits me up))"
+    r"|keeps hurting|bites|bit) me\b(?! up\b(?<=hit me up))(?! up\b(?<=hits me up))"
     rf"(?! (?:at|in (?:her|his|their|my) sleep|with\b(?! (?:\w+ )?(?:\w+ )?{_WEAPON}\b)"
     r"|to it|on (?:the|a|teams|slack))\b)",
     # Things thrown at me, not work ("she threw another 40 tickets at me").
     rf"\b{_ABUSER} (?:\w+ )?(?:threw|throws|throwing|chucked|chucks|hurled|hurls|lobbed) "
     r"(?!(?:\w+ ){0,3}(?:work|tickets|tasks|emails|jobs|projects|questions|curve ?balls?"
-    r"|ideas|requests|problems)\b)(?:\w+ ){0,3}at (?:me|my (?:head|face))\b",
+    r"|ideas|requests|problems|balls?|shade|looks?|glances?|jokes?|party|frisbee|compliments"
+    r"|sweets|treats)\b)(?:\w+ ){0,3}at (?:me|my (?:head|face))\b",
     r"\b(?:scared|afraid|frightened|terrified|worried|fear|think) (?:that )?"
     rf"{_ABUSER} (?:will|would|might|is going to|could) (?:kill|hurt|hit|beat|attack"
     r"|strangle|choke|rape) me\b",
@@ -906,7 +955,19 @@ _ABUSE_PATTERNS = (
     r"|my kids|the children|our kids|my children)\b",
     rf"\b{_ABUSER} (?:\w+ ){{0,2}}(?:checks|reads|goes through|tracks|monitors) (?:all )?"
     r"(?:of )?(?:my|our) (?:phone|messages|texts|emails|location|bank|spending)\b",
+    rf"\b{_ABUSER} (?:\w+ ){{0,6}}?(?:and|then|also|even|sometimes|often|always|still) "
+    r"(?:\w+ )?(?:hits|slaps|punches|kicks|chokes|beats|strangles|bites|hurts) me\b"
+    r"(?! up\b| (?:at|with|to it|on (?:the|a|teams|slack))\b)",
+    rf"\b{_ABUSER} (?:\w+ )?(?:smashed|smashes|broke|breaks|destroyed|hid|hides) my (?:phone"
+    r"|keys|car keys|passport)\b(?= ?(?:$|[.!?,;:]|so\b|and\b|again\b))",
+    rf"\b{_ABUSER} (?:will not|does not|never|refuses to) (?:give|let) me (?:have )?(?:any )?"
+    r"(?:money|access to (?:my|our|the) (?:money|account|bank)|my (?:money|wages|card|phone"
+    r"|passport))\b(?= ?(?:$|[.!?,;:]|and\b|so\b|at all\b|of my own\b))",
+    rf"\b{_ABUSER} (?:\w+ ){{0,2}}(?:tracks|monitors|checks|follows|watches) (?:where i go"
+    r"|my location|everything i do|who i (?:talk|speak|text|message) to)\b",
+    r"\bhid(?:e|ing)? (?:the |my )?bruises\b",
     rf"\b{_ABUSER} (?:will not|does not|never|would not) let me (?:see|have|go out"
+    r"|go to work|go anywhere|work|drive|use my phone"
     r"|leave the house|leave the flat|leave home|leave (?:him|her)|talk to|keep|out"
     r"|leave(?= ?(?:$|[.!?,;:]|the relationship\b)))\b",
     rf"\b{_ABUSER} (?:\w+ )?(?:takes|took|keeps|controls) (?:all )?(?:my|our) (?:money|wages"
