@@ -147,8 +147,9 @@ def test_offer_to_all_asks_every_available_ally_at_once_and_the_first_accept_win
     requests_screen(sh)
     out = sh("/press Offer to all available allies")
     assert to(out, "casey") == [
-        "Offered to 4 available allies at once. The first to accept takes it, and the others "
-        "are told it no longer needs them. The requester hears from us as soon as one accepts."
+        "Offered to the available allies at once (4 in all). The first to accept takes it, "
+        "and the others are told it no longer needs them. The requester hears from us as soon "
+        "as one accepts."
     ]
     for ally in ALLIES:
         assert to(out, ally)[0].startswith(OFFER), ally
@@ -211,7 +212,7 @@ def test_offer_to_all_for_a_request_already_being_offered_adds_the_others(sh):
     sh("/as eve", "/findally", "/press Talk to an ally", "/press stress")  # ali is asked
     req = request(sh)
     out = press(sh, "admin:offer_all", str(req.id), "casey")
-    assert to(out, "casey")[0].startswith("Offered to 3 available allies at once.")
+    assert to(out, "casey")[0].startswith("Offered to the available allies at once (3 in all).")
     assert to(out, "eve") == []  # she knows we are asking already
     assert sorted(o[0] for o in offers(sh) if o[1] == "pending") == sorted(ALLIES)
     assert request(sh).status == "offering" and request(sh).round == req.round

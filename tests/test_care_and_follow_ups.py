@@ -57,6 +57,10 @@ CHECK_IN_BUTTONS = (
     "[1] I'm doing well  [2] It's been a lot  [3] Talk to a coordinator  [4] Take a break (14 days)"
 )
 NOT_AN_ALLY = "This is for allies, and you are not on the ally roster now, so nothing changed."
+# A non-ally asking for a coordinator may be worried about someone, or themselves: they are
+# shown the ways to an ally and urgent help instead.
+ALLIES_ONLY = "Reaching the coordinators this way is for allies."
+CHOICES = "[1] Talk to an ally  [2] Just show me resources  [3] I need urgent help"
 TRAINING = "Your ally training is due for a refresher by"
 OVERDUE = "Your ally training was due for a refresher on"
 
@@ -474,7 +478,12 @@ def test_a_non_ally_pressing_a_check_in_button_is_told_it_is_for_allies(sh):
     timers_before = len(fetch(sh, select(Timer)))
     for action in CARE_ACTIONS:
         out = press(sh, action, "", "eve")
-        assert out.splitlines() == [f"[bot -> eve, only you] {NOT_AN_ALLY}"], action
+        lines = out.splitlines()
+        if action == "care:coordinator":
+            assert lines[0].startswith(f"[bot -> eve, only you] {ALLIES_ONLY}"), action
+            assert lines[1] == f"[bot -> eve, only you] {CHOICES}"
+        else:
+            assert lines == [f"[bot -> eve, only you] {NOT_AN_ALLY}"], action
     assert profile(sh, "eve") is None
     assert len(fetch(sh, select(Timer))) == timers_before
 
@@ -485,7 +494,12 @@ def test_an_ally_who_stepped_down_pressing_an_old_check_in_changes_nothing(sh):
     before = profile(sh, "cam").model_dump()
     for action in CARE_ACTIONS:
         out = press(sh, action, "", "cam")
-        assert out.splitlines() == [f"[bot -> cam, only you] {NOT_AN_ALLY}"], action
+        lines = out.splitlines()
+        if action == "care:coordinator":
+            assert lines[0].startswith(f"[bot -> cam, only you] {ALLIES_ONLY}"), action
+            assert lines[1] == f"[bot -> cam, only you] {CHOICES}"
+        else:
+            assert lines == [f"[bot -> cam, only you] {NOT_AN_ALLY}"], action
     assert profile(sh, "cam").model_dump() == before
 
 
