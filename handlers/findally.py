@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.messages import Block, Divider, GroupDM
+from bot.messages import Block, Button, Divider, GroupDM
 from handlers import coordinators, matching, safety
 from handlers.context import Context, buttons, whole_number
 from storage import timers
@@ -593,7 +593,7 @@ def known_languages(ctx: Context) -> list[str]:
     return sorted(seen.values(), key=str.casefold)[:MAX_LANGUAGES]
 
 
-def _language_button(ctx: Context, prefs: Prefs) -> list[Block]:
+def _language_button(ctx: Context, prefs: Prefs) -> list[Button]:
     """One button that cycles: any language, then each language the allies list, then any."""
     languages = known_languages(ctx)
     if not languages:
