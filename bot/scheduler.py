@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.messages import Outgoing
+from bot.platforms.base import Platform
 from bot.router import Router
 from storage.leader import Leadership
 
@@ -23,14 +22,6 @@ log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 15
 LEADER_SECONDS = 30
-
-
-class Platform(Protocol):
-    async def deliver(self, out: list[Outgoing]) -> None:
-        """Send messages; failures are logged, the state they report is already committed."""
-
-    async def broadcast(self, item: Outgoing) -> bool:
-        """Send one scheduled post at the platform's pace; True once the platform has it."""
 
 
 class Calendar:

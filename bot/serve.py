@@ -8,12 +8,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.app import AllyBot
 from bot.scheduler import Calendar, start
 from handlers.yamlfile import Problem, ProblemsFound
+
+if TYPE_CHECKING:  # imported only when Slack is configured (it loads slack_bolt)
+    from bot.platforms.slack.adapter import SlackPlatform
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +26,7 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def build_web_app(bot: AllyBot) -> tuple[web.Application, object | None]:
+def build_web_app(bot: AllyBot) -> tuple[web.Application, SlackPlatform | None]:
     """The aiohttp app and the Slack platform (None when Slack is not configured)."""
     web_app = web.Application()
     web_app.router.add_get("/healthz", healthz)
@@ -30,7 +34,6 @@ def build_web_app(bot: AllyBot) -> tuple[web.Application, object | None]:
     s = bot.settings
     if s.slack_bot_token:
         from bot.platforms.slack.adapter import SlackPlatform
-        from bot.platforms.slack.http import add_routes
 
         if not s.slack_app_token and not s.slack_signing_secret:
             raise ProblemsFound(
@@ -45,10 +48,13 @@ def build_web_app(bot: AllyBot) -> tuple[web.Application, object | None]:
                 ]
             )
         slack = SlackPlatform(
-            bot, s.slack_bot_token, s.slack_signing_secret or "unused", api_url=s.slack_api_url
+            bot,
+            s.slack_bot_token,
+            s.slack_signing_secret or "unused",
+            api_url=s.slack_api_url,
+            socket_mode=bool(s.slack_app_token),
         )
-        if not s.slack_app_token:
-            add_routes(web_app, slack)
+        slack.add_routes(web_app)
     return web_app, slack
 
 

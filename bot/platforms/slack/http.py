@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
-from bot.platforms.slack.adapter import SlackPlatform
+if TYPE_CHECKING:  # the adapter adds these routes, so it imports this module
+    from bot.platforms.slack.adapter import SlackPlatform
 
 PATH = "/slack/events"
 
