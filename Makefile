@@ -17,6 +17,8 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache --no-logo  # the rooms: [tool.importlinter] in pyproject.toml
+	$(BIN)/mypy  # bot/ and storage/: [tool.mypy] in pyproject.toml
 	$(BIN)/allybot check
 	$(BIN)/pytest -q -n auto  # one worker per core, each with its own databases
 

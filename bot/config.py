@@ -139,7 +139,9 @@ class AppConfig(_Strict):
     def _older_settings(cls, data: object) -> object:
         """`retention_days: N` (before the retention section) still means what it did. A bad
         value is left for its own field to report, at its own line."""
-        days = data.get("retention_days") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return data
+        days = data.get("retention_days")
         if type(days) is int and 7 <= days <= 3650 and "retention" not in data:
             data = {**data, "retention": {"requests_days": days, "applications_days": days}}
         return data

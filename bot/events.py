@@ -11,6 +11,10 @@ from typing import Literal
 
 PlaceKind = Literal["dm", "channel", "group"]
 
+# Stands where a mention was in `Command.text` (U+FFFC OBJECT REPLACEMENT CHARACTER): the i-th
+# one in the text is `Command.mentions[i]`. Adapters drop any the user typed themselves.
+MENTION = "\ufffc"
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -34,14 +38,29 @@ class Place:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """Someone a command names the platform's own way (Slack's `<@U123|ali>`, Teams' `<at>`)."""
+
+    user_id: str  # the platform user id
+    shown: str  # how it reads to people, such as "@ali": for answers only, never an identity
+
+
+@dataclass(frozen=True)
 class Command:
-    """A slash command such as `/findally some words`."""
+    """A slash command such as `/findally some words`.
+
+    A platform mention in the words is not left in `text`: each one becomes a `MENTION`
+    character there, in order, and the i-th of those is `mentions[i]`. So handlers find people
+    by position and never parse platform syntax; words typed as plain text (a name, an email,
+    `<!channel>`) stay as typed.
+    """
 
     name: str
     text: str
     actor: Actor
     place: Place = field(default_factory=Place)
     event_id: str | None = None
+    mentions: tuple[Mention, ...] = ()
 
 
 @dataclass(frozen=True)

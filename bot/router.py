@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.config import AppConfig
-from bot.events import Action, Actor, Command, Event, Place, Text
+from bot.events import MENTION, Action, Actor, Command, Event, Place, Text
 from bot.messages import Message, OnlyYou, Outbox, Outgoing
 from handlers import (
     admin,
@@ -36,7 +36,7 @@ from handlers import (
     when,
 )
 from handlers.content import Content
-from handlers.context import Context, buttons
+from handlers.context import Context, Mentioned, buttons
 from handlers.people import find_or_create
 from storage import deliveries
 from storage.crypto import Sealer
@@ -176,6 +176,7 @@ class Router:
         now: datetime,
         actor: Person | None = None,
         place: Place | None = None,
+        mentioned: tuple[Mentioned, ...] = (),
     ) -> Context:
         return Context(
             session,
@@ -186,6 +187,7 @@ class Router:
             actor=actor,
             place=place,
             counts_only=self.counts_only,
+            mentioned=mentioned,
         )
 
     # --- events ----------------------------------------------------------------------------
@@ -204,7 +206,8 @@ class Router:
                 person = self._person(session, event.actor, now)
                 handler = self._handler(event, name)
                 person_id = person.id if _audits_person(handler) else None
-                ctx = self.context(session, now, person, event.place)
+                mentioned = _mentioned(session, event) if isinstance(event, Command) else ()
+                ctx = self.context(session, now, person, event.place, mentioned)
                 if handler is None and kind == "command":
                     help.unknown_command(ctx, name)
                 elif handler is None:
@@ -215,6 +218,7 @@ class Router:
                     # Safety first: whatever was asked, the resources for each concern raised
                     # lead the reply, ahead of everything else in the outbox.
                     lead = Message(tuple(safety.lead_blocks(ctx, person.region, concerns)))
+                    assert person.id is not None  # find_or_create flushed the row
                     ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), lead))
                 _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
             return ctx.outbox
@@ -317,6 +321,7 @@ class Router:
         out: list[Outgoing] = list(ctx.outbox) if claimed.given_up else []
         for timer in claimed.due:
             try:
+                assert timer.id is not None  # read from the database, so it has its key
                 with self.db.session() as session:
                     ctx = self.context(session, now)
                     # Done first, in the same transaction: a failure undoes both, and a timer
@@ -376,6 +381,7 @@ class Router:
         with self.db.session() as session:
             ctx = self.context(session, now)
             for row in deliveries.claim(session, now):
+                assert row.id is not None  # read from the database, so it has its key
                 item = schedules.render(ctx, row)
                 if item is None:  # its message was removed from content/ since
                     deliveries.finish(session, row.id, "skipped", now)
@@ -460,10 +466,31 @@ def _first_time(session: Session, event_id: str, now: datetime) -> bool:
         return False
 
 
+def _mentioned(session: Session, command: Command) -> tuple[Mentioned, ...]:
+    """The command's mentions as people of the actor's platform, in order. Someone the bot has
+    never met stays None: a mention alone creates nobody."""
+    if not command.mentions:
+        return ()
+    ids = [clean(m.user_id, 255) for m in command.mentions]
+    rows = session.exec(
+        select(Person.platform_user_id, Person.id).where(
+            Person.platform == command.actor.platform, col(Person.platform_user_id).in_(ids)
+        )
+    ).all()
+    found = dict(rows)
+    return tuple(
+        Mentioned(found.get(user_id), clean(m.shown, 120))
+        for user_id, m in zip(ids, command.mentions, strict=True)
+    )
+
+
 def _describe(event: Event) -> tuple[str, str, str]:
     """(kind, name, argument) with the user-controlled parts cleaned."""
     if isinstance(event, Command):
-        return "command", clean(event.name, 64).lower().lstrip("/"), clean(event.text)
+        text = clean(event.text)
+        if text.count(MENTION) > len(event.mentions):  # typed, not placed: they name nobody
+            text = text.replace(MENTION, "")
+        return "command", clean(event.name, 64).lower().lstrip("/"), text
     if isinstance(event, Action):
         return "action", clean(event.action, 255), clean(event.value, MAX_VALUE)
     assert isinstance(event, Text)

@@ -10,12 +10,12 @@ requester chooses to tell them.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import col, func, or_, select
 
+from bot.events import MENTION
 from bot.messages import Section
 from handlers import allies, awareness, care, coordinators, findally
 from handlers.context import Context, buttons, whole_number
@@ -23,7 +23,6 @@ from storage.models import AllyProfile, Person, SupportRequest
 
 log = logging.getLogger(__name__)
 
-_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")  # a Slack mention, escaped by Slack
 ROLE_CHANGES = {"pause": "paused", "resume": "active", "remove": "removed"}
 # An ally's status as a coordinator reads it (allies.STATE_KEYS speaks to the ally).
 STATE_KEYS = {
@@ -401,13 +400,17 @@ def _change(ctx: Context, found: tuple[Person, AllyProfile] | None, status: str)
 
 
 def _ally_named(ctx: Context, who: str) -> tuple[Person, AllyProfile] | None:
-    """An ally by mention, platform user id or email, on the coordinator's own platform."""
+    """An ally by mention, platform user id (a typed "@" is fine) or email, on the
+    coordinator's own platform. `who` comes straight after the verb, a plain word, so a mention
+    in it is the command's first."""
     token = who.strip()
-    if m := _MENTION.match(token):
-        token = m.group(1)
+    shown = ctx.as_typed(token)
+    if token == MENTION:
+        found = ctx.mentioned[0].person_id
+        return _as_ally(ctx, ctx.session.get(Person, found) if found else None, shown)
     token = token.lstrip("@")
     person = None
-    if token:
+    if token and MENTION not in token:  # several mentions run together name nobody
         person = (
             ctx.session.exec(
                 select(Person).where(
@@ -416,7 +419,7 @@ def _ally_named(ctx: Context, who: str) -> tuple[Person, AllyProfile] | None:
             ).first()
             or ctx.session.exec(select(Person).where(Person.email == token.lower())).first()
         )
-    return _as_ally(ctx, person, who)
+    return _as_ally(ctx, person, shown)
 
 
 def _ally_by_id(ctx: Context, value: str) -> tuple[Person, AllyProfile] | None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import AppConfig
-from bot.events import Place
+from bot.events import MENTION, Place
 from bot.messages import (
     Block,
     Button,
@@ -36,6 +36,14 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Mentioned:
+    """Someone a command mentioned (see `Command.mentions`), found on the actor's platform."""
+
+    person_id: int | None  # None: the bot has never met them (a mention creates nobody)
+    shown: str  # how the mention read, such as "@ali", to answer with
+
+
 @dataclass
 class Context:
     session: Session
@@ -49,6 +57,9 @@ class Context:
     # Channels the platform found are not private: they get numbers only (the digest); anything
     # more goes to each coordinator by DM (coordinators.notify).
     counts_only: frozenset[str] = frozenset()
+    # The i-th MENTION character in a command's text is mentioned[i] (the router drops any
+    # that stand for no mention); () for anything but a command.
+    mentioned: tuple[Mentioned, ...] = ()
 
     # --- words -------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> Rich:
@@ -85,6 +96,15 @@ class Context:
         """Tell the person they may not do that; nothing they pressed takes effect."""
         self.outbox.keep_pressed = True
         self.reply(*blocks)
+
+    def as_typed(self, words: str) -> str:
+        """`words` with each mention back as it read ("@ali"), for an answer. Their first
+        MENTION must be the command's first (words with no mention before them)."""
+        parts = words.split(MENTION)
+        out = [parts[0]]
+        for mention, part in zip(self.mentioned, parts[1:], strict=False):
+            out += [mention.shown, part]
+        return "".join(out)
 
     def unseal(self, token: str, what: str) -> dict[str, Any] | None:
         """Sealed answers, or None (logged by id) if no configured key opens them."""

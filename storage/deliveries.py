@@ -47,11 +47,11 @@ def claim(session: Session, now: datetime, limit: int = 50) -> list[Delivery]:
         select(Delivery)
         .where(
             or_(
-                Delivery.status == "queued",
-                and_(Delivery.status == "sending", col(Delivery.claimed_at) < now - LEASE),
+                col(Delivery.status) == "queued",
+                and_(col(Delivery.status) == "sending", col(Delivery.claimed_at) < now - LEASE),
                 and_(
-                    Delivery.status == "failed",
-                    Delivery.attempts < MAX_ATTEMPTS,
+                    col(Delivery.status) == "failed",
+                    col(Delivery.attempts) < MAX_ATTEMPTS,
                     col(Delivery.claimed_at) < now - RETRY_AFTER,
                 ),
             )

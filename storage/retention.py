@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlmodel import Session, col
 
 from storage.models import (
@@ -36,7 +36,7 @@ def purge(
     now: datetime,
 ) -> dict[str, int]:
     """Delete old rows; how many of each kind went."""
-    old_requests = select(SupportRequest.id).where(
+    old_requests = select(col(SupportRequest.id)).where(
         col(SupportRequest.status).in_(CLOSED_REQUEST),
         col(SupportRequest.closed_at) < requests_before,
     )
@@ -57,7 +57,7 @@ def purge(
     # Unfinished applications past their expiry (normally removed by their own timer), first:
     # a draft reopened for "more information" points at its application.
     removed["expired drafts"] = _delete(session, Conversation, col(Conversation.expires_at) < now)
-    old_applications = select(Application.id).where(
+    old_applications = select(col(Application.id)).where(
         col(Application.status).in_(CLOSED_APPLICATION),
         col(Application.decided_at) < applications_before,
     )
@@ -94,5 +94,5 @@ def purge(
     return removed
 
 
-def _delete(session: Session, table: type, *where: object) -> int:
+def _delete(session: Session, table: type, *where: ColumnElement[bool]) -> int:
     return session.exec(delete(table).where(*where)).rowcount or 0

@@ -52,11 +52,11 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> Claimed:
         select(Timer)
         .where(
             or_(
-                and_(Timer.status == "pending", Timer.due_at <= now),
-                and_(Timer.status == "claimed", col(Timer.claimed_at) < stale),
+                and_(col(Timer.status) == "pending", col(Timer.due_at) <= now),
+                and_(col(Timer.status) == "claimed", col(Timer.claimed_at) < stale),
             )
         )
-        .order_by(Timer.due_at)
+        .order_by(col(Timer.due_at))
         .limit(limit)
     ).all()
     out = Claimed([], [])

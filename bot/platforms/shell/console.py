@@ -14,11 +14,21 @@ from datetime import timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from aiohttp import web
 from sqlmodel import col, select
 
 from bot.app import AllyBot
 from bot.events import Action, Actor, Command, Event, Text
-from bot.messages import Button, Channel, DirectMessage, GroupDM, OnlyYou, Outgoing, Replace
+from bot.messages import (
+    Button,
+    Channel,
+    DirectMessage,
+    GroupDM,
+    Message,
+    OnlyYou,
+    Outgoing,
+    Replace,
+)
 from bot.platforms.shell.render import render
 from bot.scheduler import Calendar, start
 from handlers import coordinators
@@ -192,6 +202,7 @@ class Shell:
             ctx = self.bot.router.context(session, self.bot.clock.now())
             rows = []
             for p in people:
+                assert p.id is not None  # read from the database, so it has its key
                 ally = allies.get(p.id)
                 if coordinators.is_coordinator(ctx, p):
                     role = "coordinator"
@@ -232,6 +243,7 @@ class Shell:
                 return
             rest = rest.strip()
         else:
+            assert self.persona.id is not None  # personas are read from the database
             buttons = self.latest.get(self.persona.id, [])
             if not buttons:
                 self.say(f"{self.persona.platform_user_id} has no message with buttons yet.")
@@ -307,10 +319,21 @@ def _event_id() -> str:
 
 
 class ShellPlatform:
-    """The shell as the scheduler's platform (interactive mode)."""
+    """The shell as a platform (bot/platforms/base.py): it prints every message where it went."""
+
+    name = PLATFORM
 
     def __init__(self, shell: Shell):
         self.shell = shell
+
+    def render(self, message: Message) -> list[str]:
+        return render("[bot]", message)[0]
+
+    async def drain(self) -> None:
+        """Nothing is in flight: the shell prints as it sends."""
+
+    def add_routes(self, web_app: web.Application) -> None:
+        """The shell reads standard input: it serves no HTTP."""
 
     async def deliver(self, outgoing: list[Outgoing]) -> None:
         self.shell.deliver(outgoing)

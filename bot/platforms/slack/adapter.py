@@ -15,6 +15,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -25,7 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import AllyBot
-from bot.events import Action, Actor, Command, Event, Place, Text
+from bot.events import Action, Actor, Command, Event, Mention, Place, Text
 from bot.messages import (
     Channel,
     DirectMessage,
@@ -35,8 +36,11 @@ from bot.messages import (
     Outgoing,
     Replace,
 )
+from bot.platforms.slack import http
 from bot.platforms.slack.blocks import action_name, chunks, to_blocks
 from bot.platforms.slack.channels import ChannelCheck, check_private
+from bot.platforms.slack.manifest import NAMES_PEOPLE
+from bot.platforms.slack.mentions import split_mentions
 from bot.platforms.slack.pacing import Pacer
 from storage import sent
 from storage.models import Person
@@ -77,8 +81,18 @@ def make_client(token: str, api_url: str | None) -> AsyncWebClient:
 
 
 class SlackPlatform:
-    def __init__(self, bot: AllyBot, token: str, signing_secret: str, api_url: str | None = None):
+    name = PLATFORM
+
+    def __init__(
+        self,
+        bot: AllyBot,
+        token: str,
+        signing_secret: str,
+        api_url: str | None = None,
+        socket_mode: bool = False,
+    ):
         self.bot = bot
+        self.socket_mode = socket_mode
         self.client = make_client(token, api_url)
         self.app = AsyncApp(
             client=self.client, signing_secret=signing_secret, process_before_response=True
@@ -102,8 +116,12 @@ class SlackPlatform:
         name = command["command"].lstrip("/")
         channel = command.get("channel_id") or ""
         place = Place("dm" if channel.startswith("D") else "channel", channel or None)
+        text: str = command.get("text") or ""
+        mentions: tuple[Mention, ...] = ()
+        if name in NAMES_PEOPLE:  # the only commands in which Slack sends mentions as user ids
+            text, mentions = split_mentions(text)
         # Slack never retries a slash command, so there is no event id to dedupe on.
-        event = Command(name, command.get("text") or "", actor, place)
+        event = Command(name, text, actor, place, mentions=mentions)
         out = await self._db_call(self.bot.router.dispatch, event)
         mine = [o for o in out if isinstance(o.to, OnlyYou)]
         rest = [o for o in out if not isinstance(o.to, OnlyYou)]
@@ -170,14 +188,14 @@ class SlackPlatform:
     # --- after the ack ------------------------------------------------------------------------
     async def _after(self, actor: Actor, out: list[Outgoing], source: _Source, home: bool) -> None:
         await self._refresh_profile(actor)
-        await self.deliver(out, source)
+        await self._deliver(out, source)
         if home:
             await self.publish_home(actor)
 
     async def _after_action(self, actor: Actor, event: Action, source: _Source, label: str) -> None:
         await self._refresh_profile(actor)
         out = await self._db_call(self.bot.router.dispatch, event)
-        rewritten = await self.deliver(out, source)
+        rewritten = await self._deliver(out, source)
         # A refused press leaves a shared message alone; a message the handler rewrote from
         # its own state (a closed offer) must not get its old blocks back.
         if not out.keep_pressed and (source.channel, source.message_ts) not in rewritten:
@@ -187,7 +205,7 @@ class SlackPlatform:
     async def _dispatch_and_send(self, actor: Actor, event: Event, source: _Source) -> None:
         await self._refresh_profile(actor)
         out = await self._db_call(self.bot.router.dispatch, event)
-        await self.deliver(out, source)
+        await self._deliver(out, source)
 
     async def _mark_pressed(self, source: _Source, label: str) -> None:
         """Replace the pressed message's buttons with what was chosen, so it is pressed once."""
@@ -226,11 +244,23 @@ class SlackPlatform:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # --- sending ------------------------------------------------------------------------------
-    async def deliver(
-        self, out: list[Outgoing], source: _Source | None = None
+    async def deliver(self, out: list[Outgoing]) -> None:
+        """Send an outbox that answers no Slack request (timers, a coordinator's push)."""
+        await self._deliver(out, _Source())
+
+    def render(self, message: Message) -> list[dict[str, Any]]:
+        """Block Kit for one message (a long one is split into several when sent)."""
+        return to_blocks(message)
+
+    def add_routes(self, web_app: web.Application) -> None:
+        """POST /slack/events, unless events arrive over Socket Mode."""
+        if not self.socket_mode:
+            http.add_routes(web_app, self)
+
+    async def _deliver(
+        self, out: list[Outgoing], source: _Source
     ) -> set[tuple[str | None, str | None]]:
         """Send each message; return the (channel, ts) of the earlier messages rewritten."""
-        source = source or _Source()
         rewritten: set[tuple[str | None, str | None]] = set()
         for item in out:
             try:
