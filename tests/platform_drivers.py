@@ -8,17 +8,21 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.app import AllyBot
+from bot.config import Coordinators
 from bot.platforms.shell.console import Shell
+from bot.scheduler import Calendar
 from handlers.allies import import_roster, parse_roster
+from storage.db import Database
+from tests.conftest import make_bot
 from tests.slack_harness import SlackHarness, buttons_in, text_of
 from tests.slack_standin import SlackStandIn
 from tests.test_slack import _profile
 
 # The cast of the scenarios: who they are on each platform.
-PEOPLE = {"requester": "Eve", "ally": "Ali", "coordinator": "Casey"}
+PEOPLE = {"requester": "Eve", "ally": "Ali", "coordinator": "Casey", "applicant": "Finn"}
 
 
 class Driver(Protocol):
@@ -30,13 +34,20 @@ class Driver(Protocol):
         ...
 
     def shown_to_pair(self, a: str, b: str) -> list[str]: ...
+    def posted_in(self, channel: str) -> list[str]:
+        """Every text posted in the channel (its name, without #)."""
+        ...
+
+    async def wait(self, delta: timedelta) -> None:
+        """Let time pass: timers and the awareness calendar run as they fall due."""
+        ...
 
 
 class ShellPlatformDriver:
     """The shell: the demo organisation, with Eve, Ali and Casey in their demo roles."""
 
-    def __init__(self, bot: AllyBot):
-        bot.seed_demo()
+    def __init__(self, db: Database):
+        bot = make_bot(db)  # the demo organisation; Casey coordinates (app.yaml)
         self.out = io.StringIO()
         self.shell = Shell(bot, out=self.out)
         self.lines: list[str] = []
@@ -58,6 +69,13 @@ class ShellPlatformDriver:
     async def press(self, who: str, label: str) -> None:
         self._run(who, f"/press {label}")
 
+    async def wait(self, delta: timedelta) -> None:
+        self._run("coordinator", f"/wait {int(delta.total_seconds())}s")
+
+    def posted_in(self, channel: str) -> list[str]:
+        prefix = f"[bot -> #{channel}] "
+        return [line[len(prefix) :] for line in self.lines if line.startswith(prefix)]
+
     def shown(self, who: str) -> list[str]:
         name = PEOPLE[who].lower()
         pattern = re.compile(rf"^\[bot -> {name}, (?:only you|DM|DM, edited)\] (.*)$")
@@ -76,14 +94,19 @@ class ShellPlatformDriver:
 SLACK_ROSTER = """platform,user,name,department,topics,capacity
 slack,UALI,Ali,Engineering,stress;workload,2
 """
-SLACK_IDS = {"requester": "UEVE", "ally": "UALI", "coordinator": "UCASEY"}
+SLACK_IDS = {"requester": "UEVE", "ally": "UALI", "coordinator": "UCASEY", "applicant": "UFINN"}
 
 
 class SlackPlatformDriver:
     """Slack through signed HTTP into the real Bolt app and a loopback Web API. Each person's
     latest message with buttons is tracked, as a Slack client shows it."""
 
-    def __init__(self, bot: AllyBot):
+    def __init__(self, db: Database):
+        coordinators = Coordinators(
+            people=["slack:UCASEY"], channel="coordinators", notify_by_dm=True
+        )
+        bot = make_bot(db, seed=False, coordinators=coordinators)
+        self.bot = bot
         self.standin = SlackStandIn(
             users={
                 uid: _profile(PEOPLE[role], f"{role}@example.com")
@@ -101,9 +124,28 @@ class SlackPlatformDriver:
 
     async def start(self) -> None:
         await self.h.start()
+        self.calendar = Calendar(self.bot.router, self.h.slack)
+        await self.calendar.check_leader()  # this process runs the calendar
 
     async def stop(self) -> None:
+        self.calendar.stop()
         await self.h.stop()
+
+    async def wait(self, delta: timedelta) -> None:
+        self.bot.clock.advance(delta)
+        await self.calendar.sweep()
+        await self.calendar.run()
+        await self.h.slack.drain()
+        self._collect("")
+
+    def posted_in(self, channel: str) -> list[str]:
+        posts = [c.args for c in self.standin.calls if c.method == "chat.postMessage"]
+        return [
+            line
+            for p in posts
+            if p.get("channel") == f"#{channel}"
+            for line in text_of(p["blocks"]).splitlines()
+        ]
 
     def _collect(self, actor: str) -> None:
         """File what Slack was asked to show since the last look, under who sees it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import timedelta
 
 import pytest
 
@@ -46,10 +47,10 @@ def test_each_platform_renders_user_text_literally(platforms):
 # --- the same scenarios on every platform ----------------------------------------------------
 async def _on(platform: str, db, scenario) -> Driver:
     if platform == "shell":
-        driver: Driver = ShellPlatformDriver(make_bot(db, seed=False))
+        driver: Driver = ShellPlatformDriver(db)
         await scenario(driver)
         return driver
-    slack = SlackPlatformDriver(make_bot(db, seed=False))
+    slack = SlackPlatformDriver(db)
     await slack.start()
     try:
         await scenario(slack)
@@ -97,3 +98,45 @@ def test_crisis_language_in_a_dm_leads_with_the_crisis_lines(platform, sqlite_db
     shown = d.shown("requester")
     assert "get help now" in shown[0]
     assert any("999" in t for t in shown)
+
+
+@pytest.mark.parametrize("platform", ["shell", "slack"])
+def test_the_questionnaire_and_a_coordinators_decision(platform, sqlite_db):
+    answers = [
+        "Finn",
+        "Payroll analyst",
+        "Finance",
+        "finn@example.com",
+        "I have seen how much a kind word helps.",
+        "I listen well and I am patient.",
+        "Time for the training.",
+        "Because talking early makes things easier to deal with.",
+    ]
+
+    async def scenario(d: Driver) -> None:
+        await d.dm("applicant", "apply")
+        await d.press("applicant", "I understand, let's start")
+        for answer in answers:
+            await d.dm("applicant", answer)
+        await d.press("applicant", "Send my application")
+        await d.press("coordinator", "Approve")
+
+    d = play(platform, sqlite_db, scenario)
+    assert any(t.startswith("Here is your application.") for t in d.shown("applicant"))
+    channel = d.posted_in("coordinators")
+    assert any(t.startswith("A new application to become an ally is waiting.") for t in channel)
+    assert not any("Finn" in t or "Payroll" in t for t in channel)  # never in a channel
+    assert any("I listen well and I am patient." in t for t in d.shown("coordinator"))
+    assert any(t.startswith("Welcome to the ally network!") for t in d.shown("applicant"))
+
+
+@pytest.mark.parametrize("platform", ["shell", "slack"])
+def test_a_scheduled_post_reaches_the_channel_once(platform, sqlite_db):
+    async def scenario(d: Driver) -> None:
+        await d.wait(timedelta(days=2, seconds=30))  # Mon 10:00 -> the Wednesday tip
+        await d.wait(timedelta(minutes=1))
+
+    d = play(platform, sqlite_db, scenario)
+    posts = d.posted_in("general")
+    assert posts.count("Weekly wellbeing tip") == 1
+    assert any("/findally" in t for t in posts)  # every post points to a private way in
