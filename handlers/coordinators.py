@@ -117,13 +117,10 @@ def review(ctx: Context, value: str) -> None:
     """ "Review it" on the channel's notice: the application, shown only to the coordinator who
     pressed. The notice stays as it is, for the other coordinators."""
     ctx.outbox.keep_pressed = True
-    if not is_coordinator(ctx, ctx.actor):
-        ctx.refuse(ctx.say("review.coordinators_only_review"))
-        return
-    app_id = whole_number(value)
-    app = ctx.session.get(Application, app_id) if app_id is not None else None
+    app = _pressed_application(
+        ctx, value, "review.coordinators_only_review", "review.not_found_review"
+    )
     if app is None:
-        ctx.reply(ctx.say("review.not_found_review"))
         return
     applicant = ctx.session.get(Person, app.person_id)
     if app.status not in OPEN_APPLICATION:
@@ -133,6 +130,21 @@ def review(ctx: Context, value: str) -> None:
     answers = ctx.unseal(app.answers, f"application {app.id}")
     waiting = [ctx.note("review.waiting_for_applicant")] if app.status == "more_info" else []
     ctx.reply(*waiting, *application_blocks(ctx, app, applicant, answers))
+
+
+def _pressed_application(
+    ctx: Context, value: str, not_coordinator: str, not_found: str
+) -> Application | None:
+    """The application a coordinator's button names; None (with a plain answer, and nothing
+    pressed taking effect for a non-coordinator) if they may not or it does not exist."""
+    if not is_coordinator(ctx, ctx.actor):
+        ctx.refuse(ctx.say(not_coordinator))
+        return None
+    app_id = whole_number(value)
+    app = ctx.session.get(Application, app_id) if app_id is not None else None
+    if app is None:
+        ctx.reply(ctx.say(not_found))
+    return app
 
 
 def _decided(ctx: Context, key: str, app: Application, applicant: Person) -> Message:
@@ -191,13 +203,8 @@ def ask_more(ctx: Context, value: str) -> None:
 def _decide(ctx: Context, value: str, verb: str) -> None:
     """A coordinator's decision, recorded once: whoever presses second is told who decided."""
     me = ctx.actor
-    if not is_coordinator(ctx, me):
-        ctx.refuse(ctx.say("review.coordinators_only"))
-        return
-    app_id = whole_number(value)
-    app = ctx.session.get(Application, app_id) if app_id is not None else None
+    app = _pressed_application(ctx, value, "review.coordinators_only", "review.not_found")
     if app is None:
-        ctx.reply(ctx.say("review.not_found"))
         return
     outcome = DECISIONS[verb]
     states = ("pending",) if outcome == "more_info" else OPEN_APPLICATION

@@ -41,7 +41,7 @@ def from_dm(ctx: Context, text: str) -> bool:
 
 
 def _confirm(ctx: Context, comment: str) -> None:
-    if not _acceptable(ctx, comment):
+    if _acceptable(ctx, comment) is None:
         return
     # The comment rides on the button (at most MAX_CHARS, within Slack's 2,000): nothing is
     # stored before the writer says it is feedback, and a tampered value is only their own text.
@@ -70,26 +70,27 @@ def not_feedback(ctx: Context, _value: str = "") -> None:
     ctx.reply(ctx.section("feedback.not_kept"), *findally.choices(ctx))
 
 
-def _acceptable(ctx: Context, comment: str) -> bool:
-    """Tell the writer plainly if the comment is empty, too long or cannot be collected."""
+def _acceptable(ctx: Context, comment: str) -> datetime | None:
+    """When the comment would reach the coordinators; None, after telling the writer plainly
+    why, if it is empty, too long or cannot be collected."""
+    shared = next_release(ctx)
     if not comment:
         ctx.reply(ctx.say("feedback.usage", most=MAX_CHARS))
     elif len(comment) > MAX_CHARS:
         ctx.reply(ctx.say("feedback.too_long", most=MAX_CHARS, length=len(comment)))
-    elif next_release(ctx) is None:
+    elif shared is None:
         ctx.reply(ctx.say("feedback.not_collected"))
     else:
-        return True
-    return False
+        return shared
+    return None
 
 
 def submit(ctx: Context, text: str, token: str | None = None) -> None:
     """Keep the comment (sealed, by week) and tell the writer when and how it is shared."""
     comment = text.strip()
-    if not _acceptable(ctx, comment):
+    shared = _acceptable(ctx, comment)
+    if shared is None:
         return
-    shared = next_release(ctx)
-    assert shared is not None  # _acceptable checked that comments are collected
     today = ctx.now.astimezone(when.zone(ctx.app)).date()
     sealed = ctx.sealer.seal({"comment": comment})
     try:

@@ -10,6 +10,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -575,22 +576,21 @@ def request_status(ctx: Context, req: SupportRequest) -> list[Block]:
 
 def known_topics(ctx: Context) -> list[str]:
     """Topics the active allies offer, as shown on the topic buttons."""
-    rows = ctx.session.exec(select(AllyProfile.topics).where(AllyProfile.status == "active"))
-    seen: dict[str, str] = {}
-    for topics in rows:
-        for topic in topics:
-            seen.setdefault(topic.casefold(), topic)
-    return sorted(seen.values(), key=str.casefold)[:MAX_TOPICS]
+    return _offered(ctx, AllyProfile.topics, MAX_TOPICS)
 
 
 def known_languages(ctx: Context) -> list[str]:
     """Languages the active allies list; empty when none do (then no language is offered)."""
-    rows = ctx.session.exec(select(AllyProfile.languages).where(AllyProfile.status == "active"))
+    return _offered(ctx, AllyProfile.languages, MAX_LANGUAGES)
+
+
+def _offered(ctx: Context, column: Any, most: int) -> list[str]:
+    """The distinct values (ignoring case) of a list column over the active allies, sorted."""
     seen: dict[str, str] = {}
-    for languages in rows:
-        for language in languages:
-            seen.setdefault(language.casefold(), language)
-    return sorted(seen.values(), key=str.casefold)[:MAX_LANGUAGES]
+    for values in ctx.session.exec(select(column).where(AllyProfile.status == "active")):
+        for value in values:
+            seen.setdefault(value.casefold(), value)
+    return sorted(seen.values(), key=str.casefold)[:most]
 
 
 def _language_button(ctx: Context, prefs: Prefs) -> list[Button]:
