@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.app import build
 from bot.config import Settings, load_settings
-from handlers.content import load_content
+from handlers.content import Content, load_content
 from handlers.yamlfile import Problem, ProblemsFound
 
 
@@ -88,6 +88,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ProblemsFound as exc:
         problems.extend(exc.problems)
         content = None
+    teams = settings is not None and content is not None and bool(settings.teams_app_id)
+    if teams:
+        assert settings is not None and content is not None
+        problems.extend(_teams_package_problems(settings, content))
     if problems:
         print(f"{len(problems)} problem(s) found:", file=sys.stderr)
         for problem in problems:
@@ -99,7 +103,41 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"({len(content.texts)} messages, {len(content.resources.regions)} resource regions, "
         f"{len(content.awareness)} awareness entries)"
     )
+    if teams:
+        print(f"ok: Teams app package for app id {settings.teams_app_id}")
     return _check_online(settings) if args.online else 0
+
+
+TEAMS_PACKAGE = "Teams app package"
+TEAMS_PACKAGE_FIX = (
+    "it is built from app.yaml, content/teams.yaml and the commands in content/messages.yaml: "
+    "correct the value named there"
+)
+TEAMS_APP_ID_FIX = (
+    "use the bot's Microsoft App ID, a GUID such as 123e4567-e89b-12d3-a456-426614174000, "
+    "shown on its Azure Bot resource under Configuration"
+)
+
+
+def _teams_package_problems(settings: Settings, content: Content) -> list[Problem]:
+    """`check` with MICROSOFT_APP_ID set: build the Teams app package in memory and find what
+    Teams would refuse when an admin uploads it."""
+    from bot.platforms.teams import manifest
+
+    app_id = settings.teams_app_id or ""
+    if not manifest.is_guid(app_id):
+        problem = f"MICROSOFT_APP_ID={app_id!r} is not a GUID"
+        return [Problem("environment", None, problem, TEAMS_APP_ID_FIX)]
+    try:
+        blob = manifest.package(settings.app, content, app_id, None)
+    except ProblemsFound as exc:  # content/teams.yaml, with its lines
+        return exc.problems
+    except ValueError as exc:
+        return [Problem(TEAMS_PACKAGE, None, str(exc), TEAMS_PACKAGE_FIX)]
+    return [
+        Problem(TEAMS_PACKAGE, None, problem, TEAMS_PACKAGE_FIX)
+        for problem in manifest.validate_package(blob)
+    ]
 
 
 def _check_online(settings: Settings) -> int:
@@ -133,12 +171,63 @@ def _check_online(settings: Settings) -> int:
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
+    if args.platform == "teams":
+        return _manifest_teams(args)
+    if args.app_id or args.output:
+        print("--app-id and --output are for `allybot manifest teams`", file=sys.stderr)
+        return 1
     from bot.platforms.slack import manifest
 
     if args.url and not args.url.startswith("https://"):
         print("--url must be the bot's public https:// address", file=sys.stderr)
         return 1
     print(manifest.render(load_settings().app, load_content(), args.url), end="")
+    return 0
+
+
+def _manifest_teams(args: argparse.Namespace) -> int:
+    """`manifest teams`: write the Teams app package (a zip) that a Teams admin uploads."""
+    from bot.platforms.teams import manifest
+
+    settings = load_settings()
+    domain = None
+    if args.url:
+        try:
+            domain = manifest.domain_from_url(args.url)
+        except ValueError as exc:
+            print(f"--url: {exc}; give the bot's public https:// address", file=sys.stderr)
+            return 1
+    app_id = args.app_id or settings.teams_app_id
+    if not app_id:
+        print(
+            f"no Microsoft App ID: pass --app-id GUID or set MICROSOFT_APP_ID\n  fix: "
+            f"{TEAMS_APP_ID_FIX}",
+            file=sys.stderr,
+        )
+        return 1
+    if not manifest.is_guid(app_id):
+        given = "--app-id " if args.app_id else "MICROSOFT_APP_ID="
+        print(f"{given}{app_id!r} is not a GUID\n  fix: {TEAMS_APP_ID_FIX}", file=sys.stderr)
+        return 1
+    try:
+        blob = manifest.package(settings.app, load_content(), app_id, domain)
+    except ValueError as exc:
+        print(f"cannot build the Teams app package: {exc}", file=sys.stderr)
+        return 1
+    problems = manifest.validate_package(blob)
+    if problems:  # never write a package Teams would refuse
+        print(f"{len(problems)} problem(s) in the Teams app package:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}\n    fix: {TEAMS_PACKAGE_FIX}", file=sys.stderr)
+        return 1
+    output = Path(args.output or "allybot-teams.zip")
+    try:
+        output.write_bytes(blob)
+    except OSError as exc:
+        print(f"{output}: cannot write it ({exc.__class__.__name__})", file=sys.stderr)
+        return 1
+    name = settings.app.organisation.name
+    print(f"wrote {output} (Teams app package for {name}, app id {app_id})")
     return 0
 
 
@@ -230,9 +319,19 @@ def parser() -> argparse.ArgumentParser:
         help="also ask Slack that the coordinators' channel is private (SLACK_BOT_TOKEN)",
     )
     check.set_defaults(func=cmd_check)
-    man = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
-    man.add_argument("platform", choices=["slack"])
-    man.add_argument("--url", help="public https:// address for HTTP mode (default: Socket Mode)")
+    man = sub.add_parser(
+        "manifest", help="print the Slack app manifest (YAML) or write the Teams app package (zip)"
+    )
+    man.add_argument("platform", choices=["slack", "teams"])
+    man.add_argument(
+        "--url",
+        help="public https:// address: Slack HTTP mode (default: Socket Mode); "
+        "Teams: the app's links and valid domain",
+    )
+    man.add_argument(
+        "--app-id", help="teams: the bot's Microsoft App ID (default: MICROSOFT_APP_ID)"
+    )
+    man.add_argument("--output", "-o", help="teams: the zip to write (default: allybot-teams.zip)")
     man.set_defaults(func=cmd_manifest)
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])

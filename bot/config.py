@@ -121,6 +121,26 @@ class Slack(_Strict):
     department_field: str | None = Field(default=None, pattern=r"^Xf[A-Z0-9]{4,}$")
 
 
+# A neutral Channel named "teams:<id>" is that Teams channel; other names are Slack's (or the
+# shell's) channels, which never contain a colon.
+TEAMS_PREFIX = "teams:"
+TEAMS_CHANNEL = r"^19:[A-Za-z0-9_@.=-]{1,80}$"  # a Teams channel id, as in its link
+
+
+class Teams(_Strict):
+    # Channel ids (19:...@thread.tacv2, from "Get link to channel") for awareness posts, and an
+    # optional channel for coordinators' alerts that name nobody (a private channel).
+    awareness_channels: list[Annotated[str, Field(pattern=TEAMS_CHANNEL)]] = Field(
+        default_factory=list
+    )
+    coordinators_channel: str | None = Field(default=None, pattern=TEAMS_CHANNEL)
+    # Where to open a chat with someone the bot has not heard from yet (a roster import): the
+    # Bot Connector of the organisation's region. Replaced by what Teams sends once it does.
+    service_url: str = Field(
+        default="https://smba.trafficmanager.net/teams/", pattern=r"^https?://[^\s]+/$"
+    )
+
+
 class AppConfig(_Strict):
     organisation: Organisation
     coordinators: Coordinators = Coordinators()
@@ -128,6 +148,7 @@ class AppConfig(_Strict):
     allies: Allies = Allies()
     applications: Applications = Applications()
     slack: Slack = Slack()
+    teams: Teams = Teams()
     awareness: Awareness = Awareness()
     follow_up_days: int = Field(default=5, ge=1, le=60)  # after a hand-off, ask how it went
     retention: Retention = Retention()
@@ -160,6 +181,18 @@ class Settings:
     slack_app_token: str | None = None
     slack_api_url: str | None = None
     secret_key: str | None = None  # ALLYBOT_SECRET_KEY; without it a local key file is used
+    teams_app_id: str | None = None  # MICROSOFT_APP_ID
+    teams_app_password: str | None = None  # MICROSOFT_APP_PASSWORD
+    teams_tenant_id: str | None = None  # MICROSOFT_APP_TENANT_ID
+    # ALLYBOT_TEAMS_NO_AUTH=1: no token checks, loopback serviceUrl only (local runs and tests).
+    teams_no_auth: bool = False
+    # Where the signing keys of Bot Connector tokens are published (OpenID metadata). Tests and
+    # sovereign clouds point ALLYBOT_TEAMS_OPENID_URL elsewhere.
+    teams_openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.teams_app_id or self.teams_no_auth)
 
 
 def load_app_config(path: Path) -> AppConfig:
@@ -226,4 +259,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
         slack_api_url=env.get("SLACK_API_URL") or None,
         secret_key=env.get("ALLYBOT_SECRET_KEY") or None,
+        teams_app_id=env.get("MICROSOFT_APP_ID") or None,
+        teams_app_password=env.get("MICROSOFT_APP_PASSWORD") or None,
+        teams_tenant_id=env.get("MICROSOFT_APP_TENANT_ID") or None,
+        teams_no_auth=env.get("ALLYBOT_TEAMS_NO_AUTH", "").strip().lower() in ("1", "true", "yes"),
+        teams_openid_url=env.get("ALLYBOT_TEAMS_OPENID_URL") or Settings.teams_openid_url,
     )

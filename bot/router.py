@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
 from bot.config import AppConfig
 from bot.events import MENTION, Action, Actor, Command, Event, Place, Text
@@ -38,10 +38,10 @@ from handlers import (
 from handlers.content import Content
 from handlers.context import Context, Mentioned, buttons
 from handlers.people import find_or_create
-from storage import deliveries
+from storage import addresses, deliveries
 from storage.crypto import Sealer
 from storage.db import Database
-from storage.models import AuditLog, Person, ProcessedEvent, Timer
+from storage.models import AllyProfile, AuditLog, Person, ProcessedEvent, Timer
 from storage.timers import claim_due, mark_done
 
 log = logging.getLogger(__name__)
@@ -255,6 +255,11 @@ class Router:
         if not person.display_name:
             person.display_name = actor.user_id
         session.add(person)
+        if (person.active_platform or person.platform) != actor.platform and person.id:
+            # They are here now: what is for them goes to this platform until they move again.
+            session.flush()
+            addresses.set_active(session, person.id, actor.platform)
+            session.refresh(person, ["active_platform"])
         return person
 
     def _audit_failure(self, person_id: int | None, kind: str, name: str, now: datetime) -> None:
@@ -301,6 +306,29 @@ class Router:
         """Save a fresh platform profile (name, email, time zone) for this person."""
         with self.db.session() as session:
             self._person(session, actor, self.now())
+
+    def unreachable(self, person_id: int, platform: str, user_id: str, key: str | None) -> Outbox:
+        """A platform refused to deliver to this person (the app is not installed for them
+        there, or they blocked it): they are skipped for offers until they next write, an
+        offer that did not arrive goes to the next ally, and coordinators hear once that an
+        ally cannot be reached (never which request it was)."""
+        now = self.now()
+        with self.db.session() as session:
+            ctx = self.context(session, now)
+            first = addresses.mark_unreachable(session, person_id, platform, user_id, now)
+            if (offer_id := findally.offer_in_key(key)) is not None:
+                findally.undeliverable(ctx, offer_id)
+            person = session.get(Person, person_id)
+            if first and person is not None and session.get(AllyProfile, person_id) is not None:
+                coordinators.notify(
+                    ctx,
+                    ctx.say(
+                        "platforms.unreachable_ally",
+                        name=person.display_name,
+                        platform=ctx.content.plain(f"platforms.{platform}"),
+                    ),
+                )
+            return ctx.outbox
 
     # --- timers ----------------------------------------------------------------------------
     def sweep(self) -> list[Outgoing]:
@@ -472,12 +500,11 @@ def _mentioned(session: Session, command: Command) -> tuple[Mentioned, ...]:
     if not command.mentions:
         return ()
     ids = [clean(m.user_id, 255) for m in command.mentions]
-    rows = session.exec(
-        select(Person.platform_user_id, Person.id).where(
-            Person.platform == command.actor.platform, col(Person.platform_user_id).in_(ids)
-        )
-    ).all()
-    found = dict(rows)
+    found = {
+        user_id: person.id
+        for user_id in set(ids)
+        if user_id and (person := addresses.person_with(session, command.actor.platform, user_id))
+    }
     return tuple(
         Mentioned(found.get(user_id), clean(m.shown, 120))
         for user_id, m in zip(ids, command.mentions, strict=True)

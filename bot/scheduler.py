@@ -14,7 +14,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.platforms.base import Platform
+from bot.platforms.base import Sender
 from bot.router import Router
 from storage.leader import Leadership
 
@@ -27,7 +27,7 @@ LEADER_SECONDS = 30
 class Calendar:
     """The jobs of one process, and whether it is the one that runs the calendar."""
 
-    def __init__(self, router: Router, platform: Platform):
+    def __init__(self, router: Router, platform: Sender):
         self.router, self.platform = router, platform
         self.leadership = Leadership(router.db)
         self.leader = False

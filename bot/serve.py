@@ -1,6 +1,9 @@
-"""`allybot serve`: one asyncio loop, one aiohttp server (/healthz, /slack/events), the sweeper.
+"""`allybot serve`: one asyncio loop, one aiohttp server for every platform (/slack/events,
+/api/messages), /healthz, and the scheduler.
 
-Slack runs over Socket Mode when SLACK_APP_TOKEN is set, otherwise over HTTP.
+Slack runs over Socket Mode when SLACK_APP_TOKEN is set, otherwise over HTTP. Teams runs when
+MICROSOFT_APP_ID is set (or ALLYBOT_TEAMS_NO_AUTH=1, for local tests). With both, a message
+goes out through the platform of the person it is for (bot/platforms/fanout.py).
 """
 
 from __future__ import annotations
@@ -8,16 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.app import AllyBot
+from bot.platforms.base import Platform
+from bot.platforms.fanout import Fanout
 from bot.scheduler import Calendar, start
 from handlers.yamlfile import Problem, ProblemsFound
-
-if TYPE_CHECKING:  # imported only when Slack is configured (it loads slack_bolt)
-    from bot.platforms.slack.adapter import SlackPlatform
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +27,9 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def build_web_app(bot: AllyBot) -> tuple[web.Application, SlackPlatform | None]:
-    """The aiohttp app and the Slack platform (None when Slack is not configured)."""
-    web_app = web.Application()
-    web_app.router.add_get("/healthz", healthz)
-    slack = None
+def build_platforms(bot: AllyBot) -> Fanout:
+    """Every platform the settings configure (the SDK of each is imported only if it is)."""
+    platforms: list[Platform] = []
     s = bot.settings
     if s.slack_bot_token:
         from bot.platforms.slack.adapter import SlackPlatform
@@ -47,49 +46,84 @@ def build_web_app(bot: AllyBot) -> tuple[web.Application, SlackPlatform | None]:
                     )
                 ]
             )
-        slack = SlackPlatform(
-            bot,
-            s.slack_bot_token,
-            s.slack_signing_secret or "unused",
-            api_url=s.slack_api_url,
-            socket_mode=bool(s.slack_app_token),
+        platforms.append(
+            SlackPlatform(
+                bot,
+                s.slack_bot_token,
+                s.slack_signing_secret or "unused",
+                api_url=s.slack_api_url,
+                socket_mode=bool(s.slack_app_token),
+            )
         )
-        slack.add_routes(web_app)
-    return web_app, slack
+    if s.teams_enabled:
+        from bot.platforms.teams.adapter import TeamsPlatform
+
+        if s.teams_app_id and not s.teams_app_password and not s.teams_no_auth:
+            raise ProblemsFound(
+                [
+                    Problem(
+                        "environment",
+                        None,
+                        "MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not",
+                        "set the client secret of the bot's app registration; see the "
+                        "README's Teams section",
+                    )
+                ]
+            )
+        platforms.append(TeamsPlatform(bot))
+    fanout = Fanout(bot, platforms)
+    if len(platforms) > 1:
+        for platform in platforms:
+            platform.fanout = fanout
+    return fanout
+
+
+def build_web_app(bot: AllyBot) -> tuple[web.Application, Fanout]:
+    """The aiohttp app with every configured platform's routes, and the platforms."""
+    web_app = web.Application()
+    web_app.router.add_get("/healthz", healthz)
+    platforms = build_platforms(bot)
+    platforms.add_routes(web_app)
+    return web_app, platforms
 
 
 async def serve(bot: AllyBot, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or until `stop` is set, when one is given)."""
-    web_app, slack = build_web_app(bot)
-    if slack is None:
+    web_app, platforms = build_web_app(bot)
+    if not platforms.platforms:
         raise ProblemsFound(
             [
                 Problem(
                     "environment",
                     None,
                     "no platform is configured",
-                    "set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or "
-                    "SLACK_SIGNING_SECRET), or try `allybot shell --demo`",
+                    "set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET), or "
+                    "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, or try `allybot shell --demo`",
                 )
             ]
         )
+    slack = platforms.platforms.get("slack")
+    if slack is not None:
+        from bot.platforms.slack.adapter import SlackPlatform
 
-    # Before any event or timer runs: a coordinator channel that is not private is numbers-only.
-    await slack.check_coordinator_channel()
-    calendar = Calendar(bot.router, slack)
+        assert isinstance(slack, SlackPlatform)
+        # Before any event or timer runs: a coordinator channel that is not private is
+        # numbers-only.
+        await slack.check_coordinator_channel()
+    calendar = Calendar(bot.router, platforms)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, port=bot.settings.port)
     await site.start()
     scheduler = await start(calendar, bot.settings.app.organisation.timezone)
     socket_handler = None
-    if bot.settings.slack_app_token:
+    if slack is not None and bot.settings.slack_app_token:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
         socket_handler = AsyncSocketModeHandler(slack.app, bot.settings.slack_app_token)
         await socket_handler.connect_async()
         log.info("Slack connected over Socket Mode")
-    log.info("serving on port %s", bot.settings.port)
+    log.info("serving %s on port %s", ", ".join(platforms.platforms), bot.settings.port)
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -102,5 +136,5 @@ async def serve(bot: AllyBot, stop: asyncio.Event | None = None) -> None:
         calendar.stop()
         if socket_handler is not None:
             await socket_handler.close_async()
-        await slack.drain()
+        await platforms.drain()
         await runner.cleanup()

@@ -14,7 +14,7 @@ from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from bot.config import AppConfig
+from bot.config import TEAMS_PREFIX, AppConfig
 from bot.messages import Message, Section
 from handlers import coordinators, findally, when
 from handlers.content import AwarenessItem, Tip
@@ -36,7 +36,12 @@ def item(ctx: Context, item_id: str) -> AwarenessItem | None:
 
 
 def channels(ctx: Context, it: AwarenessItem) -> list[str]:
-    return list(it.channels if it.channels is not None else ctx.app.awareness.channels)
+    """Where an item is posted: its own channels, else the configured ones, Slack's by name and
+    then Teams' as `teams:<channel id>` (the platforms route a Channel by that prefix)."""
+    if it.channels is not None:
+        return list(it.channels)
+    teams = [f"{TEAMS_PREFIX}{c}" for c in ctx.app.teams.awareness_channels]
+    return [*ctx.app.awareness.channels, *teams]
 
 
 # --- posting ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from bot.messages import Block, Button, Divider, GroupDM
 from handlers import coordinators, matching, safety
 from handlers.context import Context, buttons, whole_number
-from storage import timers
+from storage import addresses, timers
 from storage.models import AllyProfile, Offer, Person, SupportRequest, Timer
 
 log = logging.getLogger(__name__)
@@ -293,6 +293,12 @@ def offer_key(offer_id: int | None) -> str:
     return f"offer:{offer_id}"
 
 
+def offer_in_key(key: str | None) -> int | None:
+    """The offer whose DM has this key (see offer_key), if it is one."""
+    kind, _, number = (key or "").partition(":")
+    return whole_number(number) if kind == "offer" else None
+
+
 def accept(ctx: Context, value: str) -> None:
     """Accept an offer: offer, request and ally capacity change together or not at all."""
     me = _me(ctx)
@@ -363,6 +369,16 @@ def pass_offer(ctx: Context, value: str) -> None:
         ctx.reply(ctx.say("findally.offer_gone"))
         return
     ctx.reply(ctx.say("findally.passed"))
+    _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
+
+
+def undeliverable(ctx: Context, offer_id: int) -> None:
+    """The platform could not deliver this offer (the ally cannot be reached there): it closes
+    as if passed, and the next ally is asked. The coordinators hear about the ally, from the
+    platform's report, never about the request."""
+    offer = ctx.session.get(Offer, offer_id)
+    if offer is None or offer.status != "pending" or not _close_offer(ctx, offer, "withdrawn"):
+        return
     _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
 
 
@@ -811,6 +827,7 @@ def _candidates(ctx: Context) -> list[matching.Candidate]:
             .group_by(Offer.ally_id)
         ).all()
     )
+    unreachable = addresses.unreachable_ids(ctx.session)
     return [
         matching.Candidate(
             person_id=p.id,
@@ -832,6 +849,7 @@ def _candidates(ctx: Context) -> list[matching.Candidate]:
                 ctx.app.allies.training_renewal_days,
                 ctx.app.allies.training_grace_days,
             ),
+            unreachable=p.id in unreachable,
         )
         for a, p in rows
     ]

@@ -11,6 +11,11 @@ def dm_text(ctx: Context, text: str) -> None:
     """A DM: an answer to the ally application if one is in progress (or a way into it); a
     request to talk to a coordinator; otherwise help. Any other text is read by the router for
     crisis language and then dropped: never stored, never logged."""
+    if ctx.place is not None and ctx.place.kind != "dm":
+        # Said in a shared conversation (a Teams channel @mention): never an answer to the
+        # questionnaire or a comment to keep; the help goes to their private chat.
+        ctx.reply(*_help(ctx))
+        return
     if apply.handle_text(ctx, text):
         return
     if asks_for_coordinator(ctx, text):

@@ -23,6 +23,9 @@ class Candidate:
     tz: str | None = None
     languages: tuple[str, ...] = ()
     refresher_overdue: bool = False  # training lapsed past its grace: no new requests
+    # Their platform refused the last message to them (app not installed, or blocked): an offer
+    # would never arrive. Cleared when they next write to the bot.
+    unreachable: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ def eligible(c: Candidate, want: Wanted, now: datetime) -> bool:
         and not (want.outside_department and _same(c.department, want.requester_department))
         and within_hours(c, now)
         and not c.refresher_overdue
+        and not c.unreachable
     )
 
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import Person
+from storage import addresses
+from storage.models import Person, PersonAddress
 
 
 def find_or_create(
@@ -18,12 +19,10 @@ def find_or_create(
     now: datetime,
     region: str | None = None,
 ) -> Person:
-    """The person with this platform id; else one imported by email awaiting their id; else new."""
-    person = None
-    if user_id:
-        person = session.exec(
-            select(Person).where(Person.platform == platform, Person.platform_user_id == user_id)
-        ).first()
+    """The person with this platform address; else one imported by email awaiting their id;
+    else the same email on another platform (one organisation on Slack and Teams: the address
+    is added to them); else someone new."""
+    person = addresses.person_with(session, platform, user_id) if user_id else None
     if person is None and email:
         person = session.exec(
             select(Person).where(
@@ -32,6 +31,16 @@ def find_or_create(
                 col(Person.platform_user_id).is_(None) if user_id else True,
             )
         ).first()
+    if person is None and email and user_id:
+        person = _elsewhere(session, platform, email.lower())
+        if person is not None and person.id is not None:
+            if not addresses.add(session, person.id, platform, user_id, now):
+                # Someone else took this address at the same moment: theirs is the answer.
+                session.expire(person)
+                found = addresses.person_with(session, platform, user_id)
+                if found is not None:
+                    return found
+            return person
     if person is None:
         person = Person(
             platform=platform,
@@ -47,7 +56,7 @@ def find_or_create(
             session.expunge(person)
             return find_or_create(session, platform, user_id, email, now, region)
     changes = {}
-    if user_id and not person.platform_user_id:
+    if user_id and not person.platform_user_id and person.platform == platform:
         changes["platform_user_id"] = user_id
     if email and person.email != email.lower():
         changes["email"] = email.lower()
@@ -58,3 +67,17 @@ def find_or_create(
         session.add(person)
         session.flush()
     return person
+
+
+def _elsewhere(session: Session, platform: str, email: str) -> Person | None:
+    """The person with this email on another platform who has no address on this one yet."""
+    taken = select(PersonAddress.person_id).where(PersonAddress.platform == platform)
+    return session.exec(
+        select(Person)
+        .where(
+            Person.email == email,
+            Person.platform != platform,
+            col(Person.id).not_in(taken),
+        )
+        .order_by(col(Person.id))
+    ).first()

@@ -25,7 +25,38 @@ class Person(SQLModel, table=True):
     title: str | None = Field(default=None, max_length=120)  # job title from the platform
     region: str | None = Field(default=None, max_length=2)
     tz: str | None = Field(default=None, max_length=64)
+    # The platform they last used, where messages for them go (they may be on several: their
+    # other addresses are PersonAddress rows). None: `platform`.
+    active_platform: str | None = Field(default=None, max_length=16)
     created_at: datetime
+    updated_at: datetime
+
+
+class PersonAddress(SQLModel, table=True):
+    """Where the bot reaches a person on a platform other than the one they first came from,
+    and, on Teams, how (platform bookkeeping: a conversation reference).
+
+    Teams: `user_id` is the Entra object id (stable across apps, what a roster names);
+    `chat_user_id` is Teams' own id for them in this bot (29:...), `conversation_id` their
+    personal chat with the bot, `service_url` and `tenant_id` where that chat lives, `upn` their
+    sign-in name (for chat deep links). `unreachable_at`: Teams last refused a message to them
+    (the app is not installed for them, or they blocked it); cleared when they next write."""
+
+    __table_args__ = (
+        UniqueConstraint("platform", "user_id"),
+        UniqueConstraint("person_id", "platform"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    platform: str = Field(max_length=16)
+    user_id: str = Field(max_length=255)
+    chat_user_id: str | None = Field(default=None, max_length=255)
+    conversation_id: str | None = Field(default=None, max_length=255)
+    service_url: str | None = Field(default=None, max_length=512)
+    tenant_id: str | None = Field(default=None, max_length=64)
+    upn: str | None = Field(default=None, max_length=254)
+    unreachable_at: datetime | None = None
     updated_at: datetime
 
 

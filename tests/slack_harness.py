@@ -46,7 +46,8 @@ class SlackHarness:
                 "slack_api_url": self.standin.url,
             }
         )
-        web_app, self.slack = build_web_app(self.bot)
+        web_app, platforms = build_web_app(self.bot)
+        self.slack = platforms.platforms["slack"]
         self.server = TestServer(web_app, host="127.0.0.1")
         await self.server.start_server()
         self.http = aiohttp.ClientSession()

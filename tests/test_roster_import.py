@@ -300,9 +300,15 @@ def test_an_ally_imported_by_email_is_matched_when_they_first_arrive(tmp_path, e
         # later events carry no email: the platform id alone now finds her
         out = bot.router.dispatch(Command("allystatus", "away", Actor("slack", "U0ANA")))
         assert "Your ally status: away" in "\n".join(o.message.fallback_text() for o in out)
-        # the same email on another platform is somebody else's account
+        # the same email on another platform of the organisation is her too (Slack and
+        # Teams at once): one person, one ally profile, reachable on both
         out = bot.router.dispatch(
             Command("allystatus", "", Actor("teams", "T1", email="ana@example.com"))
+        )
+        assert "Your ally status: away" in out[0].message.fallback_text()
+        # and an email nobody has is somebody new
+        out = bot.router.dispatch(
+            Command("allystatus", "", Actor("teams", "T2", email="bo@example.com"))
         )
         assert "This is for allies, and you are not one" in out[0].message.fallback_text()
     finally:

@@ -16,11 +16,33 @@ from aiohttp import web
 from bot.messages import Message, Outgoing
 
 
+class Sender(Protocol):
+    """Where the scheduler sends: one platform, or all of them (bot/platforms/fanout.py)."""
+
+    async def deliver(self, out: list[Outgoing]) -> None: ...
+
+    async def broadcast(self, item: Outgoing) -> bool: ...
+
+    async def drain(self) -> None: ...
+
+
+class Elsewhere(Protocol):
+    """The other platforms of this process, as one platform sees them."""
+
+    async def elsewhere(self, out: list[Outgoing], here: str) -> list[Outgoing]:
+        """Send the items that are for people (or channels) on other platforms; return the
+        rest, for `here`, in order."""
+        ...
+
+
 @runtime_checkable
 class Platform(Protocol):
     """One chat platform, as the scheduler, `serve` and the contract tests see it."""
 
     name: str  # as stored in Person.platform: "shell", "slack", "teams"
+    # Set by `serve` when it runs several platforms: a platform sends what is for someone on
+    # another platform through it. None: everything is for this one.
+    fanout: Elsewhere | None
 
     def render(self, message: Message) -> object:
         """The platform's own form of a neutral message (Block Kit blocks, console lines, an

@@ -29,6 +29,7 @@ from bot.messages import (
     Outgoing,
     Replace,
 )
+from bot.platforms.base import Elsewhere
 from bot.platforms.shell.render import render
 from bot.scheduler import Calendar, start
 from handlers import coordinators
@@ -325,6 +326,7 @@ class ShellPlatform:
 
     def __init__(self, shell: Shell):
         self.shell = shell
+        self.fanout: Elsewhere | None = None  # the shell is always the only platform
 
     def render(self, message: Message) -> list[str]:
         return render("[bot]", message)[0]

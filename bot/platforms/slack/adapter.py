@@ -7,7 +7,6 @@ task, so the ack never waits on the Web API.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -36,14 +35,15 @@ from bot.messages import (
     Outgoing,
     Replace,
 )
+from bot.platforms.base import Elsewhere
+from bot.platforms.pacing import Pacer
 from bot.platforms.slack import http
 from bot.platforms.slack.blocks import action_name, chunks, to_blocks
 from bot.platforms.slack.channels import ChannelCheck, check_private
 from bot.platforms.slack.manifest import NAMES_PEOPLE
 from bot.platforms.slack.mentions import split_mentions
-from bot.platforms.slack.pacing import Pacer
-from storage import sent
-from storage.models import Person
+from bot.platforms.work import Background, db_call
+from storage import addresses, sent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -100,8 +100,9 @@ class SlackPlatform:
         self._profiles: dict[str, tuple[float, Actor]] = {}  # user id -> (fresh until, actor)
         self._dm_channels: dict[str, str] = {}
         self._user_ids: dict[int, str] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = Background("Slack")
         self.pacer = Pacer()
+        self.fanout: Elsewhere | None = None
         self._register()
 
     # --- listeners ----------------------------------------------------------------------------
@@ -178,12 +179,7 @@ class SlackPlatform:
         self._later(self.publish_home(self._actor(event["user"])))
 
     async def _db_call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run database work: inline on SQLite, where a call is a millisecond of CPU and takes
-        turns anyway (a thread hop only adds contention); in a thread on PostgreSQL, where a
-        call waits on the network."""
-        if self.bot.db.is_sqlite:
-            return fn(*args)
-        return await asyncio.to_thread(fn, *args)
+        return await db_call(self.bot.db, fn, *args)
 
     # --- after the ack ------------------------------------------------------------------------
     async def _after(self, actor: Actor, out: list[Outgoing], source: _Source, home: bool) -> None:
@@ -234,14 +230,11 @@ class SlackPlatform:
             log.warning("could not update a pressed message: %s", exc.__class__.__name__)
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(_guarded(work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background.start(work)
 
     async def drain(self) -> None:
         """Wait for background work (tests and shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._background.drain()
 
     # --- sending ------------------------------------------------------------------------------
     async def deliver(self, out: list[Outgoing]) -> None:
@@ -262,6 +255,8 @@ class SlackPlatform:
     ) -> set[tuple[str | None, str | None]]:
         """Send each message; return the (channel, ts) of the earlier messages rewritten."""
         rewritten: set[tuple[str | None, str | None]] = set()
+        if self.fanout is not None:
+            out = await self.fanout.elsewhere(out, self.name)
         for item in out:
             try:
                 if isinstance(item.to, Replace):
@@ -348,8 +343,8 @@ class SlackPlatform:
 
         def lookup() -> str | None:
             with self.bot.db.session() as session:
-                person = session.get(Person, person_id)
-                return person.platform_user_id if person and person.platform == PLATFORM else None
+                address = addresses.find(session, person_id, PLATFORM)
+                return address.user_id if address else None
 
         user = await self._db_call(lookup)
         if not user:
@@ -434,13 +429,6 @@ class SlackPlatform:
         )
         self._profiles[actor.user_id] = (time.monotonic() + PROFILE_TTL, fresh)
         await self._db_call(self.bot.router.update_profile, fresh)
-
-
-async def _guarded(work: Coroutine[Any, Any, None]) -> None:
-    try:
-        await work
-    except Exception:
-        log.exception("background Slack work failed")
 
 
 def _merge(first: Message, *others: Message) -> Message:

@@ -1,0 +1,1 @@
+"""Microsoft Teams: Agents SDK CloudAdapter, Adaptive Card renderer, Teams app package."""

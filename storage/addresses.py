@@ -1,0 +1,209 @@
+"""Where people are reached: their platform addresses, and Teams conversation references.
+
+A person first met on one platform has that address on their Person row (platform, user id).
+Every other platform they use, and every Teams address (which needs a conversation reference
+to be written to), is a PersonAddress row. Messages for a person go to the platform they last
+used (`Person.active_platform`), falling back to any other address the running bot can use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.models import Person, PersonAddress
+
+
+@dataclass(frozen=True)
+class Address:
+    """One way to reach a person: the platform and the ids it needs."""
+
+    person_id: int
+    platform: str
+    user_id: str
+    chat_user_id: str | None = None
+    conversation_id: str | None = None
+    service_url: str | None = None
+    tenant_id: str | None = None
+    upn: str | None = None
+    unreachable: bool = False
+
+
+def person_with(session: Session, platform: str, user_id: str) -> Person | None:
+    """The person who has this platform address, on their own row or as a further address."""
+    person = session.exec(
+        select(Person).where(Person.platform == platform, Person.platform_user_id == user_id)
+    ).first()
+    if person is not None:
+        return person
+    return session.exec(
+        select(Person)
+        .join(PersonAddress, col(PersonAddress.person_id) == col(Person.id))
+        .where(PersonAddress.platform == platform, PersonAddress.user_id == user_id)
+    ).first()
+
+
+def add(session: Session, person_id: int, platform: str, user_id: str, now: datetime) -> bool:
+    """Give a person an address on a platform. False if they (or someone) already have it."""
+    try:
+        with session.begin_nested():
+            session.add(
+                PersonAddress(
+                    person_id=person_id, platform=platform, user_id=user_id, updated_at=now
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _changed(session: Session, where: list, values: dict[str, object]) -> bool:
+    """The one conditional update of this module: True if a row matched and was written."""
+    result = session.exec(update(PersonAddress).where(*where).values(**values))
+    return bool(result.rowcount)
+
+
+def remember_reference(
+    session: Session,
+    person_id: int,
+    platform: str,
+    user_id: str,
+    now: datetime,
+    *,
+    chat_user_id: str | None = None,
+    conversation_id: str | None = None,
+    service_url: str | None = None,
+    tenant_id: str | None = None,
+    upn: str | None = None,
+) -> bool:
+    """Keep how to write to this person (what the platform just told us; None keeps what is
+    known). Writes only when something changed, so a message from a known chat costs one read.
+    Hearing from them means they can be reached again. True if the row changed."""
+    add(session, person_id, platform, user_id, now)
+    fresh: dict[str, object] = {
+        k: v
+        for k, v in {
+            "chat_user_id": chat_user_id,
+            "conversation_id": conversation_id,
+            "service_url": service_url,
+            "tenant_id": tenant_id,
+            "upn": upn,
+        }.items()
+        if v is not None
+    }
+    key = [PersonAddress.platform == platform, PersonAddress.user_id == user_id]
+    same = [col(getattr(PersonAddress, k)) == v for k, v in fresh.items()]
+    current = session.exec(
+        select(PersonAddress.id).where(*key, *same, col(PersonAddress.unreachable_at).is_(None))
+    ).first()
+    if current is not None:
+        return False
+    return _changed(session, key, {**fresh, "unreachable_at": None, "updated_at": now})
+
+
+def forget_conversation(session: Session, platform: str, user_id: str, now: datetime) -> bool:
+    """They removed the app: their chat with the bot is gone (a new one is made if needed)."""
+    return _changed(
+        session,
+        [
+            PersonAddress.platform == platform,
+            PersonAddress.user_id == user_id,
+            col(PersonAddress.conversation_id).is_not(None),
+        ],
+        {"conversation_id": None, "updated_at": now},
+    )
+
+
+def mark_unreachable(
+    session: Session, person_id: int, platform: str, user_id: str, now: datetime
+) -> bool:
+    """The platform refused a message to them. True only the first time (so coordinators are
+    told once, not at every refused message)."""
+    add(session, person_id, platform, user_id, now)
+    return _changed(
+        session,
+        [
+            PersonAddress.person_id == person_id,
+            PersonAddress.platform == platform,
+            col(PersonAddress.unreachable_at).is_(None),
+        ],
+        {"unreachable_at": now, "updated_at": now},
+    )
+
+
+def unreachable_ids(session: Session) -> set[int]:
+    """People whose platform (the one they last used) refused the last message to them."""
+    return set(
+        session.exec(
+            select(PersonAddress.person_id)
+            .join(Person, col(Person.id) == col(PersonAddress.person_id))
+            .where(
+                col(PersonAddress.unreachable_at).is_not(None),
+                PersonAddress.platform == func.coalesce(Person.active_platform, Person.platform),
+            )
+        ).all()
+    )
+
+
+def set_active(session: Session, person_id: int, platform: str) -> bool:
+    """They used `platform`: messages for them go there from now on."""
+    result = session.exec(
+        update(Person)
+        .where(
+            col(Person.id) == person_id,
+            (col(Person.active_platform).is_(None) & (col(Person.platform) != platform))
+            | (col(Person.active_platform) != platform),
+        )
+        .values(active_platform=platform)
+    )
+    return bool(result.rowcount)
+
+
+def addresses(session: Session, person_id: int) -> list[Address]:
+    """Every address of a person, the one they last used first."""
+    person = session.get(Person, person_id)
+    if person is None:
+        return []
+    found: dict[str, Address] = {}
+    if person.platform_user_id:
+        found[person.platform] = Address(person_id, person.platform, person.platform_user_id)
+    for row in session.exec(select(PersonAddress).where(PersonAddress.person_id == person_id)):
+        found[row.platform] = Address(
+            person_id,
+            row.platform,
+            row.user_id,
+            row.chat_user_id,
+            row.conversation_id,
+            row.service_url,
+            row.tenant_id,
+            row.upn,
+            row.unreachable_at is not None,
+        )
+    first = person.active_platform or person.platform
+    return sorted(found.values(), key=lambda a: a.platform != first)
+
+
+def reach(session: Session, person_id: int, running: Collection[str]) -> Address | None:
+    """Where to send a message for this person: the platform they last used if this process
+    runs it, else another of theirs that it runs; None if none."""
+    return next((a for a in addresses(session, person_id) if a.platform in running), None)
+
+
+def find(session: Session, person_id: int, platform: str) -> Address | None:
+    return next((a for a in addresses(session, person_id) if a.platform == platform), None)
+
+
+def latest_service_url(session: Session, platform: str, tenant_id: str | None) -> str | None:
+    """The service URL the platform last used for this tenant (to open a chat with someone who
+    has not written yet)."""
+    query = select(PersonAddress.service_url).where(
+        PersonAddress.platform == platform, col(PersonAddress.service_url).is_not(None)
+    )
+    if tenant_id:
+        query = query.where(PersonAddress.tenant_id == tenant_id)
+    return session.exec(query.order_by(col(PersonAddress.updated_at).desc())).first()
