@@ -49,6 +49,7 @@ class Call:
     kind: str = "other"  # create | send | update | member | other
     status: int = 200
     member_id: str | None = None  # the member looked up, for a `member` call
+    response_id: str | None = None  # the id the stand-in gave what was sent (or created)
 
     @property
     def authorization(self) -> str | None:
@@ -259,6 +260,7 @@ class ConnectorStandIn:
         call = self._route(request.method, request.path, body, dict(request.headers))
         status, answer, headers = self._answer(call)
         call.status = status
+        call.response_id = answer.get("id") if isinstance(answer, dict) else None
         self.calls.append(call)
         assert self._arrived is not None
         async with self._arrived:

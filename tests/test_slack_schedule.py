@@ -15,8 +15,8 @@ from slack_sdk.models.blocks import Block
 from sqlmodel import select
 
 from bot.config import Coordinators
-from bot.platforms.slack.blocks import action_name
 from bot.platforms.pacing import Pacer
+from bot.platforms.slack.blocks import action_name
 from bot.scheduler import Calendar
 from handlers.allies import import_roster, parse_roster
 from storage.db import Database

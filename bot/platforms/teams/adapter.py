@@ -20,6 +20,7 @@ import html
 import logging
 import re
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -212,7 +213,10 @@ class TeamsPlatform:
             except Unauthorized:
                 return web.json_response({"error": "unauthorized"}, status=401)
             identity = ClaimsIdentity(claims, authentication_type="Bearer")
-        request["claims_identity"] = identity
+        # The SDK's aiohttp adapter reads the identity from this plain string key.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            request["claims_identity"] = identity
         try:
             response = await self.adapter.process(request, self)
         except (ValidationError, ValueError, TypeError):
