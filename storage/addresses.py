@@ -50,6 +50,11 @@ def person_with(session: Session, platform: str, user_id: str) -> Person | None:
 
 def add(session: Session, person_id: int, platform: str, user_id: str, now: datetime) -> bool:
     """Give a person an address on a platform. False if they (or someone) already have it."""
+    known = select(PersonAddress.id).where(
+        PersonAddress.platform == platform, PersonAddress.user_id == user_id
+    )
+    if session.exec(known).first() is not None:  # the usual case: a read, not a failed insert
+        return False
     try:
         with session.begin_nested():
             session.add(

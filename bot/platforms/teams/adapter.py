@@ -15,6 +15,7 @@ between two people, so a hand-off gives each a link that opens a 1:1 chat with t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import html
 import logging
@@ -35,6 +36,7 @@ from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 from pydantic import ValidationError
+from sqlmodel import col, select
 
 from bot.config import TEAMS_PREFIX
 from bot.events import MENTION, Action, Actor, Command, Event, Mention, Place, PlaceKind, Text
@@ -65,6 +67,7 @@ from bot.platforms.work import Background, db_call
 from bot.router import COMMANDS
 from storage import addresses, sent
 from storage.addresses import Address
+from storage.models import PersonAddress
 
 if TYPE_CHECKING:
     from bot.app import AllyBot
@@ -111,7 +114,7 @@ class _TurnClients(ChannelServiceClientFactoryBase):
     async def create_user_token_client(
         self, context: Any, claims_identity: Any, use_anonymous: bool = False
     ) -> UserTokenClient:
-        return UserTokenClient(endpoint="https://token.invalid/", token="")
+        return UserTokenClient(endpoint="https://token.invalid/", token="", app_id="allybot")
 
 
 class TeamsPlatform:
@@ -152,6 +155,7 @@ class TeamsPlatform:
             str, tuple[float, Actor, str | None]
         ] = {}  # aad -> (until, actor, upn)
         self._cards: OrderedDict[str, Message] = OrderedDict()  # activity id -> what it showed
+        self._references: dict[str, tuple[str | None, ...]] = {}  # aad -> last one kept
         if self.no_auth:
             log.warning(
                 "ALLYBOT_TEAMS_NO_AUTH=1: Teams requests are NOT authenticated. Only activities "
@@ -349,12 +353,23 @@ class TeamsPlatform:
         return cached[1] if cached else Actor(PLATFORM, aad, name=user.name)
 
     def _remember(self, activity: Activity, actor: Actor, upn: str | None) -> None:
-        """Bookkeeping: how to write to this person later (their personal chat, where it is)."""
+        """Bookkeeping: how to write to this person later (their personal chat, where it is).
+        What this process has already written is not read again (most messages come from
+        known chats); a refused send forgets it, so their next message clears the mark."""
+        personal = _place_kind(activity) == "dm"
+        reference = (
+            activity.from_property.id,
+            activity.conversation.id if personal else None,
+            activity.service_url,
+            _tenant(activity),
+            upn,
+        )
+        if self._references.get(actor.user_id) == reference:
+            return
         with self.bot.db.session() as session:
             person = addresses.person_with(session, PLATFORM, actor.user_id)
             if person is None or person.id is None:
                 return
-            personal = _place_kind(activity) == "dm"
             addresses.remember_reference(
                 session,
                 person.id,
@@ -367,8 +382,11 @@ class TeamsPlatform:
                 tenant_id=_tenant(activity),
                 upn=upn,
             )
+        if reference[1] is not None:
+            self._references[actor.user_id] = reference
 
     def _forget(self, actor: Actor) -> None:
+        self._references.pop(actor.user_id, None)
         with self.bot.db.session() as session:
             addresses.forget_conversation(session, PLATFORM, actor.user_id, self.bot.router.now())
 
@@ -441,7 +459,9 @@ class TeamsPlatform:
             delivered: bool = await db_call(self.bot.db, self._sent_before, key)
             if delivered:
                 return  # delivered before a restart: a keyed message goes out once
-        conversation = address.conversation_id or await self._open_chat(address)
+        if not address.conversation_id:
+            address = await self._open_chat(address)
+        conversation = address.conversation_id or ""
         activity_id = await self.connector.send(
             self._service_url(address), self._tenant_of(address), conversation, _activity(message)
         )
@@ -498,6 +518,7 @@ class TeamsPlatform:
             return
         log.warning("teams cannot reach person %s: %s", to.person_id, code)
         address = await self._address(to.person_id)
+        self._references.pop(address.user_id, None)
         out = await db_call(
             self.bot.db,
             self.bot.router.unreachable,
@@ -522,16 +543,19 @@ class TeamsPlatform:
             raise LookupError(f"person {person_id} has no Teams address")
         return address
 
-    async def _open_chat(self, address: Address) -> str:
+    async def _open_chat(self, address: Address) -> Address:
+        """The address with the chat Teams opened (or found), and where that chat lives."""
         service_url = self._service_url(address)
+        # Teams refuses a 1:1 chat without a tenant: someone imported from a roster has none
+        # yet, and a multi-tenant registration configures none, so take the organisation's
+        # (the tenant the bot last heard from).
+        tenant = self._tenant_of(address) or await db_call(self.bot.db, self._latest_tenant)
         if not address.service_url:
-            latest: str | None = await db_call(
-                self.bot.db, self._latest_service_url, self._tenant_of(address)
-            )
+            latest: str | None = await db_call(self.bot.db, self._latest_service_url, tenant)
             service_url = latest or service_url
         conversation = await self.connector.open_chat(
             service_url,
-            self._tenant_of(address),
+            tenant,
             self.bot_id,
             address.chat_user_id or address.user_id,
         )
@@ -546,11 +570,13 @@ class TeamsPlatform:
                     self.bot.router.now(),
                     conversation_id=conversation,
                     service_url=service_url,
-                    tenant_id=self._tenant_of(address),
+                    tenant_id=tenant,
                 )
 
         await db_call(self.bot.db, keep)
-        return conversation
+        return dataclasses.replace(
+            address, conversation_id=conversation, service_url=service_url, tenant_id=tenant
+        )
 
     async def _sign_in(self, address: Address) -> tuple[str, str]:
         """(display name, sign-in name) for a chat link: the UPN Teams reported, else read from
@@ -567,11 +593,12 @@ class TeamsPlatform:
         if address.upn:
             return name, address.upn
         try:
-            conversation = address.conversation_id or await self._open_chat(address)
+            if not address.conversation_id:
+                address = await self._open_chat(address)
             member = await self.connector.member(
                 self._service_url(address),
                 self._tenant_of(address),
-                conversation,
+                address.conversation_id or "",
                 address.chat_user_id or address.user_id,
             )
             upn = member.get("userPrincipalName")
@@ -588,6 +615,16 @@ class TeamsPlatform:
 
     def _tenant_of(self, address: Address) -> str | None:
         return address.tenant_id or self.bot.settings.teams_tenant_id
+
+    def _latest_tenant(self) -> str | None:
+        with self.bot.db.session() as session:
+            return session.exec(
+                select(PersonAddress.tenant_id)
+                .where(
+                    PersonAddress.platform == PLATFORM, col(PersonAddress.tenant_id).is_not(None)
+                )
+                .order_by(col(PersonAddress.updated_at).desc())
+            ).first()
 
     def _latest_service_url(self, tenant: str | None) -> str | None:
         with self.bot.db.session() as session:
