@@ -311,7 +311,7 @@ def parser() -> argparse.ArgumentParser:
     shell.add_argument("--demo", action="store_true", help="start on the demo organisation")
     shell.add_argument("--as", dest="persona", default="eve", help="persona to start as")
     shell.set_defaults(func=cmd_shell)
-    sub.add_parser("serve", help="run on Slack (Socket Mode or HTTP)").set_defaults(func=cmd_serve)
+    sub.add_parser("serve", help="run on Slack and/or Microsoft Teams").set_defaults(func=cmd_serve)
     check = sub.add_parser("check", help="validate app.yaml and content/")
     check.add_argument(
         "--online",

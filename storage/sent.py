@@ -37,3 +37,8 @@ def find(session: Session, platform: str, key: str) -> tuple[str, str] | None:
         select(SentMessage).where(SentMessage.platform == platform, SentMessage.key == key)
     ).first()
     return (row.conversation, row.message_id) if row else None
+
+
+def platforms_of(session: Session, key: str) -> list[str]:
+    """The platforms a message keyed `key` was delivered on (a person may have moved since)."""
+    return list(session.exec(select(SentMessage.platform).where(SentMessage.key == key)).all())

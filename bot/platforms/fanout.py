@@ -28,7 +28,7 @@ from bot.messages import (
 )
 from bot.platforms.base import Platform
 from bot.platforms.work import db_call
-from storage import addresses
+from storage import addresses, sent
 from storage.models import Person
 
 if TYPE_CHECKING:
@@ -100,7 +100,10 @@ class Fanout:
     def _route(self, session: Session, item: Outgoing) -> list[tuple[str, Outgoing]]:
         to = item.to
         running = self.platforms.keys()
-        if isinstance(to, OnlyYou | DirectMessage | Replace):
+        if isinstance(to, Replace):
+            # Rewritten where it was sent, even if they have used another platform since.
+            return [(name, item) for name in sent.platforms_of(session, to.key) if name in running]
+        if isinstance(to, OnlyYou | DirectMessage):
             where = addresses.reach(session, to.person_id, running)
             if where is None:
                 log.warning("person %s has no address on a platform that is running", to.person_id)

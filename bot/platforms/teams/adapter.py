@@ -485,8 +485,10 @@ class TeamsPlatform:
             await self._to_person(person_id, Message(message.blocks + tuple(links)))
 
     async def _post(self, item: Outgoing) -> None:
-        assert isinstance(item.to, Channel) and item.to.name.startswith(TEAMS_PREFIX)
-        channel_id = item.to.name.removeprefix(TEAMS_PREFIX)
+        assert isinstance(item.to, Channel)
+        channel_id = self._channel_id(item.to.name)
+        if channel_id is None:
+            return  # a Slack or shell channel name: Teams has only the channels app.yaml lists
         tenant = self.bot.settings.teams_tenant_id
         service_url = (
             await db_call(self.bot.db, self._latest_service_url, tenant)
@@ -496,6 +498,16 @@ class TeamsPlatform:
             service_url, tenant, channel_id, _activity(item.message)
         )
         self._remember_card(activity_id, item.message)
+
+    def _channel_id(self, name: str) -> str | None:
+        """The Teams channel a neutral channel stands for. Without another platform there is
+        no Fanout to translate names, so the coordinators' channel maps here too."""
+        if name.startswith(TEAMS_PREFIX):
+            return name.removeprefix(TEAMS_PREFIX)
+        app = self.bot.settings.app
+        if self.fanout is None and name == app.coordinators.channel:
+            return app.teams.coordinators_channel
+        return None
 
     async def _replace(self, to: Replace, message: Message) -> None:
         where = await db_call(self.bot.db, self._where_sent, to.key)

@@ -153,7 +153,14 @@ class Connector:
             response = await client.conversations.create_conversation(params)
             return response.id
 
-        return await self._call(service_url, tenant, None, call)
+        try:
+            return await self._call(service_url, tenant, None, call)
+        except aiohttp.ClientResponseError as exc:
+            # The SDK drops the body of a refused create (no error code to read); a 403 here
+            # means the app is not installed for them or they blocked it: final, like a send's.
+            if exc.status == 403:
+                raise Unreachable("Forbidden") from None
+            raise
 
     async def member(
         self, service_url: str, tenant: str | None, conversation_id: str, user: str
