@@ -168,6 +168,17 @@ class AppConfig(_Strict):
         return data
 
 
+def teams_channel(app: AppConfig, name: str) -> str | None:
+    """The Teams channel id a neutral channel name stands for: `teams:<id>` is that channel;
+    the coordinators' channel is `teams.coordinators_channel` when one is set; other names are
+    Slack's (or the shell's) alone."""
+    if name.startswith(TEAMS_PREFIX):
+        return name.removeprefix(TEAMS_PREFIX)
+    if name == app.coordinators.channel:
+        return app.teams.coordinators_channel
+    return None
+
+
 @dataclass(frozen=True)
 class Settings:
     app: AppConfig

@@ -212,3 +212,13 @@ def latest_service_url(session: Session, platform: str, tenant_id: str | None) -
     if tenant_id:
         query = query.where(PersonAddress.tenant_id == tenant_id)
     return session.exec(query.order_by(col(PersonAddress.updated_at).desc())).first()
+
+
+def latest_tenant(session: Session, platform: str) -> str | None:
+    """The tenant the platform last wrote from (for a chat with someone imported from a roster
+    when app.yaml names no tenant)."""
+    return session.exec(
+        select(PersonAddress.tenant_id)
+        .where(PersonAddress.platform == platform, col(PersonAddress.tenant_id).is_not(None))
+        .order_by(col(PersonAddress.updated_at).desc())
+    ).first()

@@ -136,7 +136,10 @@ def message(
 ) -> dict[str, Any]:
     """A message typed to the bot in the user's personal chat."""
     activity = _personal(
-        user, "message", service_url=service_url, conversation=conversation,
+        user,
+        "message",
+        service_url=service_url,
+        conversation=conversation,
         activity_id=activity_id,
     )
     activity.update(
@@ -210,8 +213,12 @@ def conversation_update(
     """Members joined the user's personal chat; by default the bot (the app was installed).
     A string is an account id (`28:` bot or `29:` user); a TeamsUser adds their AAD id."""
     activity = _personal(
-        user, "conversationUpdate", service_url=service_url, conversation=conversation,
-        with_name=False, activity_id=f"f:{uuid.uuid4().hex}",
+        user,
+        "conversationUpdate",
+        service_url=service_url,
+        conversation=conversation,
+        with_name=False,
+        activity_id=f"f:{uuid.uuid4().hex}",
     )
     added = [BOT_ID] if members_added is None else members_added
     activity["membersAdded"] = [
@@ -230,8 +237,12 @@ def installation_update(
 ) -> dict[str, Any]:
     """The user installed (or removed) the app in their personal scope."""
     activity = _personal(
-        user, "installationUpdate", service_url=service_url, conversation=conversation,
-        with_name=False, activity_id=f"f:{uuid.uuid4().hex}",
+        user,
+        "installationUpdate",
+        service_url=service_url,
+        conversation=conversation,
+        with_name=False,
+        activity_id=f"f:{uuid.uuid4().hex}",
     )
     activity["action"] = action
     activity["entities"] = [_client_info(user)]
@@ -263,9 +274,7 @@ def channel_mention(
     message_id = str(next(_ids))
     full = f"<at>{BOT_NAME}</at> {text}"
     entities = [mention_entity(BOT_ID, BOT_NAME)]
-    entities += [
-        {**mention_entity(o.user_id, o.name), "mentioned": o.account()} for o in others
-    ]
+    entities += [{**mention_entity(o.user_id, o.name), "mentioned": o.account()} for o in others]
     return {
         "type": "message",
         "id": message_id,

@@ -133,9 +133,7 @@ def _cards(body: Any) -> list[dict[str, Any]]:
     if not isinstance(body, dict):
         return []
     return [
-        a["content"]
-        for a in body.get("attachments") or []
-        if a.get("contentType") == act.CARD_TYPE
+        a["content"] for a in body.get("attachments") or [] if a.get("contentType") == act.CARD_TYPE
     ]
 
 

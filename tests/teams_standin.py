@@ -152,7 +152,11 @@ class ConnectorStandIn:
 
     def add_user(self, user: TeamsUser) -> dict[str, Any]:
         return self.add_member(
-            user.aad_id, user.name, user.email, user.upn, user.user_id,
+            user.aad_id,
+            user.name,
+            user.email,
+            user.upn,
+            user.user_id,
             conversation_id=user.conversation_id,
         )
 
@@ -180,15 +184,19 @@ class ConnectorStandIn:
     def _done(self, kinds: tuple[str, ...], person_or_conversation: str | None) -> list[Call]:
         """Answered calls of these kinds, oldest first; for a channel id, also those into its
         threads (`19:x@thread.tacv2;messageid=...`)."""
-        wanted = None if person_or_conversation is None else (
-            self._conversation_of(person_or_conversation)
+        wanted = (
+            None
+            if person_or_conversation is None
+            else (self._conversation_of(person_or_conversation))
         )
         return [
-            c for c in self.calls
-            if c.kind in kinds and c.status < 300 and (
-                wanted is None or wanted in (
-                    c.conversation_id, (c.conversation_id or "").split(";", 1)[0]
-                )
+            c
+            for c in self.calls
+            if c.kind in kinds
+            and c.status < 300
+            and (
+                wanted is None
+                or wanted in (c.conversation_id, (c.conversation_id or "").split(";", 1)[0])
             )
         ]
 
@@ -344,9 +352,13 @@ class ConnectorStandIn:
         owner = self.conversations.get(call.conversation_id or "")
         # A 1:1 chat has two members: the bot and its owner; nobody else is found there.
         if member is None or (owner is not None and owner != member["aadObjectId"]):
-            return 404, _error(
-                "MemberNotFoundInConversation", "The member was not found in the conversation."
-            ), {}
+            return (
+                404,
+                _error(
+                    "MemberNotFoundInConversation", "The member was not found in the conversation."
+                ),
+                {},
+            )
         return 200, dict(member), {}
 
 
@@ -443,7 +455,11 @@ class TokenIssuer:
         for kid, key in self.keys.items():
             public = RSAAlgorithm.to_jwk(key.private.public_key(), as_dict=True)
             entry: dict[str, Any] = {
-                "kty": "RSA", "use": "sig", "kid": kid, "n": public["n"], "e": public["e"]
+                "kty": "RSA",
+                "use": "sig",
+                "kid": kid,
+                "n": public["n"],
+                "e": public["e"],
             }
             if key.endorsements is not None:
                 entry["endorsements"] = key.endorsements

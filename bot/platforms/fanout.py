@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from sqlmodel import Session
 
-from bot.config import TEAMS_PREFIX
+from bot.config import TEAMS_PREFIX, teams_channel
 from bot.messages import (
     Channel,
     DirectMessage,
@@ -119,18 +119,11 @@ class Fanout:
         return self._channel(item, to)
 
     def _channel(self, item: Outgoing, to: Channel) -> list[tuple[str, Outgoing]]:
-        if to.name.startswith(TEAMS_PREFIX):
-            return [(TEAMS, item)] if TEAMS in self.platforms else []
-        routed = [(name, item) for name in self.platforms if name != TEAMS]
-        teams_coordinators = self.bot.settings.app.teams.coordinators_channel
-        if (
-            TEAMS in self.platforms
-            and teams_coordinators
-            and to.name == self.bot.settings.app.coordinators.channel
-        ):
-            mirror = Outgoing(Channel(TEAMS_PREFIX + teams_coordinators), item.message, item.key)
-            routed.append((TEAMS, mirror))
-        return routed
+        """A `teams:<id>` channel is Teams' alone; a name is Slack's (or the shell's), and
+        Teams' too when it stands for a Teams channel (the coordinators')."""
+        on_teams = teams_channel(self.bot.settings.app, to.name) is not None
+        named = not to.name.startswith(TEAMS_PREFIX)
+        return [(name, item) for name in self.platforms if (on_teams if name == TEAMS else named)]
 
     def _apart(self, session: Session, item: Outgoing, to: GroupDM) -> list[tuple[str, Outgoing]]:
         """A pair on different platforms: each gets the message in their own app, with how to

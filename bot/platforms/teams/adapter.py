@@ -36,9 +36,8 @@ from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 from pydantic import ValidationError
-from sqlmodel import col, select
 
-from bot.config import TEAMS_PREFIX
+from bot.config import teams_channel
 from bot.events import MENTION, Action, Actor, Command, Event, Mention, Place, PlaceKind, Text
 from bot.messages import (
     Channel,
@@ -67,7 +66,6 @@ from bot.platforms.work import Background, db_call
 from bot.router import COMMANDS
 from storage import addresses, sent
 from storage.addresses import Address
-from storage.models import PersonAddress
 
 if TYPE_CHECKING:
     from bot.app import AllyBot
@@ -500,14 +498,9 @@ class TeamsPlatform:
         self._remember_card(activity_id, item.message)
 
     def _channel_id(self, name: str) -> str | None:
-        """The Teams channel a neutral channel stands for. Without another platform there is
-        no Fanout to translate names, so the coordinators' channel maps here too."""
-        if name.startswith(TEAMS_PREFIX):
-            return name.removeprefix(TEAMS_PREFIX)
-        app = self.bot.settings.app
-        if self.fanout is None and name == app.coordinators.channel:
-            return app.teams.coordinators_channel
-        return None
+        """The Teams channel a neutral channel stands for: `teams:<id>`, or the coordinators'
+        channel (named as on Slack) when app.yaml gives Teams one too."""
+        return teams_channel(self.bot.settings.app, name)
 
     async def _replace(self, to: Replace, message: Message) -> None:
         where = await db_call(self.bot.db, self._where_sent, to.key)
@@ -630,13 +623,7 @@ class TeamsPlatform:
 
     def _latest_tenant(self) -> str | None:
         with self.bot.db.session() as session:
-            return session.exec(
-                select(PersonAddress.tenant_id)
-                .where(
-                    PersonAddress.platform == PLATFORM, col(PersonAddress.tenant_id).is_not(None)
-                )
-                .order_by(col(PersonAddress.updated_at).desc())
-            ).first()
+            return addresses.latest_tenant(session, PLATFORM)
 
     def _latest_service_url(self, tenant: str | None) -> str | None:
         with self.bot.db.session() as session:

@@ -145,9 +145,9 @@ class TokenValidator:
 
     def _check_claims(self, claims: dict[str, Any], service_url: str | None) -> None:
         audience = claims.get("aud")
-        if not (audience == self._app_id or (
-            isinstance(audience, list) and self._app_id in audience
-        )):
+        if not (
+            audience == self._app_id or (isinstance(audience, list) and self._app_id in audience)
+        ):
             raise Unauthorized("wrong audience")
         issuer = claims.get("iss")
         if issuer not in self._issuers:
@@ -169,8 +169,10 @@ class TokenValidator:
             if issuer == BOT_FRAMEWORK_ISSUER:
                 raise Unauthorized("token has no serviceurl claim")
             return
-        if not isinstance(claimed, str) or service_url is None or (
-            _same_url(claimed) != _same_url(service_url)
+        if (
+            not isinstance(claimed, str)
+            or service_url is None
+            or (_same_url(claimed) != _same_url(service_url))
         ):
             raise Unauthorized("serviceurl claim does not match the activity's serviceUrl")
 

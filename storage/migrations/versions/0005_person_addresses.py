@@ -17,9 +17,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "active_platform", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True
-            )
+            sa.Column("active_platform", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
         )
     op.create_table(
         "personaddress",
@@ -28,9 +26,7 @@ def upgrade() -> None:
         sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("chat_user_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-        sa.Column(
-            "conversation_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True
-        ),
+        sa.Column("conversation_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("service_url", sqlmodel.sql.sqltypes.AutoString(length=512), nullable=True),
         sa.Column("tenant_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("upn", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
@@ -42,9 +38,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("platform", "user_id"),
     )
     with op.batch_alter_table("personaddress", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_personaddress_person_id"), ["person_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_personaddress_person_id"), ["person_id"], unique=False)
 
 
 def downgrade() -> None:
