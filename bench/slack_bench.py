@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from aiohttp.test_utils import TestServer
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
+from bench.measure import peak_memory, ratios, summary
 from bot.app import build
 from bot.clock import Clock
 from bot.config import REPO_ROOT, Settings, load_settings
@@ -35,18 +35,6 @@ from tests.slack_harness import SECRET, TOKEN, sign
 from tests.slack_standin import SlackStandIn
 
 POOL = 100
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
-
-
-def summary(name: str, values: list[float]) -> str:
-    return (
-        f"{name:<34} p50 {pct(values, 50):7.2f} ms  p95 {pct(values, 95):7.2f} ms  "
-        f"p99 {pct(values, 99):7.2f} ms"
-    )
 
 
 def command_body(user: str, n: int, standin: SlackStandIn) -> str:
@@ -193,34 +181,47 @@ async def run(requests: int, concurrency: int) -> None:
                     offer_lat = await offers(url, fresh, c, standin, slack)
                     print(summary(f"{name} press -> offer, concurrency {c}", offer_lat))
             await server.close()
-            print(
-                f"{'peak memory (process, so far)':<34} "
-                f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB"
-            )
+            print(peak_memory())
     await standin.stop()
     print()
-    for c in (1, concurrency):
-        bare, ours = results[("bare Bolt", c)], results[("allybot", c)]
-        print(
-            f"concurrency {c:>3}: allybot/bare  p50 {pct(ours[0], 50) / pct(bare[0], 50):.2f}"
-            f"  p99 {pct(ours[0], 99) / pct(bare[0], 99):.2f}"
-            f"  throughput {(requests / ours[1]) / (requests / bare[1]):.2f}"
-        )
+    print("\n".join(ratios(results, "bare Bolt", requests, (1, concurrency))))
 
 
 async def offers(
     url: str, users: list[str], concurrency: int, standin: SlackStandIn, slack: Any
 ) -> list[float]:
-    """Press "Any ally" for each user and time how long until the offer DM reaches Slack."""
+    """Press "Any ally" for each user and time how long until an offer DM reaches Slack, with
+    `concurrency` presses waiting at a time.
+
+    Offers name nobody (only the ally who accepts learns who asked), so an offer cannot be told
+    apart from another by its requester: the k-th press waits for the k-th offer to arrive
+    (first come, first served, which is what the queue does)."""
     sem = asyncio.Semaphore(concurrency)
     out: list[float] = []
+    pressed = 0
+    arrived = 0
+    changed = asyncio.Condition()
+    start = len(standin.calls)
 
+    async def watch() -> None:
+        nonlocal arrived
+        seen = start
+        for _ in users:
+            call = await standin.wait_for(is_offer, seen)
+            seen = standin.calls.index(call, seen) + 1
+            async with changed:
+                arrived += 1
+                changed.notify_all()
+
+    watcher = asyncio.create_task(watch())
     async with aiohttp.ClientSession() as http:
 
         async def one(i: int, user: str) -> None:
+            nonlocal pressed
             body = start_body(user, i, standin)
             async with sem:
-                before = len(standin.calls)
+                pressed += 1
+                mine = pressed
                 t0 = time.perf_counter()
                 async with http.post(
                     url,
@@ -228,18 +229,20 @@ async def offers(
                     headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
                 ):
                     pass
-                await standin.wait_for(
-                    lambda c: c.method == "chat.postMessage" and user_named(c, user), before
-                )
+                async with changed:
+                    await changed.wait_for(lambda: arrived >= mine)
                 out.append(time.perf_counter() - t0)
 
         await asyncio.gather(*(one(i, u) for i, u in enumerate(users)))
+    await watcher
     await slack.drain()
     return out
 
 
-def user_named(call: Any, user: str) -> bool:
-    return user in json.dumps(call.args.get("blocks", ""))
+def is_offer(call: Any) -> bool:
+    return call.method == "chat.postMessage" and "offer:accept" in json.dumps(
+        call.args.get("blocks", "")
+    )
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -27,34 +26,19 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.aiohttp import CloudAdapter
-from microsoft_agents.hosting.core import ChannelServiceClientFactoryBase, TurnContext
+from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
-from microsoft_agents.hosting.core.connector.client import UserTokenClient
-from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
-from bench.slack_bench import pct, summary
+from bench.measure import peak_memory, ratios, summary
 from bot.app import build
 from bot.clock import Clock
 from bot.config import REPO_ROOT, Settings, load_settings
+from bot.platforms.teams.adapter import TurnClients
 from bot.serve import build_web_app
 from tests import teams_activities as act
 from tests.teams_standin import ConnectorStandIn
 
 POOL = 100
-
-
-class _AnonymousClients(ChannelServiceClientFactoryBase):
-    """The bare app's turn clients: no token (no-auth mode, as for allybot)."""
-
-    async def create_connector_client(
-        self, context: Any, claims_identity: Any, service_url: str, audience: str, *a: Any, **k: Any
-    ) -> TeamsConnectorClient:
-        return TeamsConnectorClient(endpoint=service_url, token="")
-
-    async def create_user_token_client(
-        self, context: Any, claims_identity: Any, use_anonymous: bool = False
-    ) -> UserTokenClient:
-        return UserTokenClient(endpoint="https://token.invalid/", token="", app_id="allybot")
 
 
 class _Echo:
@@ -66,7 +50,7 @@ class _Echo:
 
 
 def bare_app() -> web.Application:
-    adapter = CloudAdapter(channel_service_client_factory=_AnonymousClients())
+    adapter = CloudAdapter(channel_service_client_factory=TurnClients())
     agent = _Echo()
 
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -159,19 +143,10 @@ async def run(requests: int, concurrency: int) -> None:
                     f" {requests / wall:7.1f} req/s  ({sends} replies, all in {replied:.2f} s)",
                 )
             await server.close()
-            print(
-                f"{'peak memory (process, so far)':<34} "
-                f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB"
-            )
+            print(peak_memory())
     await standin.stop()
     print()
-    for c in (1, concurrency):
-        bare, ours = results[("bare Agents SDK", c)], results[("allybot", c)]
-        print(
-            f"concurrency {c:>3}: allybot/bare  p50 {pct(ours[0], 50) / pct(bare[0], 50):.2f}"
-            f"  p99 {pct(ours[0], 99) / pct(bare[0], 99):.2f}"
-            f"  throughput {(requests / ours[1]) / (requests / bare[1]):.2f}"
-        )
+    print("\n".join(ratios(results, "bare Agents SDK", requests, (1, concurrency))))
 
 
 def main() -> None:

@@ -93,10 +93,10 @@ class _Turn:
     shared: bool  # a channel or group chat: the answer says it came here instead
 
 
-class _TurnClients(ChannelServiceClientFactoryBase):
-    """The clients the SDK attaches to each turn. This bot never answers through them: every
-    send goes through `Connector` after the commit (paced, retried), so these carry no token
-    and are never used to call out."""
+class TurnClients(ChannelServiceClientFactoryBase):
+    """The clients the SDK attaches to each turn, with no token. This bot never answers through
+    them: every send goes through `Connector` after the commit (paced, retried). The benchmark's
+    bare app uses them to reply in the turn, as a no-auth Agents SDK bot does."""
 
     async def create_connector_client(
         self,
@@ -145,7 +145,7 @@ class TeamsPlatform:
             if self.no_auth
             else TokenValidator(self.app_id, s.teams_openid_url, s.teams_tenant_id)
         )
-        self.adapter = CloudAdapter(channel_service_client_factory=_TurnClients())
+        self.adapter = CloudAdapter(channel_service_client_factory=TurnClients())
         self.adapter.on_turn_error = self._turn_error  # the SDK's own tells the user the error
         self.fanout: Elsewhere | None = None
         self._background = Background("Teams")

@@ -1,0 +1,43 @@
+"""What the side-by-side benchmarks print: percentiles, memory, allybot against a bare app."""
+
+from __future__ import annotations
+
+import resource
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile of durations in seconds, in milliseconds."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+def summary(name: str, values: list[float]) -> str:
+    return (
+        f"{name:<34} p50 {pct(values, 50):7.2f} ms  p95 {pct(values, 95):7.2f} ms  "
+        f"p99 {pct(values, 99):7.2f} ms"
+    )
+
+
+def peak_memory() -> str:
+    return (
+        f"{'peak memory (process, so far)':<34} "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB"
+    )
+
+
+def ratios(
+    results: dict[tuple[str, int], tuple[list[float], float]],
+    bare: str,
+    requests: int,
+    levels: tuple[int, ...],
+) -> list[str]:
+    """allybot's p50, p99 and throughput as multiples of the bare app's, per concurrency."""
+    lines = []
+    for c in levels:
+        theirs, ours = results[(bare, c)], results[("allybot", c)]
+        lines.append(
+            f"concurrency {c:>3}: allybot/bare  p50 {pct(ours[0], 50) / pct(theirs[0], 50):.2f}"
+            f"  p99 {pct(ours[0], 99) / pct(theirs[0], 99):.2f}"
+            f"  throughput {(requests / ours[1]) / (requests / theirs[1]):.2f}"
+        )
+    return lines
