@@ -24,7 +24,6 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -84,13 +83,6 @@ REMEMBERED_CARDS = 2000
 WITH_ARGUMENTS = {"findally", "allystatus", "allyapply", "allyadmin", "allyfeedback"}
 ALIASES = {"apply": "allyapply"}
 _AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
-
-
-@dataclass(frozen=True)
-class _Turn:
-    """Where an event came from: replies go to the person's own chat whatever the place."""
-
-    shared: bool  # a channel or group chat: the answer says it came here instead
 
 
 class TurnClients(ChannelServiceClientFactoryBase):
@@ -170,7 +162,7 @@ class TeamsPlatform:
         web_app.on_cleanup.append(self._close)
 
     async def deliver(self, out: list[Outgoing]) -> None:
-        await self._deliver(out, None)
+        await self._deliver(out)
 
     async def broadcast(self, item: Outgoing) -> bool:
         try:
@@ -257,7 +249,7 @@ class TeamsPlatform:
         await db_call(self.bot.db, self._remember, activity, actor, upn)
         if kind != "dm" and (person_id := _first_person(out)) is not None:
             out.insert(0, Outgoing(OnlyYou(person_id), self._answered_here()))
-        await self._deliver(out, _Turn(shared=kind != "dm"))
+        await self._deliver(out)
 
     async def _on_card_action(self, activity: Activity) -> dict[str, Any]:
         """A card button: handled now, its answer is the card that replaces the pressed one."""
@@ -284,10 +276,16 @@ class TeamsPlatform:
             card = cards.to_card(
                 shown, done=label or self.bot.content.plain("platforms.teams_pressed")
             )
-        self._background.start(self._deliver(out, _Turn(shared=kind != "dm")))
-        if card is None:
-            return cards.invoke_message_response(self.bot.content.plain("platforms.teams_pressed"))
-        return cards.invoke_card_response(card)
+        self._background.start(self._deliver(out))
+        if card is not None:
+            return cards.invoke_card_response(card)
+        # The card stays as it was; Teams shows this line under it. A refused press says why
+        # (the same words also arrive in the chat).
+        reply = next((o.message for o in out if isinstance(o.to, OnlyYou)), None)
+        words = reply.fallback_text() if reply and out.keep_pressed else ""
+        return cards.invoke_message_response(
+            words[:200] or self.bot.content.plain("platforms.teams_pressed")
+        )
 
     async def _on_install(self, activity: Activity) -> None:
         """Keep the conversation reference; welcome someone who has just added the bot."""
@@ -311,11 +309,11 @@ class TeamsPlatform:
             return
         await db_call(self.bot.db, self.bot.router.update_profile, actor)
         await db_call(self.bot.db, self._remember, activity, actor, upn)
-        if activity.type == "installationUpdate" and activity.action in ("add", "add-upgrade"):
+        if activity.type == "installationUpdate" and activity.action == "add":  # not upgrades
             welcome = await db_call(self.bot.db, self.bot.router.home, actor)
             person_id = await db_call(self.bot.db, self._person_id, actor.user_id)
             if person_id is not None:
-                await self._deliver([Outgoing(DirectMessage(person_id), welcome)], None)
+                await self._deliver([Outgoing(DirectMessage(person_id), welcome)])
 
     # --- people -------------------------------------------------------------------------------
     async def _actor(self, activity: Activity) -> tuple[Actor, str | None]:
@@ -428,7 +426,7 @@ class TeamsPlatform:
             return user_id
 
     # --- out ----------------------------------------------------------------------------------
-    async def _deliver(self, out: list[Outgoing], turn: _Turn | None) -> None:
+    async def _deliver(self, out: list[Outgoing]) -> None:
         if self.fanout is not None:
             out = await self.fanout.elsewhere(out, self.name)
         for item in out:
@@ -535,7 +533,7 @@ class TeamsPlatform:
         if out:
             # A message that cannot reach its person would come back here: drop theirs.
             keep = [o for o in out if getattr(o.to, "person_id", None) != to.person_id]
-            await self._deliver(keep, None)
+            await self._deliver(keep)
 
     # --- addresses ----------------------------------------------------------------------------
     async def _address(self, person_id: int) -> Address:
