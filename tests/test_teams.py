@@ -276,6 +276,22 @@ def test_an_unreachable_ally_is_skipped_and_coordinators_told_once(sqlite_db):
     run(bot, scenario)
 
 
+def test_an_ally_imported_by_email_is_matched_when_they_first_write(sqlite_db):
+    ana = act.TeamsUser.make("Ana Ally")
+    bot = teams_bot(sqlite_db, f"teams,{ana.email.upper()},Ana Ally,People,stress,3\n")
+
+    async def scenario(h: TeamsHarness) -> None:
+        h.standin.add_user(ana)  # Teams' member list gives her email on first contact
+        await h.say(ana, "allystatus")
+        said = " ".join(h.texts(ana)[-1].split())  # the card's text runs, joined by spaces
+        assert "Your ally status: available · 0 of 3 conversations open" in said
+        with bot.db.session() as session:
+            person = addresses.person_with(session, "teams", ana.aad_id)
+            assert person is not None and person.email == ana.email
+
+    run(bot, scenario)
+
+
 # --- 7. rate limits ---------------------------------------------------------------------------
 def test_a_throttled_send_is_retried_and_arrives_once(sqlite_db):
     bot = teams_bot(sqlite_db)
