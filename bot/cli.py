@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from pathlib import Path
 
+from bot import logs
 from bot.app import build
 from bot.config import Settings, load_settings
 from handlers.content import Content, load_content
@@ -30,9 +30,7 @@ def _settings(demo: bool = False) -> Settings:
 
 def _logging(settings: Settings, quiet: bool = False) -> None:
     level = settings.log_level if os.environ.get("LOG_LEVEL") or not quiet else "WARNING"
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(level, settings.log_level_sdk)
 
 
 def cmd_shell(args: argparse.Namespace) -> int:

@@ -192,6 +192,8 @@ class Settings:
     slack_app_token: str | None = None
     slack_api_url: str | None = None
     secret_key: str | None = None  # ALLYBOT_SECRET_KEY; without it a local key file is used
+    # LOG_LEVEL_SDK: the libraries' level (default: INFO at most); DEBUG is redacted (bot/logs.py)
+    log_level_sdk: str | None = None
     teams_app_id: str | None = None  # MICROSOFT_APP_ID
     teams_app_password: str | None = None  # MICROSOFT_APP_PASSWORD
     teams_tenant_id: str | None = None  # MICROSOFT_APP_TENANT_ID
@@ -257,6 +259,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                 )
             ]
         )
+    sdk_level = (env.get("LOG_LEVEL_SDK") or "").upper() or None
+    if sdk_level is not None and sdk_level not in LOG_LEVELS:
+        raise ProblemsFound(
+            [
+                Problem(
+                    "environment",
+                    None,
+                    f"LOG_LEVEL_SDK={sdk_level!r} is unknown",
+                    f"use one of {', '.join(LOG_LEVELS)}",
+                )
+            ]
+        )
     data_dir = Path(env.get("ALLYBOT_DATA_DIR") or DATA_DIR)
     return Settings(
         app=app,
@@ -270,6 +284,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
         slack_api_url=env.get("SLACK_API_URL") or None,
         secret_key=env.get("ALLYBOT_SECRET_KEY") or None,
+        log_level_sdk=sdk_level,
         teams_app_id=env.get("MICROSOFT_APP_ID") or None,
         teams_app_password=env.get("MICROSOFT_APP_PASSWORD") or None,
         teams_tenant_id=env.get("MICROSOFT_APP_TENANT_ID") or None,

@@ -224,7 +224,9 @@ class Router:
             return ctx.outbox
         except Exception as exc:
             known = name if self._handler(event, name) else "unknown"
-            log.error("%s %s failed for person %s: %s", kind, known, person_id, _trace(exc))
+            # On the way to support, not even a failure may say who was on it.
+            who = None if known.startswith(_SUPPORT_PATH) else person_id
+            log.error("%s %s failed for person %s: %s", kind, known, who, _trace(exc))
             self._audit_failure(person_id, kind, known, now)
             return self._apology(event.actor, now, concerns)
 

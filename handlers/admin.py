@@ -234,7 +234,7 @@ def reach_out(ctx: Context, value: str) -> None:
             ctx.button("findally.button_urgent", "findally:urgent", style="danger"),
         ),
     )
-    log.info("coordinator %s messaged the requester of request %s", ctx.actor.id, req.id)
+    log.info("a coordinator messaged the requester of request %s", req.id)
     ctx.reply(ctx.say("admin.reached_out"))
 
 

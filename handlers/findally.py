@@ -201,7 +201,7 @@ def start(ctx: Context, value: str) -> None:
         if existing is not None:
             ctx.reply(*request_status(ctx, existing))
         return
-    log.info("request %s opened by person %s", req.id, me.id)
+    log.info("request %s opened", req.id)  # never who: logs outlive the request
     if offer_next(ctx, req) == "offered":
         ctx.reply(
             ctx.section("findally.asking", minutes=ctx.app.matching.offer_timeout_minutes),
@@ -284,7 +284,7 @@ def send_offer(ctx: Context, req: SupportRequest, ally_id: int) -> Offer | None:
         ),
         key=offer_key(offer.id),
     )
-    log.info("offer %s for request %s sent to person %s", offer.id, req.id, ally_id)
+    log.info("offer %s for request %s sent", offer.id, req.id)
     return offer
 
 
@@ -486,7 +486,7 @@ def finish(ctx: Context, value: str) -> None:
         open_count=AllyProfile.open_count - 1,
         updated_at=ctx.now,
     )
-    log.info("request %s finished by person %s", req.id, ctx.actor.id)
+    log.info("request %s finished", req.id)
     ctx.dm(req.requester_id, ctx.say("findally.finished_requester"))
     ctx.dm(req.ally_id, ctx.say("findally.finished_ally"))
     retry_waiting(ctx)
