@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from handlers import findally, stats
-from handlers.context import Context, buttons
+from handlers.context import Context, buttons, whole_number
 from storage.models import FollowUp, FollowUpAnswer, SupportRequest
 
 SCORES = range(1, 6)
@@ -71,9 +71,8 @@ def again(ctx: Context, value: str) -> None:
 
 
 def _own_question(ctx: Context, value: str) -> FollowUp | None:
-    question = (
-        ctx.session.get(FollowUp, int(value)) if value.isascii() and value.isdigit() else None
-    )
+    question_id = whole_number(value)
+    question = ctx.session.get(FollowUp, question_id) if question_id is not None else None
     req = ctx.session.get(SupportRequest, question.request_id) if question else None
     if req is None or req.requester_id != ctx.actor.id:
         ctx.reply(ctx.say("follow_up.gone"))

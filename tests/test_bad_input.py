@@ -306,6 +306,24 @@ def test_hostile_button_values_get_a_plain_answer_and_change_nothing(sh, caplog,
     assert rows(sh.bot) == before
 
 
+@pytest.mark.parametrize("value", ["9" * 30, "-1", "1e9", "0x10", "١٢"])
+def test_every_button_with_a_number_python_or_the_database_cannot_hold(sh, caplog, value):
+    """Each registered action, pressed by the requester, the ally and a coordinator with an
+    id no row can have: a plain answer, never an apology for a crash (a 30-digit id once
+    reached the database and overflowed)."""
+    from bot.router import ACTIONS
+
+    eve_asks_any_ally(sh)
+    wrong = []
+    for action in ACTIONS:
+        for who in ("eve", "ali", "casey"):
+            caplog.clear()
+            out = press(sh, action, value, who)
+            if APOLOGY in out or errors_logged(caplog):
+                wrong.append(f"{action} by {who}: {out.strip()[:100]!r} {errors_logged(caplog)}")
+    assert wrong == []
+
+
 def test_empty_button_value_on_a_button_that_needs_one(sh, caplog):
     eve_asks_any_ally(sh)
     before = rows(sh.bot)
