@@ -134,6 +134,10 @@ class Teams(_Strict):
         default_factory=list
     )
     coordinators_channel: str | None = Field(default=None, pattern=TEAMS_CHANNEL)
+    # Teams does not tell a bot whether a channel is private (that takes Microsoft Graph), so
+    # the coordinators' Teams channel gets only the digest's numbers unless you say it is a
+    # private channel of coordinators alone; then it gets the alerts that name nobody too.
+    coordinators_channel_private: bool = False
     # Where to open a chat with someone the bot has not heard from yet (a roster import): the
     # Bot Connector of the organisation's region. Replaced by what Teams sends once it does.
     service_url: str = Field(
@@ -168,14 +172,16 @@ class AppConfig(_Strict):
         return data
 
 
-def teams_channel(app: AppConfig, name: str) -> str | None:
+def teams_channel(app: AppConfig, name: str, scheduled: bool = False) -> str | None:
     """The Teams channel id a neutral channel name stands for: `teams:<id>` is that channel;
-    the coordinators' channel is `teams.coordinators_channel` when one is set; other names are
+    the coordinators' channel is `teams.coordinators_channel` for scheduled posts (the digest's
+    numbers) and, when app.yaml says that channel is private, for alerts too; other names are
     Slack's (or the shell's) alone."""
     if name.startswith(TEAMS_PREFIX):
         return name.removeprefix(TEAMS_PREFIX)
-    if name == app.coordinators.channel:
-        return app.teams.coordinators_channel
+    teams = app.teams
+    if name == app.coordinators.channel and (scheduled or teams.coordinators_channel_private):
+        return teams.coordinators_channel
     return None
 
 

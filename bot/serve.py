@@ -71,6 +71,12 @@ def build_platforms(bot: AllyBot) -> Fanout:
                 ]
             )
         platforms.append(TeamsPlatform(bot))
+    teams = s.app.teams
+    private = bool(teams.coordinators_channel) and teams.coordinators_channel_private
+    if s.teams_enabled and not s.slack_bot_token and s.app.coordinators.channel and not private:
+        # Teams alone, and no Teams channel the bot may post alerts in: the coordinators'
+        # channel gets the digest's numbers only, and everything else goes to them by DM.
+        bot.router.counts_only = bot.router.counts_only | {s.app.coordinators.channel}
     fanout = Fanout(bot, platforms)
     if len(platforms) > 1:
         for platform in platforms:

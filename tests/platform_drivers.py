@@ -250,6 +250,7 @@ class TeamsPlatformDriver:
         teams = Teams(
             awareness_channels=[TEAMS_CHANNELS["general"]],
             coordinators_channel=TEAMS_CHANNELS["coordinators"],
+            coordinators_channel_private=True,  # a private channel of coordinators alone
         )
         bot = make_bot(db, seed=False, coordinators=coordinators, teams=teams)
         self.bot = bot

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot.app import AllyBot
 from bot.config import Coordinators, Teams
-from bot.messages import DirectMessage, GroupDM, Message, Outgoing, Section, Span
+from bot.messages import Channel, DirectMessage, GroupDM, Message, Outgoing, Section, Span
 from bot.platforms.teams.connector import NoTokens
 from bot.scheduler import Calendar
 from handlers.allies import import_roster, parse_roster
@@ -35,9 +35,11 @@ TEAM = "19:team@thread.tacv2"
 CRISIS = "honestly i dont want to be here anymore"
 
 
-def teams_bot(db: Database, roster: str = "", **config: Any) -> AllyBot:
+def teams_bot(db: Database, roster: str = "", channel: str | None = None, **config: Any) -> AllyBot:
     """A Teams organisation: Casey coordinates; allies imported by their Entra object ids."""
-    coordinators = Coordinators(people=[f"teams:{CASEY.aad_id}"], notify_by_dm=True)
+    coordinators = Coordinators(
+        people=[f"teams:{CASEY.aad_id}"], notify_by_dm=True, channel=channel
+    )
     bot = make_bot(db, seed=False, coordinators=coordinators, **config)
     rows, errors = parse_roster(
         "platform,user,name,department,topics,capacity\n"
@@ -506,3 +508,55 @@ def test_a_due_awareness_post_reaches_the_teams_channel_once(sqlite_db):
         assert any("findally" in p for p in posts)
 
     run(bot, scenario)
+
+
+# --- the coordinators' channel on both platforms ----------------------------------------------
+def _both(bot: AllyBot, scenario: Callable[[TeamsHarness, SlackStandIn], Awaitable[None]]) -> None:
+    slack = SlackStandIn()
+
+    async def go() -> None:
+        await slack.start()
+        h = TeamsHarness(bot, ConnectorStandIn())
+        try:
+            await h.start(
+                slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=slack.url
+            )
+            await scenario(h, slack)
+        finally:
+            await h.stop()
+            await slack.stop()
+
+    asyncio.run(go())
+
+
+def test_an_alert_reaches_each_platforms_coordinator_channel_once(sqlite_db):
+    private = Teams(coordinators_channel=CHANNEL, coordinators_channel_private=True)
+    bot = teams_bot(sqlite_db, channel="coordinators", teams=private)
+    alert = Outgoing(Channel("coordinators"), Message((Section((Span("a request waits"),)),)))
+
+    async def scenario(h: TeamsHarness, slack: SlackStandIn) -> None:
+        h.standin.add_user(CASEY)
+        await h.say(CASEY, "help")  # the bot learns where the tenant's Bot Connector is
+        await h.platforms.deliver([alert])  # type: ignore[union-attr]
+        # each platform delivers what the other hands it as its own, never back again
+        await h.teams.deliver([alert])
+        assert len(slack.called("chat.postMessage")) == 2
+        assert len(h.standin.sent(CHANNEL)) == 2
+
+    _both(bot, scenario)
+
+
+def test_a_teams_channel_not_said_to_be_private_gets_the_numbers_only(sqlite_db):
+    bot = teams_bot(sqlite_db, channel="coordinators", teams=Teams(coordinators_channel=CHANNEL))
+    alert = Outgoing(Channel("coordinators"), Message((Section((Span("a request waits"),)),)))
+
+    async def scenario(h: TeamsHarness, slack: SlackStandIn) -> None:
+        h.standin.add_user(CASEY)
+        await h.say(CASEY, "help")
+        await h.platforms.deliver([alert])  # type: ignore[union-attr]
+        assert len(slack.called("chat.postMessage")) == 1
+        assert h.standin.sent(CHANNEL) == []  # an alert: not in a channel Teams cannot vouch for
+        assert await h.platforms.broadcast(alert)  # type: ignore[union-attr]
+        assert len(h.standin.sent(CHANNEL)) == 1  # a scheduled post (the digest): numbers only
+
+    _both(bot, scenario)

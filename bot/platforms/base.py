@@ -49,10 +49,12 @@ class Platform(Protocol):
         Adaptive Card), with every piece of user text escaped so it stays literal."""
         ...
 
-    async def deliver(self, out: list[Outgoing]) -> None:
+    async def deliver(self, out: list[Outgoing], routed: bool = False) -> None:
         """Send an outbox: replies only the actor sees, DMs, a pair's conversation, channel
         posts, and rewrites of earlier messages (`Replace`). Called after the commit, so a
-        failure is logged and never undoes the state change it reports."""
+        failure is logged and never undoes the state change it reports. Items for people on
+        other platforms go through `fanout`, unless `routed`: the fan-out itself chose this
+        platform for each item, so none is routed twice (which could send it back and forth)."""
         ...
 
     async def broadcast(self, item: Outgoing) -> bool:

@@ -52,7 +52,7 @@ class Fanout:
 
     async def deliver(self, out: list[Outgoing]) -> None:
         for name, items in (await self._split(out)).items():
-            await self.platforms[name].deliver(items)
+            await self.platforms[name].deliver(items, routed=True)
 
     async def elsewhere(self, out: list[Outgoing], here: str) -> list[Outgoing]:
         """Send what is for other platforms; return what is for `here` (in order)."""
@@ -61,12 +61,12 @@ class Fanout:
         split = await self._split(out)
         for name, items in split.items():
             if name != here:
-                await self.platforms[name].deliver(items)
+                await self.platforms[name].deliver(items, routed=True)
         return split.get(here, [])
 
     async def broadcast(self, item: Outgoing) -> bool:
         """A scheduled post, on every platform that has its channel; True if all took it."""
-        split = await self._split([item])
+        split = await self._split([item], scheduled=True)
         if not split:
             log.warning("a scheduled post has no platform that can take it")
             return False
@@ -84,20 +84,24 @@ class Fanout:
             platform.add_routes(web_app)
 
     # --- routing ------------------------------------------------------------------------------
-    async def _split(self, out: list[Outgoing]) -> dict[str, list[Outgoing]]:
+    async def _split(
+        self, out: list[Outgoing], scheduled: bool = False
+    ) -> dict[str, list[Outgoing]]:
         if self.single:
             return {next(iter(self.platforms)): list(out)} if out else {}
-        return await db_call(self.bot.db, self._route_all, out)
+        return await db_call(self.bot.db, self._route_all, out, scheduled)
 
-    def _route_all(self, out: list[Outgoing]) -> dict[str, list[Outgoing]]:
+    def _route_all(self, out: list[Outgoing], scheduled: bool) -> dict[str, list[Outgoing]]:
         split: dict[str, list[Outgoing]] = defaultdict(list)
         with self.bot.db.session() as session:
             for item in out:
-                for name, routed in self._route(session, item):
+                for name, routed in self._route(session, item, scheduled):
                     split[name].append(routed)
         return dict(split)
 
-    def _route(self, session: Session, item: Outgoing) -> list[tuple[str, Outgoing]]:
+    def _route(
+        self, session: Session, item: Outgoing, scheduled: bool
+    ) -> list[tuple[str, Outgoing]]:
         to = item.to
         running = self.platforms.keys()
         if isinstance(to, Replace):
@@ -116,12 +120,12 @@ class Fanout:
                 return [(names.pop(), item)]
             return self._apart(session, item, to)
         assert isinstance(to, Channel)
-        return self._channel(item, to)
+        return self._channel(item, to, scheduled)
 
-    def _channel(self, item: Outgoing, to: Channel) -> list[tuple[str, Outgoing]]:
+    def _channel(self, item: Outgoing, to: Channel, scheduled: bool) -> list[tuple[str, Outgoing]]:
         """A `teams:<id>` channel is Teams' alone; a name is Slack's (or the shell's), and
         Teams' too when it stands for a Teams channel (the coordinators')."""
-        on_teams = teams_channel(self.bot.settings.app, to.name) is not None
+        on_teams = teams_channel(self.bot.settings.app, to.name, scheduled) is not None
         named = not to.name.startswith(TEAMS_PREFIX)
         return [(name, item) for name in self.platforms if (on_teams if name == TEAMS else named)]
 

@@ -337,7 +337,7 @@ class ShellPlatform:
     def add_routes(self, web_app: web.Application) -> None:
         """The shell reads standard input: it serves no HTTP."""
 
-    async def deliver(self, outgoing: list[Outgoing]) -> None:
+    async def deliver(self, outgoing: list[Outgoing], routed: bool = False) -> None:
         self.shell.deliver(outgoing)
 
     async def broadcast(self, item: Outgoing) -> bool:

@@ -237,9 +237,9 @@ class SlackPlatform:
         await self._background.drain()
 
     # --- sending ------------------------------------------------------------------------------
-    async def deliver(self, out: list[Outgoing]) -> None:
+    async def deliver(self, out: list[Outgoing], routed: bool = False) -> None:
         """Send an outbox that answers no Slack request (timers, a coordinator's push)."""
-        await self._deliver(out, _Source())
+        await self._deliver(out, _Source(), routed)
 
     def render(self, message: Message) -> list[dict[str, Any]]:
         """Block Kit for one message (a long one is split into several when sent)."""
@@ -251,11 +251,11 @@ class SlackPlatform:
             http.add_routes(web_app, self)
 
     async def _deliver(
-        self, out: list[Outgoing], source: _Source
+        self, out: list[Outgoing], source: _Source, routed: bool = False
     ) -> set[tuple[str | None, str | None]]:
         """Send each message; return the (channel, ts) of the earlier messages rewritten."""
         rewritten: set[tuple[str | None, str | None]] = set()
-        if self.fanout is not None:
+        if self.fanout is not None and not routed:
             out = await self.fanout.elsewhere(out, self.name)
         for item in out:
             try:

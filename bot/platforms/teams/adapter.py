@@ -161,12 +161,12 @@ class TeamsPlatform:
         web_app.router.add_post("/api/messages", self.receive)
         web_app.on_cleanup.append(self._close)
 
-    async def deliver(self, out: list[Outgoing]) -> None:
-        await self._deliver(out)
+    async def deliver(self, out: list[Outgoing], routed: bool = False) -> None:
+        await self._deliver(out, routed)
 
     async def broadcast(self, item: Outgoing) -> bool:
         try:
-            await self._post(item)
+            await self._post(item, scheduled=True)
             return True
         except Exception as exc:
             log.error("teams scheduled post failed: %s", _why(exc))
@@ -426,8 +426,8 @@ class TeamsPlatform:
             return user_id
 
     # --- out ----------------------------------------------------------------------------------
-    async def _deliver(self, out: list[Outgoing]) -> None:
-        if self.fanout is not None:
+    async def _deliver(self, out: list[Outgoing], routed: bool = False) -> None:
+        if self.fanout is not None and not routed:
             out = await self.fanout.elsewhere(out, self.name)
         for item in out:
             try:
@@ -480,9 +480,9 @@ class TeamsPlatform:
                 links.append(Section((Span(label, bold=True, url=url),)))
             await self._to_person(person_id, Message(message.blocks + tuple(links)))
 
-    async def _post(self, item: Outgoing) -> None:
+    async def _post(self, item: Outgoing, scheduled: bool = False) -> None:
         assert isinstance(item.to, Channel)
-        channel_id = self._channel_id(item.to.name)
+        channel_id = teams_channel(self.bot.settings.app, item.to.name, scheduled)
         if channel_id is None:
             return  # a Slack or shell channel name: Teams has only the channels app.yaml lists
         tenant = self.bot.settings.teams_tenant_id
@@ -495,10 +495,7 @@ class TeamsPlatform:
         )
         self._remember_card(activity_id, item.message)
 
-    def _channel_id(self, name: str) -> str | None:
-        """The Teams channel a neutral channel stands for: `teams:<id>`, or the coordinators'
-        channel (named as on Slack) when app.yaml gives Teams one too."""
-        return teams_channel(self.bot.settings.app, name)
+
 
     async def _replace(self, to: Replace, message: Message) -> None:
         where = await db_call(self.bot.db, self._where_sent, to.key)
