@@ -2,10 +2,11 @@
 
 At DEBUG the platform SDKs write whole request and response bodies (names and topics in
 offers, application answers, emails, the crisis reply) and the database library its
-parameters. So their loggers stay at INFO unless LOG_LEVEL_SDK=DEBUG is set on purpose, and
-then every body, token and email in any line is replaced by a placeholder before it is written.
-The bot's own lines name people only by internal id (never a name, an email or what they wrote),
-and never link a person to a support request.
+parameters; at INFO the Agents SDK names each Teams user and chat it calls. So the libraries
+stay at INFO (the Agents SDK at WARNING) unless LOG_LEVEL_SDK says otherwise, and every line
+of theirs, at any level, has its bodies, tokens, emails and platform ids replaced by
+placeholders before it is written. The bot's own lines name people only by internal id (never
+a name, an email or what they wrote), and never link a person to a support request.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ LIBRARIES = (
 )
 # The database library logs statements' parameters and whole rows below WARNING: never on.
 DATABASE = "sqlalchemy"
+AGENTS_SDK = "microsoft_agents"  # logs each Teams user and chat id it calls at INFO
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 _SECRET = re.compile(
@@ -35,6 +37,12 @@ _SECRET = re.compile(
     r"|(?i:(?:token|secret|password|signature)['\"]?\s*[:=]\s*)['\"]?[^\s,'\"&}]+)"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Teams ids of people and chats (29:..., a:..., 8:orgid:..., 28:...), Entra object ids and
+# Slack user ids: each names or points at a person.
+_PLATFORM_ID = re.compile(
+    r"\b(?:29|28|a|8:orgid):[\w@.:;=-]+|\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b"
+    r"|\b[UW][A-Z0-9]{8,}\b"
+)
 # Where a body starts: JSON, a form payload, or what the SDKs print before one.
 _BODY = re.compile(r"(\{|\[|payload=|body[:=]\s*|text=|data[:=]\s*)", re.IGNORECASE)
 
@@ -46,20 +54,23 @@ def redact(text: str) -> str:
         rest = len(text) - found.start()
         text = f"{text[: found.start()]}<body: {rest} characters, not logged>"
     text = _SECRET.sub("<secret>", text)
-    return _EMAIL.sub("<email>", text)
+    text = _EMAIL.sub("<email>", text)
+    return _PLATFORM_ID.sub("<id>", text)
 
 
 class Redactor(logging.Filter):
-    """Rewrites each record's message through `redact` (the arguments are folded in first)."""
+    """Rewrites each library record's message through `redact` (the arguments are folded in
+    first). The bot's own records pass as they are: they hold internal ids only."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.split(".")[0] not in LIBRARIES:
+            return True
         try:
             message = record.getMessage()
         except Exception:
             message = str(record.msg)
         record.msg, record.args = redact(message), None
-        if record.exc_info and record.name.split(".")[0] in LIBRARIES:
-            record.exc_info, record.exc_text = None, None  # tracebacks can quote bodies
+        record.exc_info, record.exc_text = None, None  # tracebacks can quote bodies
         return True
 
 
@@ -70,7 +81,8 @@ def configure(level: str, sdk_level: str | None = None, stream: TextIO | None = 
     library = logging.getLevelName(sdk_level) if sdk_level else max(numeric, logging.INFO)
     for name in LIBRARIES:
         logging.getLogger(name).setLevel(library)
+    if not sdk_level:
+        logging.getLogger(AGENTS_SDK).setLevel(max(numeric, logging.WARNING))
     logging.getLogger(DATABASE).setLevel(max(numeric, logging.WARNING))
-    if library <= logging.DEBUG:
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(Redactor())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(Redactor())

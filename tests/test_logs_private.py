@@ -13,7 +13,7 @@ import pytest
 
 from bot import logs
 from bot.logs import redact
-from tests.platform_drivers import PEOPLE, Driver
+from tests.platform_drivers import PEOPLE, TEAMS_CAST, Driver
 from tests.test_platform_contract import play
 
 SAID = "my manager keeps shouting at me"
@@ -31,14 +31,14 @@ ANSWERS = [
 
 
 @contextmanager
-def captured() -> Iterator[io.StringIO]:
-    """Everything logged, configured as `serve` would be at LOG_LEVEL=DEBUG and
-    LOG_LEVEL_SDK=DEBUG; the test's own logging is put back afterwards."""
+def captured(level: str, sdk_level: str | None) -> Iterator[io.StringIO]:
+    """Everything logged, configured as `serve` would be with these LOG_LEVEL and
+    LOG_LEVEL_SDK; the test's own logging is put back afterwards."""
     root = logging.getLogger()
     quiet = (*logs.LIBRARIES, logs.DATABASE)
     saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in quiet})
     buffer = io.StringIO()
-    logs.configure("DEBUG", "DEBUG", stream=buffer)
+    logs.configure(level, sdk_level, stream=buffer)
     try:
         yield buffer
     finally:
@@ -64,9 +64,10 @@ async def everything(d: Driver) -> None:
     await d.press("coordinator", "Approve")
 
 
+@pytest.mark.parametrize("levels", [("DEBUG", "DEBUG"), ("INFO", None)], ids=["debug", "info"])
 @pytest.mark.parametrize("platform", ["shell", "slack", "teams"])
-def test_no_log_line_names_anyone_or_repeats_what_they_wrote(platform, sqlite_db):
-    with captured() as buffer:
+def test_no_log_line_names_anyone_or_repeats_what_they_wrote(platform, levels, sqlite_db):
+    with captured(*levels) as buffer:
         d = play(platform, sqlite_db, everything)
     text = buffer.getvalue()
     assert any(t.startswith("Here is your application.") for t in d.shown("applicant"))
@@ -78,6 +79,9 @@ def test_no_log_line_names_anyone_or_repeats_what_they_wrote(platform, sqlite_db
     for words in [SAID, CRISIS, "Payroll analyst", "kind word", "patient"]:
         assert words not in text
     assert "xoxb-" not in text and "eyJ" not in text and "Bearer " not in text
+    people_ids = [u.aad_id for u in TEAMS_CAST.values()] + [u.user_id for u in TEAMS_CAST.values()]
+    assert not [i for i in people_ids if i in text], "a Teams user id is in the log"
+    assert not re.search(r"\b(29|a):[\w-]{6,}", text), "a Teams user or chat id is in the log"
     for line in text.splitlines():  # a request's topic is never next to who asked
         assert not ("person" in line and "stress" in line), line
         assert not re.search(r"request \d+ .*person \d+", line), line
