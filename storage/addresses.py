@@ -88,7 +88,8 @@ def remember_reference(
 ) -> bool:
     """Keep how to write to this person (what the platform just told us; None keeps what is
     known). Writes only when something changed, so a message from a known chat costs one read.
-    Hearing from them means they can be reached again. True if the row changed."""
+    A message in their own chat with the bot (`conversation_id`) means they can be reached
+    again; one in a shared channel does not. True if the row changed."""
     add(session, person_id, platform, user_id, now)
     fresh: dict[str, object] = {
         k: v
@@ -103,12 +104,13 @@ def remember_reference(
     }
     key = [PersonAddress.platform == platform, PersonAddress.user_id == user_id]
     same = [col(getattr(PersonAddress, k)) == v for k, v in fresh.items()]
-    current = session.exec(
-        select(PersonAddress.id).where(*key, *same, col(PersonAddress.unreachable_at).is_(None))
-    ).first()
+    if conversation_id is not None:
+        fresh["unreachable_at"] = None
+        same.append(col(PersonAddress.unreachable_at).is_(None))
+    current = session.exec(select(PersonAddress.id).where(*key, *same)).first()
     if current is not None:
         return False
-    return _changed(session, key, {**fresh, "unreachable_at": None, "updated_at": now})
+    return _changed(session, key, {**fresh, "updated_at": now})
 
 
 def forget_conversation(session: Session, platform: str, user_id: str, now: datetime) -> bool:

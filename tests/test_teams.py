@@ -358,6 +358,13 @@ def test_bad_requests_are_refused_and_nothing_crashes(sqlite_db):
         no_conversation = act.message(eve, "findally", service_url=url)
         del no_conversation["conversation"]
         assert (await h.post(no_conversation))[0] == 400
+        for sender in (None, {}, {"id": ""}, {"id": ["29:x"]}):  # nobody, or nobody readable
+            nobody = act.message(eve, "findally", service_url=url)
+            nobody["from"] = sender
+            assert (await h.post(nobody))[0] == 400
+            pressed = act.card_action(eve, "findally:talk", {}, reply_to_id="1", service_url=url)
+            pressed["from"] = sender
+            assert (await h.post(pressed))[0] == 400
         big = json.dumps(act.message(eve, "x" * (300 * 1024), service_url=url)).encode()
         assert (await h.post(big))[0] == 413
         unknown = act.card_action(eve, "x", {}, reply_to_id="1", service_url=url)
@@ -560,3 +567,61 @@ def test_a_teams_channel_not_said_to_be_private_gets_the_numbers_only(sqlite_db)
         assert len(h.standin.sent(CHANNEL)) == 1  # a scheduled post (the digest): numbers only
 
     _both(bot, scenario)
+
+
+def test_another_organisation_s_user_is_refused_whatever_their_email(sqlite_db):
+    bot = teams_bot(sqlite_db)
+
+    async def scenario(h: TeamsHarness) -> None:
+        # Someone of another tenant (a shared channel) whose directory email is Casey's.
+        stranger = act.TeamsUser.make("Stranger", email=CASEY.email)
+        h.standin.add_user(stranger)
+        foreign = act.message(stranger, "allyadmin", service_url=h.standin.service_url)
+        foreign["conversation"]["tenantId"] = "9e1d0c2b-0000-4000-8000-000000000000"
+        foreign["channelData"]["tenant"]["id"] = "9e1d0c2b-0000-4000-8000-000000000000"
+        assert (await h.post(foreign))[0] == 401
+        assert h.standin.calls == []
+        with bot.db.session() as session:
+            assert addresses.person_with(session, "teams", stranger.aad_id) is None
+        assert (await h.say(CASEY, "allyadmin"))[0] == 202  # our own tenant still talks
+
+    run(bot, scenario, teams_tenant_id=act.TENANT_ID)
+
+
+def test_a_message_naming_many_people_looks_each_up_once_and_ten_at_most(sqlite_db):
+    bot = teams_bot(sqlite_db)
+    crowd = [act.TeamsUser.make(f"Person {i}") for i in range(30)]
+
+    async def scenario(h: TeamsHarness) -> None:
+        for person in crowd:
+            h.standin.add_user(person)
+        named = " ".join(f"<at>{p.name}</at>" for p in crowd * 3)
+        activity = act.channel_mention(
+            CASEY,
+            f"allyadmin pause {named}",
+            CHANNEL,
+            TEAM,
+            service_url=h.standin.service_url,
+            others=crowd,
+        )
+        assert (await h.post(activity))[0] in (200, 202)
+        lookups = [c for c in h.standin.calls if c.kind == "member"]
+        assert len(lookups) <= 11  # the writer, then ten people at most
+        assert len({c.member_id for c in lookups}) == len(lookups)  # nobody twice
+
+    run(bot, scenario)
+
+
+def test_only_a_message_in_their_own_chat_makes_someone_reachable_again(sqlite_db):
+    bot = teams_bot(sqlite_db)
+    with bot.db.session() as session:
+        ali = addresses.person_with(session, "teams", ALI.aad_id)
+        assert ali is not None and ali.id is not None
+        now = bot.clock.now()
+        assert addresses.mark_unreachable(session, ali.id, "teams", ALI.aad_id, now)
+        addresses.remember_reference(session, ali.id, "teams", ALI.aad_id, now, service_url="x")
+        assert ali.id in addresses.unreachable_ids(session)  # a channel post: still blocked
+        addresses.remember_reference(
+            session, ali.id, "teams", ALI.aad_id, now, conversation_id="a:1"
+        )
+        assert ali.id not in addresses.unreachable_ids(session)

@@ -103,7 +103,7 @@ def test_the_personal_commands_are_exactly_the_handled_ones(built):
     assert findally["description"] == "Talk privately to a mental health ally, or find support"
     # Mentioned in a channel or a group chat, the bot offers only the two ways in.
     assert groups["scopes"] == ["team", "groupChat"]
-    assert [c["title"] for c in groups["commands"]] == ["help", "findally"]
+    assert [c["title"] for c in groups["commands"]] == ["help"]  # never findally in public
 
 
 def test_a_public_address_becomes_the_links_and_the_valid_domain(tmp_path):

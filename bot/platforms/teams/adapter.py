@@ -76,6 +76,8 @@ LOCAL_APP_ID = "00000000-0000-0000-0000-00000000a11b"  # the bot's id when run w
 PROFILE_TTL = 6 * 3600.0
 MAX_BODY = 256 * 1024  # Teams' own limit for an activity is about 80 KB
 REMEMBERED_CARDS = 2000
+MAX_MENTIONS = 10
+REFERENCE_TTL = 600.0  # a reference kept by this process is trusted this long without a read
 # Words that start a command in a chat (Teams has no slash commands). A word that takes
 # arguments counts when it begins a message; the others only as the whole message, so an
 # answer in the questionnaire such as "allies should listen" stays an answer. A leading "/"
@@ -144,8 +146,10 @@ class TeamsPlatform:
         self._profiles: dict[
             str, tuple[float, Actor, str | None]
         ] = {}  # aad -> (until, actor, upn)
-        self._cards: OrderedDict[str, Message] = OrderedDict()  # activity id -> what it showed
-        self._references: dict[str, tuple[str | None, ...]] = {}  # aad -> last one kept
+        # (conversation, activity id) -> what the card showed: ids are unique per chat only
+        self._cards: OrderedDict[tuple[str, str], Message] = OrderedDict()
+        # aad -> (the reference last kept, until when): several replicas may write it too
+        self._references: dict[str, tuple[tuple[str | None, ...], float]] = {}
         if self.no_auth:
             log.warning(
                 "ALLYBOT_TEAMS_NO_AUTH=1: Teams requests are NOT authenticated. Only activities "
@@ -190,12 +194,13 @@ class TeamsPlatform:
             body = await request.json()
         except (ValueError, UnicodeDecodeError, web.HTTPException):
             return web.json_response({"error": "the body is not JSON"}, status=400)
-        if not isinstance(body, dict):
+        if not isinstance(body, dict) or not _from_someone(body):
             return web.json_response({"error": "the body is not an activity"}, status=400)
         service_url = body.get("serviceUrl") if isinstance(body.get("serviceUrl"), str) else None
         if self.no_auth:
-            if not is_loopback(service_url):
-                log.warning("refused an activity from a non-loopback serviceUrl (no-auth mode)")
+            # Without tokens, only this machine may talk to the bot, about this machine.
+            if not is_loopback(service_url) or not is_loopback(f"http://{request.remote}/"):
+                log.warning("refused an activity from off this machine (no-auth mode)")
                 return web.json_response({"error": "unauthorized"}, status=401)
             identity = ClaimsIdentity({}, authentication_type="anonymous")
         else:
@@ -207,6 +212,12 @@ class TeamsPlatform:
             except Unauthorized:
                 return web.json_response({"error": "unauthorized"}, status=401)
             identity = ClaimsIdentity(claims, authentication_type="Bearer")
+        tenant = self.bot.settings.teams_tenant_id
+        if tenant and _body_tenant(body) not in (None, tenant.lower()):
+            # Another organisation's user (a shared channel, a multi-tenant registration): their
+            # email must never claim someone of ours, so the bot does not talk to them at all.
+            log.warning("refused an activity from another tenant")
+            return web.json_response({"error": "unauthorized"}, status=401)
         # The SDK's aiohttp adapter reads the identity from this plain string key.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", web.NotAppKeyWarning)
@@ -261,15 +272,18 @@ class TeamsPlatform:
         event = Action(pressed[0], pressed[1], actor, Place(kind), event_id=_event_id(activity))
         out = await db_call(self.bot.db, self.bot.router.dispatch, event)
         await db_call(self.bot.db, self._remember, activity, actor, None)
-        shown = self._cards.get(activity.reply_to_id or "")
+        shown = self._cards.get((_chat(activity), activity.reply_to_id or ""))
         # A handler that rewrote the pressed message itself (a closed offer) decides what it
         # shows; a refused press leaves a shared card as it was.
-        rewrite = await db_call(self.bot.db, self._rewrite_of, out, activity.reply_to_id)
+        rewrite = await db_call(
+            self.bot.db, self._rewrite_of, out, _chat(activity), activity.reply_to_id
+        )
         if rewrite is not None:
             out.remove(rewrite)
             card = cards.to_card(rewrite.message)
-            self._remember_card(activity.reply_to_id, rewrite.message)
-        elif out.keep_pressed or shown is None:
+            self._remember_card(_chat(activity), activity.reply_to_id, rewrite.message)
+        elif out.keep_pressed or shown is None or kind != "dm":
+            # A card in a shared chat (an awareness post) stays pressable for everyone.
             card = None
         else:
             label = next((b.label for b in shown.buttons() if (b.action, b.value) == pressed), None)
@@ -319,7 +333,7 @@ class TeamsPlatform:
     async def _actor(self, activity: Activity) -> tuple[Actor, str | None]:
         """Who wrote, with their email and sign-in name from the member list (cached)."""
         user = activity.from_property
-        aad = user.aad_object_id or user.id
+        aad = _user_id(activity)
         cached = self._profiles.get(aad)
         if cached and cached[0] > time.monotonic():
             return cached[1], cached[2]
@@ -343,10 +357,9 @@ class TeamsPlatform:
         return actor, upn
 
     def _cached_actor(self, activity: Activity) -> Actor:
-        user = activity.from_property
-        aad = user.aad_object_id or user.id
+        aad = _user_id(activity)
         cached = self._profiles.get(aad)
-        return cached[1] if cached else Actor(PLATFORM, aad, name=user.name)
+        return cached[1] if cached else Actor(PLATFORM, aad, name=activity.from_property.name)
 
     def _remember(self, activity: Activity, actor: Actor, upn: str | None) -> None:
         """Bookkeeping: how to write to this person later (their personal chat, where it is).
@@ -360,7 +373,8 @@ class TeamsPlatform:
             _tenant(activity),
             upn,
         )
-        if self._references.get(actor.user_id) == reference:
+        kept = self._references.get(actor.user_id)
+        if kept is not None and kept[0] == reference and kept[1] > time.monotonic():
             return
         with self.bot.db.session() as session:
             person = addresses.person_with(session, PLATFORM, actor.user_id)
@@ -379,7 +393,7 @@ class TeamsPlatform:
                 upn=upn,
             )
         if reference[1] is not None:
-            self._references[actor.user_id] = reference
+            self._references[actor.user_id] = (reference, time.monotonic() + REFERENCE_TTL)
 
     def _forget(self, actor: Actor) -> None:
         self._references.pop(actor.user_id, None)
@@ -403,6 +417,7 @@ class TeamsPlatform:
         text = text.replace(MENTION, "")
         mentions: list[Mention] = []
         pieces: list[str] = []
+        looked_up: dict[str, str] = {}  # 29: id -> Entra object id, once per message
         last = 0
         for match in _AT.finditer(text):
             pieces.append(text[last : match.start()])
@@ -410,8 +425,12 @@ class TeamsPlatform:
             user_id = named.get(match.group(0), "")
             if not user_id or user_id == (activity.recipient.id if activity.recipient else None):
                 continue  # the bot itself, or markup someone typed: dropped
-            aad = await self._aad_of(activity, user_id)
-            mentions.append(Mention(aad, "@" + html.unescape(match.group(1)).strip()[:80]))
+            if len(mentions) == MAX_MENTIONS:
+                continue  # no command names more people; more would be a flood of lookups
+            if user_id not in looked_up:
+                looked_up[user_id] = await self._aad_of(activity, user_id)
+            shown = "@" + html.unescape(match.group(1)).strip()[:80]
+            mentions.append(Mention(looked_up[user_id], shown))
             pieces.append(MENTION)
         pieces.append(text[last:])
         return html.unescape("".join(pieces)).strip(), tuple(mentions)
@@ -461,7 +480,7 @@ class TeamsPlatform:
         activity_id = await self.connector.send(
             self._service_url(address), self._tenant_of(address), conversation, _activity(message)
         )
-        self._remember_card(activity_id, message)
+        self._remember_card(conversation, activity_id, message)
         if key and activity_id:
             await db_call(self.bot.db, self._record, key, conversation, activity_id)
 
@@ -493,9 +512,7 @@ class TeamsPlatform:
         activity_id = await self.connector.send(
             service_url, tenant, channel_id, _activity(item.message)
         )
-        self._remember_card(activity_id, item.message)
-
-
+        self._remember_card(channel_id, activity_id, item.message)
 
     async def _replace(self, to: Replace, message: Message) -> None:
         where = await db_call(self.bot.db, self._where_sent, to.key)
@@ -509,7 +526,7 @@ class TeamsPlatform:
             where[1],
             _activity(message),
         )
-        self._remember_card(where[1], message)
+        self._remember_card(where[0], where[1], message)
 
     async def _unreachable(self, item: Outgoing, code: str) -> None:
         to = item.to
@@ -637,25 +654,29 @@ class TeamsPlatform:
         with self.bot.db.session() as session:
             return sent.find(session, PLATFORM, key)
 
-    def _rewrite_of(self, out: list[Outgoing], activity_id: str | None) -> Outgoing | None:
-        """The item of `out` that rewrites the message with this activity id, if any."""
+    def _rewrite_of(
+        self, out: list[Outgoing], chat: str, activity_id: str | None
+    ) -> Outgoing | None:
+        """The item of `out` that rewrites the message with this id in this chat, if any."""
         if not activity_id:
             return None
         with self.bot.db.session() as session:
             for item in out:
-                if isinstance(item.to, Replace):
-                    where = sent.find(session, PLATFORM, item.to.key)
-                    if where is not None and where[1] == activity_id:
-                        return item
+                to = item.to
+                if isinstance(to, Replace) and sent.find(session, PLATFORM, to.key) == (
+                    chat,
+                    activity_id,
+                ):
+                    return item
         return None
 
-    def _remember_card(self, activity_id: str | None, message: Message) -> None:
+    def _remember_card(self, chat: str, activity_id: str | None, message: Message) -> None:
         """What a card showed, to show it again as pressed. In memory only: after a restart a
         press on an older card is still handled, and its card just keeps its buttons."""
         if not activity_id or not message.buttons():
             return
-        self._cards[activity_id] = message
-        self._cards.move_to_end(activity_id)
+        self._cards[(chat, activity_id)] = message
+        self._cards.move_to_end((chat, activity_id))
         while len(self._cards) > REMEMBERED_CARDS:
             self._cards.popitem(last=False)
 
@@ -667,9 +688,40 @@ class TeamsPlatform:
 def _activity(message: Message) -> dict[str, Any]:
     return {
         "type": "message",
-        "summary": cards.fallback_text(message)[:200],
+        "summary": " ".join(message.fallback_text().split())[:200],  # plain text to Teams
         "attachments": [cards.card_attachment(cards.to_card(message))],
     }
+
+
+def _from_someone(body: dict[str, Any]) -> bool:
+    """Activities that people send carry who sent them; the bot reads nothing else."""
+    if body.get("type") not in ("message", "invoke", "installationUpdate", "conversationUpdate"):
+        return True
+    sender = body.get("from")
+    return isinstance(sender, dict) and isinstance(sender.get("id"), str) and bool(sender["id"])
+
+
+def _body_tenant(body: dict[str, Any]) -> str | None:
+    """The tenant an activity comes from, as Teams puts it in the conversation or channelData."""
+    conversation = _mapping(body.get("conversation"))
+    tenant = _mapping(_mapping(body.get("channelData")).get("tenant"))
+    found = conversation.get("tenantId") or tenant.get("id")
+    return found.lower() if isinstance(found, str) else None
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _user_id(activity: Activity) -> str:
+    """Who an activity is from, as the bot knows them: the Entra object id (stable, what a
+    roster names), else Teams' own id for them."""
+    user = activity.from_property
+    return user.aad_object_id or user.id
+
+
+def _chat(activity: Activity) -> str:
+    return activity.conversation.id if activity.conversation else ""
 
 
 def _place_kind(activity: Activity) -> PlaceKind:

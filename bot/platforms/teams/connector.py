@@ -30,6 +30,7 @@ PER_TENANT = 1 / 50
 RETRIED = frozenset({412, 429, 502, 503, 504})
 ATTEMPTS = 4
 MAX_RETRY_AFTER = 60.0
+MAX_RETIRED = 64  # retired clients kept open at most (each is closed long after its last use)
 CLIENT_TTL = 30 * 60.0  # a connector client carries its token: renew it well inside an hour
 # What Teams says when a person cannot get messages from the bot: they blocked it, or it is
 # not installed for them (the admin has not pre-installed it and they never added it).
@@ -74,6 +75,11 @@ class MsalTokens:
         )
 
     async def token(self) -> str:
+        # MSAL is synchronous, and builds its client (tenant discovery over HTTP) on first use:
+        # all of it runs on a thread of its own, never on the bot's event loop.
+        return await asyncio.to_thread(asyncio.run, self._fetch())
+
+    async def _fetch(self) -> str:
         return await self._auth.get_access_token(BOT_CONNECTOR, [f"{BOT_CONNECTOR}/.default"])
 
 
@@ -102,11 +108,15 @@ class Connector:
         self.conversations = Pacer(PER_CONVERSATION, clock, sleep)
         self.tenants = Pacer(PER_TENANT, clock, sleep)
         self._clients: dict[str, _Client] = {}
+        # Clients replaced (a token renewed) may still carry a send: closed at shutdown.
+        self._retired: list[TeamsConnectorClient] = []
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
-        for held in self._clients.values():
-            await held.client.close()
+        for client in [*(held.client for held in self._clients.values()), *self._retired]:
+            await client.close()
         self._clients.clear()
+        self._retired.clear()
 
     # --- the calls --------------------------------------------------------------------------
     async def send(
@@ -195,10 +205,15 @@ class Connector:
                 if exc.status == 403 and any(code in exc.message for code in UNREACHABLE_CODES):
                     raise Unreachable(_code(exc.message)) from None
                 if exc.status == 401:
-                    self._clients.pop(service_url, None)  # a stale token: get a new one
+                    self._retire(service_url)  # a stale token: the next try gets a new one
                 if exc.status not in RETRIED | {401} or attempt == ATTEMPTS:
                     raise
                 await self.sleep(self._backoff(exc, attempt))
+            except (aiohttp.ClientConnectionError, TimeoutError):
+                # A reset or a timeout: the Bot Connector may not have the message; try again.
+                if attempt == ATTEMPTS:
+                    raise
+                await self.sleep(self.retry_base * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
     def _backoff(self, exc: aiohttp.ClientResponseError, attempt: int) -> float:
@@ -215,11 +230,20 @@ class Connector:
         held = self._clients.get(service_url)
         if held is not None and held.fresh_until > self.clock():
             return held.client
-        if held is not None:
-            await held.client.close()
+        self._retire(service_url)
         client = TeamsConnectorClient(endpoint=service_url, token=await self.tokens.token())
         self._clients[service_url] = _Client(client, self.clock() + CLIENT_TTL)
         return client
+
+    def _retire(self, service_url: str) -> None:
+        """Stop handing out this client; it is closed at shutdown, not under a send."""
+        held = self._clients.pop(service_url, None)
+        if held is not None:
+            self._retired.append(held.client)
+        while len(self._retired) > MAX_RETIRED:  # retired for hours: nothing still uses it
+            closing = asyncio.get_running_loop().create_task(self._retired.pop(0).close())
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
 
 
 def _code(body: str) -> str:

@@ -36,9 +36,10 @@ TEAMS_YAML = CONTENT_DIR / "teams.yaml"
 ICONS_DIR = Path(__file__).resolve().parent / "icons"
 ICONS = {"color": ("color.png", 192), "outline": ("outline.png", 32)}  # file, width = height
 SCOPES = ("personal", "team", "groupChat")
-# Mentioned in a channel or group chat, the bot answers in the person's own chat with it, so
-# only the two ways in are offered there.
-GROUP_COMMANDS = ("help", "findally")
+# Mentioned in a channel or group chat, the bot answers in the person's own chat with it. Only
+# help is offered there: a menu that invited "findally" where colleagues read along would let
+# them see who asked for support.
+GROUP_COMMANDS = ("help",)
 PERMISSIONS = ("identity", "messageTeamMembers")
 # Limits of the 1.19 schema.
 MAX_DEVELOPER_NAME = 32
@@ -90,7 +91,6 @@ class _Description(_Strict):
 
 class _GroupCommands(_Strict):
     help: str = Field(min_length=1, max_length=MAX_COMMAND_DESCRIPTION)
-    findally: str = Field(min_length=1, max_length=MAX_COMMAND_DESCRIPTION)
 
 
 class TeamsTexts(_Strict):
