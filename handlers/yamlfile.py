@@ -84,6 +84,7 @@ def load_yaml(path: Path, shown_as: str | None = None) -> YamlDoc:
             ]
         ) from None
     try:
+        _refuse_aliases(name, text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -110,6 +111,25 @@ def load_yaml(path: Path, shown_as: str | None = None) -> YamlDoc:
     if node is not None:
         _walk(node, (), lines)
     return YamlDoc(name, data, lines)
+
+
+def _refuse_aliases(name: str, text: str) -> None:
+    """No `*alias` anywhere: settings and content never need one, and a few nested aliases
+    (a "billion laughs") expand into gigabytes when loaded. Read as a stream of parser events,
+    which does not expand them."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            raise ProblemsFound(
+                [
+                    Problem(
+                        name,
+                        line,
+                        f"YAML alias *{event.anchor}: aliases are not allowed here",
+                        "write the value out in full instead of an &anchor and *alias",
+                    )
+                ]
+            )
 
 
 def pydantic_problems(doc: YamlDoc, error: Any) -> list[Problem]:

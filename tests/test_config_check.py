@@ -370,3 +370,27 @@ def test_role_description_problems(content):
     assert "content/role.md: the role description is empty" in problems(content)
     (content / "role.md").write_text("## Long\n" + "word " * 700, encoding="utf-8")
     assert "content/role.md: a section is" in problems(content)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once_with_its_line(tmp_path):
+    """Nine levels of nine aliases would be 387 million strings once loaded: `allybot check`
+    refuses the first alias instead, quickly and with the line (the timeout in `allybot` is
+    the proof that nothing was expanded)."""
+    levels = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 10):
+        levels.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]")
+    text = GOOD + "\n".join(levels) + "\n"
+    path, result = check(tmp_path, text)
+    assert_problem(result, path, line_of(text, "a1: &a1"), "alias", "not allowed")
+
+
+def test_content_with_an_alias_is_refused_too(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, content)
+    tips = content / "awareness" / "weekly-tips.yaml"
+    text = tips.read_text(encoding="utf-8")
+    first = text.index("\n  - ")
+    tips.write_text(text[:first] + "\n  - *nothing" + text[first:], encoding="utf-8")
+    with pytest.raises(ProblemsFound) as found:
+        load_content(content)
+    assert "alias" in str(found.value) and "weekly-tips.yaml" in str(found.value)
