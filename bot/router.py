@@ -40,7 +40,7 @@ from handlers.context import Context, Mentioned, buttons
 from handlers.people import find_or_create
 from storage import addresses, deliveries
 from storage.crypto import Sealer
-from storage.db import Database
+from storage.db import Database, is_busy
 from storage.models import AllyProfile, AuditLog, Person, ProcessedEvent, Timer
 from storage.timers import claim_due, mark_done
 
@@ -66,6 +66,9 @@ def _audits_person(handler: Handler | None) -> bool:
     return getattr(handler, "audit_person", True)
 
 
+# The person an answer goes to when the database could not say who they are (it was busy):
+# a platform sends replies to whoever asked, so only the request's own answer reaches anyone.
+BUSY_REPLY = 0
 MAX_TEXT = 10_000
 MAX_VALUE = 2_000
 # C0/C1 controls (but tab and newline), and bidi overrides that can disguise text.
@@ -223,6 +226,9 @@ class Router:
                 _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
             return ctx.outbox
         except Exception as exc:
+            if is_busy(exc):
+                log.warning("%s %s: the database stayed locked; asked to try again", kind, name)
+                return self._busy(concerns)
             known = name if self._handler(event, name) else "unknown"
             # On the way to support, not even a failure may say who was on it.
             who = None if known.startswith(_SUPPORT_PATH) else person_id
@@ -292,6 +298,22 @@ class Router:
         except Exception as exc:
             log.error("could not apologise: %s", _trace(exc))
             return Outbox()
+
+    def _busy(self, concerns: frozenset[safety.Concern]) -> Outbox:
+        """"Try again in a moment", built without the database (it is what is busy): so an
+        ack still goes out in time. The crisis resources of the organisation's region lead it
+        if what they wrote raised a concern. Addressed to no one in particular (person 0):
+        platforms answer it in the request that asked."""
+        with Session(self.db.engine) as idle:  # never queried: it only satisfies the Context
+            ctx = self.context(idle, self.now())
+            lead = safety.lead_blocks(ctx, self.app.organisation.region, concerns)
+            ctx.send(
+                OnlyYou(BUSY_REPLY),
+                *lead,
+                ctx.section("help.busy"),
+                buttons(ctx.button("findally.button_urgent", "findally:urgent", style="danger")),
+            )
+            return ctx.outbox
 
     def home(self, actor: Actor) -> Message:
         """The person's home view (Slack App Home): what they can do from where they stand."""

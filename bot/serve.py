@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -24,7 +25,22 @@ log = logging.getLogger(__name__)
 
 
 async def healthz(_request: web.Request) -> web.Response:
+    """Alive: answered without the database, so a locked database never makes it fail."""
     return web.json_response({"ok": True})
+
+
+def readyz(bot: AllyBot) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Ready: the database answers (in a thread, waiting BUSY_SECONDS at most)."""
+
+    async def answer(_request: web.Request) -> web.Response:
+        try:
+            await asyncio.to_thread(bot.db.ping)
+        except Exception as exc:
+            log.warning("readyz: the database does not answer (%s)", type(exc).__name__)
+            return web.json_response({"ok": False, "database": "unavailable"}, status=503)
+        return web.json_response({"ok": True})
+
+    return answer
 
 
 def build_platforms(bot: AllyBot) -> Fanout:
@@ -88,6 +104,7 @@ def build_web_app(bot: AllyBot) -> tuple[web.Application, Fanout]:
     """The aiohttp app with every configured platform's routes, and the platforms."""
     web_app = web.Application()
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz(bot))
     platforms = build_platforms(bot)
     platforms.add_routes(web_app)
     return web_app, platforms

@@ -4,17 +4,51 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, event, inspect
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+# How long a call waits for the database before it gives up with DatabaseBusy (SQLite: another
+# process or a long transaction holds the write lock). SQLite calls run on the event loop, so
+# this bounds how long anything (an ack, /healthz) can be held up, and leaves time within
+# Slack's 3 s to answer "try again".
+BUSY_SECONDS = 2.0
+
+
+class DatabaseBusy(Exception):
+    """The database stayed locked longer than BUSY_SECONDS: nothing was done; try again."""
+
+
+class _Turns:
+    """This process's sessions take turns on SQLite, each waiting as long as `wait()` says."""
+
+    def __init__(self, lock: threading.RLock, wait: Callable[[], float]):
+        self._lock, self._wait = lock, wait
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(timeout=self._wait()):
+            raise DatabaseBusy("another session of this process holds the database")
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def is_busy(exc: BaseException) -> bool:
+    """A lock that did not come free in time (ours, or SQLite's "database is locked")."""
+    if isinstance(exc, DatabaseBusy):
+        return True
+    return isinstance(exc, OperationalError) and "locked" in str(exc.orig or exc).lower()
 
 
 def normalise_url(url: str) -> str:
@@ -24,9 +58,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, wait: Callable[[], float]) -> None:
     """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE so writers queue instead of
-    failing with "database is locked" when two threads upgrade read locks at once."""
+    failing with "database is locked" when two threads upgrade read locks at once. Each
+    transaction waits for the write lock as long as `wait()` says."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -34,17 +69,20 @@ def _sqlite_setup(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable at checkpoints, never corrupt
-        cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait() * 1000)}")
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
     def __init__(self, url: str):
+        # Until this moment (monotonic) the database was just found locked: calls try at once
+        # instead of waiting again, so one stuck lock costs one wait, not one per call.
+        self._locked_until = 0.0
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -53,11 +91,11 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(
                 self.url,
-                connect_args={"check_same_thread": False, "timeout": 10},
+                connect_args={"check_same_thread": False, "timeout": BUSY_SECONDS},
                 hide_parameters=True,
             )
-            _sqlite_setup(self.engine)
-            self._turn: AbstractContextManager[object] = threading.RLock()
+            _sqlite_setup(self.engine, self._wait)
+            self._turn: AbstractContextManager[object] = _Turns(threading.RLock(), self._wait)
         else:
             self.engine = create_engine(
                 self.url, pool_pre_ping=True, pool_size=10, hide_parameters=True
@@ -71,13 +109,27 @@ class Database:
         On SQLite, sessions in this process take turns on a lock: SQLite allows one writer at a
         time anyway, and waiting on a lock is prompt where SQLite's own busy handler sleeps.
         """
-        with self._turn, Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        try:
+            with self._turn, Session(self.engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        except Exception as exc:
+            if self.is_sqlite and is_busy(exc):
+                self._locked_until = time.monotonic() + BUSY_SECONDS
+            raise
+
+    def _wait(self) -> float:
+        """How long the next call may wait for the lock (see BUSY_SECONDS)."""
+        return 0.0 if time.monotonic() < self._locked_until else BUSY_SECONDS
+
+    def ping(self) -> None:
+        """One trivial read (for /readyz); raises if the database does not answer in time."""
+        with self.session() as session:
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
 
     def alembic_config(self) -> Config:
         cfg = Config()

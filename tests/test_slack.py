@@ -416,3 +416,35 @@ def test_serve_over_socket_mode(bot, standin, unused_port):
     ack = asyncio.run(scenario())
     assert ack["envelope_id"] == "env-1"
     assert "Only you can see this." in text_of(ack["payload"]["blocks"])
+
+
+def test_a_locked_database_gets_a_prompt_try_again_and_healthz_stays_up(bot, standin):
+    """Another process holds SQLite's write lock (a long migration, a stuck job): the ack still
+    comes within Slack's 3 s, says to try again, and still leads with the crisis lines when
+    the words call for them; /healthz answers; once the lock is gone all is as before."""
+    import sqlite3
+
+    path = bot.db.engine.url.database
+    holder = sqlite3.connect(path, isolation_level=None)
+
+    async def scenario(h):
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            started = time.monotonic()
+            status, body = await h.command("UEVE", "i want to kill myself")
+            took = time.monotonic() - started
+            async with h.http.get(h.server.make_url("/healthz")) as resp:
+                health = resp.status
+        finally:
+            holder.execute("ROLLBACK")
+        _, after = await h.command("UEVE")
+        return status, body, took, health, after
+
+    status, body, took, health, after = asyncio.run(run(bot, standin, scenario))
+    holder.close()
+    words = text_of(body["blocks"])
+    assert status == 200 and took < 3.0
+    assert "very busy right now and nothing was changed" in words
+    assert words.index("get help now") < words.index("very busy")
+    assert health == 200
+    assert "How can we help?" in text_of(after["blocks"])

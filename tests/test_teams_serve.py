@@ -38,6 +38,8 @@ def test_serve_answers_teams_and_healthz_on_one_port(db, unused_port):
                             break
                     except aiohttp.ClientConnectionError:
                         await asyncio.sleep(0)
+                async with http.get(f"{base}/readyz") as resp:
+                    assert resp.status == 200 and (await resp.json())["ok"] is True
                 activity = act.message(eve, "resources", service_url=standin.service_url)
                 async with http.post(f"{base}/api/messages", json=activity) as resp:
                     accepted = resp.status
