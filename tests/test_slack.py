@@ -448,3 +448,39 @@ def test_a_locked_database_gets_a_prompt_try_again_and_healthz_stays_up(bot, sta
     assert words.index("get help now") < words.index("very busy")
     assert health == 200
     assert "How can we help?" in text_of(after["blocks"])
+
+
+MALFORMED = {
+    "payload-not-json": ("payload=notjson", "application/x-www-form-urlencoded"),
+    "payload-a-list": (urlencode({"payload": "[]"}), "application/x-www-form-urlencoded"),
+    "payload-no-user": (
+        urlencode({"payload": '{"type": "block_actions", "actions": [{"action_id": "x"}]}'}),
+        "application/x-www-form-urlencoded",
+    ),
+    "user-an-object": (
+        urlencode({"payload": '{"type": "block_actions", "user": {"id": {"x": 1}}}'}),
+        "application/x-www-form-urlencoded",
+    ),
+    "home-no-user": (
+        '{"type": "event_callback", "event_id": "E1", "event": {"type": "app_home_opened"}}',
+        "application/json",
+    ),
+    "json-a-list": ("[]", "application/json"),
+    "json-broken": ("{not json", "application/json"),
+    "command-no-user": (urlencode({"command": "/findally"}), "application/x-www-form-urlencoded"),
+    "nothing-slack-sends": (urlencode({"hello": "world"}), "application/x-www-form-urlencoded"),
+}
+
+
+@pytest.mark.parametrize("body,content_type", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_signed_but_malformed_request_is_a_400_not_a_crash(bot, standin, body, content_type):
+    async def scenario(h):
+        status, text = await h.post(body, content_type)
+        unsigned = await h.post(body, content_type, {"X-Slack-Signature": "v0=forged"})
+        _, after = await h.command("UEVE")
+        return status, text, unsigned[0], after
+
+    status, text, unsigned, after = asyncio.run(run(bot, standin, scenario))
+    assert status == 400 and "Traceback" not in text
+    assert unsigned == 401  # a bad signature is still refused as such
+    assert "How can we help?" in text_of(after["blocks"])  # and the bot still works

@@ -93,6 +93,7 @@ class SlackPlatform:
     ):
         self.bot = bot
         self.socket_mode = socket_mode
+        self.signing_secret = signing_secret
         self.client = make_client(token, api_url)
         self.app = AsyncApp(
             client=self.client, signing_secret=signing_secret, process_before_response=True
