@@ -103,6 +103,7 @@ class SlackHarness:
         ephemeral: bool = False,
         message_blocks: list | None = None,
         ts: str | None = None,
+        response_url: str | None = None,
     ) -> int:
         n = self._next()
         ts = ts or f"{n}.5"
@@ -111,7 +112,7 @@ class SlackHarness:
             "user": {"id": user},
             "team": {"id": "T1"},
             "trigger_id": f"trig-a{n}",
-            "response_url": self.standin.response_url(f"act{n}"),
+            "response_url": response_url or self.standin.response_url(f"act{n}"),
             "container": {
                 "type": "message",
                 "message_ts": ts,

@@ -484,3 +484,28 @@ def test_a_signed_but_malformed_request_is_a_400_not_a_crash(bot, standin, body,
     assert status == 400 and "Traceback" not in text
     assert unsigned == 401  # a bad signature is still refused as such
     assert "How can we help?" in text_of(after["blocks"])  # and the bot still works
+
+
+def test_an_answer_never_goes_to_a_response_url_that_is_not_slacks(bot, standin):
+    """A press whose payload names a response_url elsewhere (another server on this machine,
+    playing an attacker's): nothing is sent there; the answer reaches the person by DM."""
+    elsewhere = SlackStandIn()
+
+    async def scenario(h):
+        await elsewhere.start()
+        try:
+            _, body = await h.command("UEVE")
+            before = len(standin.calls)
+            await h.press(
+                "UEVE",
+                button(body["blocks"], "Talk to an ally"),
+                ephemeral=True,
+                response_url=elsewhere.response_url("steal"),
+            )
+            return [c.method for c in standin.calls[before:]], list(elsewhere.calls)
+        finally:
+            await elsewhere.stop()
+
+    methods, stolen = asyncio.run(run(bot, standin, scenario))
+    assert stolen == []
+    assert "chat.postMessage" in methods  # the answer went by DM instead

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -94,6 +95,8 @@ class SlackPlatform:
         self.bot = bot
         self.socket_mode = socket_mode
         self.signing_secret = signing_secret
+        api = urlsplit(api_url) if api_url else None
+        self._api_host = (api.scheme, api.netloc) if api else None
         self.client = make_client(token, api_url)
         self.app = AsyncApp(
             client=self.client, signing_secret=signing_secret, process_before_response=True
@@ -135,7 +138,7 @@ class SlackPlatform:
         else:  # nothing to say, or too long for one message: it follows by response_url
             await ack()
             rest = mine + rest
-        source = _Source(response_url=command.get("response_url"))
+        source = _Source(response_url=self._trusted(command.get("response_url")))
         self._later(self._after(actor, rest, source, home=name in STATE_COMMANDS))
 
     async def _on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -143,7 +146,7 @@ class SlackPlatform:
         actor = self._actor(body["user"]["id"])
         container = body.get("container") or {}
         source = _Source(
-            response_url=body.get("response_url"),
+            response_url=self._trusted(body.get("response_url")),
             channel=(body.get("channel") or {}).get("id") or container.get("channel_id"),
             message_ts=container.get("message_ts"),
             ephemeral=bool(container.get("is_ephemeral")),
@@ -229,6 +232,20 @@ class SlackPlatform:
                 )
         except Exception as exc:  # the state change is already committed
             log.warning("could not update a pressed message: %s", exc.__class__.__name__)
+
+    def _trusted(self, url: object) -> str | None:
+        """A response_url the bot may post to: https on Slack's own hosts (or, in tests, the
+        configured Web API's host). Anything else is ignored and the answer goes by DM."""
+        if not isinstance(url, str):
+            return None
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme == "https" and (host == "slack.com" or host.endswith(".slack.com")):
+            return url
+        if self._api_host and (parts.scheme, parts.netloc) == self._api_host:
+            return url
+        log.warning("ignored a response_url that is not Slack's")
+        return None
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
         self._background.start(work)
