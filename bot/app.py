@@ -12,6 +12,7 @@ from bot.router import Router
 from handlers import demo
 from handlers.content import Content, load_content
 from handlers.yamlfile import Problem, ProblemsFound
+from storage import keys
 from storage.crypto import BadKey, Sealer, local_key
 from storage.db import Database
 
@@ -38,8 +39,10 @@ def build(
     clock: Clock | None = None,
     content: Content | None = None,
     migrate: bool = True,
+    check_key: bool = True,
 ) -> AllyBot:
-    """Everything the platforms need, with the database schema brought up to date."""
+    """Everything the platforms need, with the database schema brought up to date and, unless
+    the caller reads nothing sealed (`check_key=False`), the key checked against it."""
     content = content or load_content()
     clock = clock or Clock()
     try:
@@ -57,8 +60,26 @@ def build(
         ) from None
     if migrate:
         db.upgrade()
-    router = Router(db, settings.app, content, clock.now, sealer(settings))
+    seal = sealer(settings)
+    if migrate and check_key and not key_fits(db, seal):
+        raise ProblemsFound([WRONG_KEY])
+    router = Router(db, settings.app, content, clock.now, seal)
     return AllyBot(settings, content, db, clock, router)
+
+
+WRONG_KEY = Problem(
+    "environment",
+    None,
+    "ALLYBOT_SECRET_KEY cannot open what this database holds (answers and comments are sealed "
+    "with another key); nothing was read or changed",
+    "set the key this database was used with; to move to a new key, set "
+    "ALLYBOT_SECRET_KEY=new,old and run `allybot rotate-key`",
+)
+
+
+def key_fits(db: Database, seal: Sealer) -> bool:
+    with db.session() as session:
+        return keys.fits(session, seal)
 
 
 def sealer(settings: Settings) -> Sealer:

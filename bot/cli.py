@@ -86,6 +86,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ProblemsFound as exc:
         problems.extend(exc.problems)
         content = None
+    if settings is not None:
+        problems.extend(_key_problems(settings))
     teams = settings is not None and content is not None and bool(settings.teams_app_id)
     if teams:
         assert settings is not None and content is not None
@@ -229,9 +231,68 @@ def _manifest_teams(args: argparse.Namespace) -> int:
     return 0
 
 
+def _key_problems(settings: Settings) -> list[Problem]:
+    """The key against the database, if there is one that has been used with a key."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from bot.app import WRONG_KEY, key_fits, sealer
+    from storage.db import Database, normalise_url
+
+    url = make_url(normalise_url(settings.database_url))
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        return []  # nothing stored yet: any key fits
+    try:
+        db = Database(settings.database_url)
+        try:
+            with db.engine.connect() as conn:
+                used = inspect(conn).has_table("keycheck")
+            return [] if not used or key_fits(db, sealer(settings)) else [WRONG_KEY]
+        finally:
+            db.dispose()
+    except ProblemsFound as exc:
+        return exc.problems
+    except Exception as exc:  # the database is elsewhere and not reachable: not check's concern
+        print(f"note: the database was not checked ({type(exc).__name__})", file=sys.stderr)
+        return []
+
+
+def cmd_rotate_key(_args: argparse.Namespace) -> int:
+    """Re-seal everything under the first key of ALLYBOT_SECRET_KEY=new,old."""
+    from bot.app import key_fits
+    from storage import keys
+    from storage.crypto import SealError
+
+    settings = load_settings()
+    bot = build(settings, migrate=False)
+    bot.db.upgrade()
+    if not key_fits(bot.db, bot.router.sealer):
+        print(
+            "none of the keys in ALLYBOT_SECRET_KEY opens what this database holds: "
+            "list the new key first and the old one after it (new,old)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        with bot.db.session() as session:
+            counts = keys.rotate(session, bot.router.sealer)
+    except SealError:
+        print(
+            "a sealed value opens with none of the keys given; nothing was changed. "
+            "Add the key it was sealed with after the new one",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        bot.db.dispose()
+    done = ", ".join(f"{n} {table}" for table, n in counts.items())
+    print(f"re-sealed under the first key: {done}. You may now drop the old key from the list.")
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     settings = load_settings()
-    bot = build(settings, migrate=args.action == "upgrade")
+    bot = build(settings, migrate=args.action == "upgrade", check_key=False)
     print(f"database at revision {bot.db.current_revision() or '(none)'}")
     bot.db.dispose()
     return 0
@@ -249,7 +310,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if not 1 <= args.days <= 366:
         print("--days must be between 1 and 366", file=sys.stderr)
         return 1
-    bot = build(load_settings())
+    bot = build(load_settings(), check_key=False)  # numbers only: nothing sealed is read
     print(bot.router.stats(args.days).fallback_text())
     bot.db.dispose()
     return 0
@@ -274,7 +335,7 @@ def cmd_allies_import(args: argparse.Namespace) -> int:
         for error in errors:
             print(f"  {error}", file=sys.stderr)
         return 1
-    bot = build(settings)
+    bot = build(settings, check_key=False)  # the roster holds nothing sealed
     with bot.db.session() as session:
         count = import_roster(session, rows, bot.clock.now())
     print(f"imported {count} allies from {args.file}")
@@ -285,7 +346,7 @@ def cmd_allies_import(args: argparse.Namespace) -> int:
 def cmd_allies_export(args: argparse.Namespace) -> int:
     from handlers.allies import export_roster
 
-    bot = build(load_settings())
+    bot = build(load_settings(), check_key=False)
     with bot.db.session() as session:
         text = export_roster(session)
     bot.db.dispose()
@@ -331,6 +392,9 @@ def parser() -> argparse.ArgumentParser:
     )
     man.add_argument("--output", "-o", help="teams: the zip to write (default: allybot-teams.zip)")
     man.set_defaults(func=cmd_manifest)
+    sub.add_parser(
+        "rotate-key", help="re-seal stored answers under the first key of ALLYBOT_SECRET_KEY"
+    ).set_defaults(func=cmd_rotate_key)
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])
     db.set_defaults(func=cmd_db)

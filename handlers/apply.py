@@ -22,6 +22,7 @@ from handlers import coordinators
 from handlers.content import Question, normalise_words
 from handlers.context import Context, buttons, whole_number
 from storage import timers
+from storage.crypto import SealError
 from storage.models import OPEN_APPLICATION, AllyProfile, Application, Conversation
 
 log = logging.getLogger(__name__)
@@ -607,7 +608,12 @@ def _save(
 
 
 def _answers(ctx: Context, conv: Conversation) -> dict[str, Any]:
-    return ctx.unseal(conv.answers, f"conversation {conv.id}") or {}
+    answers = ctx.unseal(conv.answers, f"conversation {conv.id}")
+    if answers is None:
+        # Never carry on as if they had answered nothing: that would save an empty draft over
+        # theirs. The router rolls back and tells them nothing was changed.
+        raise SealError(f"conversation {conv.id}")
+    return answers
 
 
 def _pressed(ctx: Context, tag: str) -> Conversation | None:

@@ -35,6 +35,13 @@ class Sealer:
     def seal(self, data: dict[str, Any]) -> str:
         return self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode()).decode()
 
+    def rotate(self, token: str) -> str:
+        """The same data sealed under the first key (SealError if no key opens it)."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except (InvalidToken, ValueError):
+            raise SealError from None
+
     def open(self, token: str) -> dict[str, Any]:
         try:
             data = json.loads(self._fernet.decrypt(token.encode()))

@@ -272,6 +272,15 @@ class Checkpoint(SQLModel, table=True):
     at: datetime
 
 
+class KeyCheck(SQLModel, table=True):
+    """A value sealed with the encryption key when it was first used. If the configured key
+    cannot open it, the key is wrong for this database, and nothing may be read or written
+    with it (answers would be lost, or sealed under a key nobody keeps)."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    token: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class ProcessedEvent(SQLModel, table=True):
     """Platform event ids already handled, so retries and duplicates run once."""
 

@@ -72,3 +72,37 @@ def test_shell_on_an_empty_database_explains_how_to_get_personas(tmp_path):
     assert result.returncode == 0
     assert "No personas yet" in result.stdout
     assert "There is nobody to act as" in result.stdout
+
+
+def test_a_wrong_key_stops_everything_and_rotate_key_moves_to_a_new_one(tmp_path):
+    from cryptography.fernet import Fernet
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+
+    def with_key(key: str, args: list[str], stdin: str = "") -> subprocess.CompletedProcess:
+        os.environ["ALLYBOT_SECRET_KEY"] = key
+        try:
+            return run(args, tmp_path, stdin)
+        finally:
+            del os.environ["ALLYBOT_SECRET_KEY"]
+
+    assert with_key(old, ["demo"]).returncode == 0  # the demo organisation, in cli.db
+    started = with_key(old, ["shell"], "apply\n/press I understand, let's start\nEve Example\n")
+    assert started.returncode == 0, started.stderr
+    assert "What is your job title?" in started.stdout  # her name is saved, sealed
+
+    for args in (["check"], ["shell"], ["serve"]):  # the wrong key: nothing starts
+        wrong = with_key(new, args, "apply\n")
+        assert wrong.returncode != 0
+        assert "ALLYBOT_SECRET_KEY cannot open what this database holds" in wrong.stderr
+        assert "rotate-key" in wrong.stderr and "Traceback" not in wrong.stderr
+
+    refused = with_key(new, ["rotate-key"])
+    assert refused.returncode == 1 and "new,old" in refused.stderr
+    rotated = with_key(f"{new},{old}", ["rotate-key"])
+    assert rotated.returncode == 0, rotated.stderr
+    assert "re-sealed under the first key: 1 conversation" in rotated.stdout
+
+    assert with_key(new, ["check"]).returncode == 0  # the new key alone now fits
+    resumed = with_key(new, ["shell"], "status\n")
+    assert "You are on question 2 of 8 (Job title)" in resumed.stdout  # nothing was lost
