@@ -28,6 +28,11 @@ OPEN = ("offering", "waiting", "matched")
 MAX_TOPICS = 12
 MAX_LANGUAGES = 8  # the language button cycles through at most this many
 MAX_DEPARTMENTS = 24
+# After MAX_STARTS requests started and cancelled within REPEAT_MINUTES, a person waits before
+# the allies are asked again; a request started again within REPEAT_MINUTES of cancelling one
+# counts as the same request in the digest.
+MAX_STARTS = 3
+REPEAT_MINUTES = 10
 OFFER_EXPIRY = "offer.expire"
 STILL_WAITING = "request.waiting"  # coordinators are told again about a request still waiting
 FOLLOW_UP = "request.follow_up"  # the requester is asked how it went (handlers/follow_up.py)
@@ -165,6 +170,21 @@ def set_department(ctx: Context, value: str) -> None:
     ctx.reply(*_prefs_blocks(ctx, prefs))
 
 
+def _recent_cancels(ctx: Context, person_id: int | None) -> int:
+    """Requests this person started and cancelled in the last REPEAT_MINUTES (one that reached
+    an ally, however short, is never held against them)."""
+    since = ctx.now - timedelta(minutes=REPEAT_MINUTES)
+    return ctx.session.exec(
+        select(func.count())
+        .select_from(SupportRequest)
+        .where(
+            SupportRequest.requester_id == person_id,
+            SupportRequest.status == "cancelled",
+            col(SupportRequest.created_at) > since,
+        )
+    ).one()
+
+
 def known_departments(ctx: Context) -> list[str]:
     rows = ctx.session.exec(
         select(Person.department).where(col(Person.department).is_not(None)).distinct()
@@ -182,6 +202,18 @@ def start(ctx: Context, value: str) -> None:
     existing = open_request(ctx, me.id)
     if existing is not None:
         ctx.reply(*request_status(ctx, existing))
+        return
+    if _recent_cancels(ctx, me.id) >= MAX_STARTS:
+        # Starting and cancelling over and over would send each ally an offer and a
+        # withdrawal every time (and alert the coordinators): a pause, with every other way
+        # to help still one press away.
+        ctx.reply(
+            ctx.section("findally.too_many_starts", minutes=REPEAT_MINUTES),
+            buttons(
+                ctx.button("findally.button_resources", "findally:resources"),
+                ctx.button("findally.button_urgent", "findally:urgent", style="danger"),
+            ),
+        )
         return
     req = SupportRequest(
         requester_id=me.id,

@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_
 from sqlmodel import col, func, select
 
 from bot.messages import Block, Channel, DirectMessage, Message, Recipient, Rich, Section, Span
-from handlers import coordinators, when
+from handlers import coordinators, findally, when
 from handlers.content import DIGEST_ID
 from handlers.context import Context
 from storage.crypto import SealError
@@ -86,7 +86,7 @@ def gather(ctx: Context, start: datetime, end: datetime) -> Numbers:
     return Numbers(
         start=start,
         end=end,
-        requests=count(ctx, SupportRequest, *between(SupportRequest.created_at)),
+        requests=_requests(ctx, start, end),
         handoffs=count(ctx, SupportRequest, *between(SupportRequest.matched_at)),
         no_ally=count(
             ctx,
@@ -97,6 +97,31 @@ def gather(ctx: Context, start: datetime, end: datetime) -> Numbers:
         follow_ups=len(scores),
         average_score=sum(scores) / len(scores) if len(scores) >= THRESHOLD else None,
     )
+
+
+def _requests(ctx: Context, start: datetime, end: datetime) -> int:
+    """Requests made in (start, end], a request started again within REPEAT_MINUTES of
+    cancelling the one before counting once (someone who tries again is one person asking)."""
+    repeat = timedelta(minutes=findally.REPEAT_MINUTES)
+    rows = ctx.session.exec(
+        select(SupportRequest.requester_id, SupportRequest.created_at, SupportRequest.status)
+        .where(col(SupportRequest.created_at) > start - repeat)
+        .where(col(SupportRequest.created_at) <= end)
+        .order_by(col(SupportRequest.requester_id), col(SupportRequest.created_at))
+    ).all()
+    counted = 0
+    before: tuple[int, datetime, str] | None = None
+    for requester, created, status in rows:
+        again = (
+            before is not None
+            and before[0] == requester
+            and before[2] == "cancelled"
+            and created - before[1] <= repeat
+        )
+        if created > start and not again:
+            counted += 1
+        before = (requester, created, status)
+    return counted
 
 
 def gather_now(ctx: Context) -> Now:

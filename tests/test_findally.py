@@ -182,3 +182,28 @@ def test_allies_are_only_offered_inside_their_working_hours(sh):
     out = sh("/as eve", "/findally", "/press 1", "/press Any ally")
     assert "[bot -> ali, DM]" not in out and "[bot -> bo, DM]" in out
     assert "24-hour times" in sh("/as ali", "/allystatus hours 9-5")
+
+
+def test_starting_and_cancelling_over_and_over_is_paused_and_counted_once(sh):
+    """One person cycling start and cancel: three requests in ten minutes at most, so the
+    allies get three offers and three withdrawals at most (not one per press), nobody loses
+    the way to resources and urgent help, and the digest counts one person asking once."""
+    import re
+    from datetime import timedelta
+
+    from handlers.stats import gather
+
+    offer = re.compile(r"\[bot -> \w+, DM\] A colleague would like to talk\.")
+    cycle = ("/findally", "/press Talk to an ally", "/press Any ally", "/press Cancel")
+    out = "".join(sh(*cycle) for _ in range(6))
+    assert len(offer.findall(out)) == 3
+    assert out.count("You have started several requests in the last few minutes") == 3
+    paused = out.rsplit("You have started several requests", 1)[1]
+    assert "[1] Just show me resources  [2] I need urgent help" in paused
+    out = sh("/wait 11m", *cycle)
+    assert len(offer.findall(out)) == 1  # the pause is over
+    router = sh.bot.router
+    with router.db.session() as session:
+        now = router.now()
+        numbers = gather(router.context(session, now), now - timedelta(days=1), now)
+    assert numbers.requests == 2  # three tries in a row, then one after the pause
