@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -280,7 +280,8 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
 
 def send_offer(ctx: Context, req: SupportRequest, ally_id: int) -> Offer | None:
     """Ask one ally to take `req`: the offer row, its expiry timer and the offer DM. None if
-    the ally already holds this round's offer (another process sent it a moment ago).
+    the ally already holds this round's offer (another process sent it a moment ago), or has
+    no free slot left (another process's offer took it).
 
     The offer never names the requester (only the ally who accepts learns who it is), so an
     ally who passes or is not chosen has been told nothing about who asked.
@@ -291,15 +292,21 @@ def send_offer(ctx: Context, req: SupportRequest, ally_id: int) -> Offer | None:
     )
     try:
         with ctx.session.begin_nested():
+            # The offer holds a slot of the ally's capacity until it is answered or closed.
+            if not _cas(
+                ctx,
+                AllyProfile,
+                AllyProfile.person_id == ally_id,
+                AllyProfile.status == "active",
+                AllyProfile.open_count + AllyProfile.pending < AllyProfile.capacity,
+                pending=AllyProfile.pending + 1,
+                last_asked_at=ctx.now,
+            ):
+                raise _Undo
             ctx.session.add(offer)
-    except IntegrityError:
+    except (IntegrityError, _Undo):
         return None
     ctx.session.add(Timer(kind=OFFER_EXPIRY, subject_id=offer.id, due_at=expires))
-    ctx.session.exec(
-        update(AllyProfile)
-        .where(col(AllyProfile.person_id) == ally_id)
-        .values(last_asked_at=ctx.now)
-    )
     key = "findally.offer_other_department" if req.outside_department else "findally.offer"
     topic_line = [ctx.section("findally.offer_topic", topic=req.topic)] if req.topic else []
     if req.language:
@@ -367,6 +374,7 @@ def accept(ctx: Context, value: str) -> None:
                 AllyProfile.status == "active",
                 AllyProfile.open_count < AllyProfile.capacity,
                 open_count=AllyProfile.open_count + 1,
+                pending=_one_less(AllyProfile.pending),  # the offer's slot is now the talk's
                 updated_at=ctx.now,
             )
             if not reserved:
@@ -700,6 +708,11 @@ def _me(ctx: Context) -> Person:
     return ctx.actor
 
 
+def _one_less(column: Any) -> Any:
+    """`column - 1`, never below zero (in SQL, for a conditional update)."""
+    return case((column > 0, column - 1), else_=0)
+
+
 def _cas(ctx: Context, table: type, *where: object, **values: object) -> bool:
     """A conditional update: True if exactly the row(s) matching `where` were changed."""
     result = ctx.session.exec(update(table).where(*where).values(**values))
@@ -718,6 +731,12 @@ def _close_offer(ctx: Context, offer: Offer, status: str) -> bool:
         decided_at=ctx.now,
     )
     if done:
+        _cas(
+            ctx,
+            AllyProfile,
+            AllyProfile.person_id == offer.ally_id,
+            pending=_one_less(AllyProfile.pending),
+        )
         _finish_timer(ctx, offer.id)
         ctx.rewrite(offer.ally_id, offer_key(offer.id), ctx.say(_CLOSED_OFFER[status]))
     return done
@@ -852,13 +871,6 @@ def _candidates(ctx: Context) -> list[matching.Candidate]:
         .where(AllyProfile.status == "active")
         .execution_options(populate_existing=True)
     ).all()
-    pending = dict(
-        ctx.session.exec(
-            select(Offer.ally_id, func.count())
-            .where(Offer.status == "pending")
-            .group_by(Offer.ally_id)
-        ).all()
-    )
     unreachable = addresses.unreachable_ids(ctx.session)
     return [
         matching.Candidate(
@@ -869,7 +881,7 @@ def _candidates(ctx: Context) -> list[matching.Candidate]:
             available=a.available,
             capacity=a.capacity,
             open_count=a.open_count,
-            pending=pending.get(p.id, 0),
+            pending=a.pending,
             last_asked_at=a.last_asked_at,
             hours_start=a.hours_start,
             hours_end=a.hours_end,

@@ -73,6 +73,10 @@ class AllyProfile(SQLModel, table=True):
     available: bool = True
     away_until: datetime | None = None  # back to available at this moment (a timer does it)
     capacity: int = 2
+    # Offers this ally holds unanswered. `open_count + pending` never exceeds `capacity`: an
+    # offer reserves a slot with a conditional update, so two processes offering requests at
+    # once cannot both ask a capacity-1 ally.
+    pending: int = 0
     open_count: int = 0
     topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -127,3 +127,31 @@ def test_two_allies_accepting_one_request_at_once_only_one_gets_it(bot):
     assert req.status == "matched"
     assert len(accepted) == 1 and accepted[0].ally_id == req.ally_id
     assert open_total == 1
+
+
+def test_requests_started_at_once_never_give_an_ally_more_offers_than_free_slots(bot):
+    """Four requests for the only grief ally (capacity 1) started at the same moment, as if
+    from four replicas: she holds one offer; the others go elsewhere or wait. Her slot count
+    matches the offers she holds, and frees again when she passes."""
+    bo = _pid(bot, "bo")
+    people = ["finn", "gus", "hana", "eve"]
+    for who in people:
+        bot.router.dispatch(Command("findally", "", Actor("shell", who)))
+    value = '{"t":"grief","o":0,"a":0}'
+    _fire_together(bot, [Action("findally:start", value, Actor("shell", p)) for p in people])
+    with bot.db.session() as session:
+        held = session.exec(
+            select(Offer).where(Offer.ally_id == bo, Offer.status == "pending")
+        ).all()
+        profile = session.get(AllyProfile, bo)
+        assert len(held) == 1 and profile.pending == 1
+        offer_id = held[0].id
+        for ally in session.exec(select(AllyProfile)).all():
+            holding = session.exec(
+                select(Offer).where(Offer.ally_id == ally.person_id, Offer.status == "pending")
+            ).all()
+            assert ally.pending == len(holding)
+            assert ally.open_count + ally.pending <= ally.capacity
+    bot.router.dispatch(Action("offer:pass", str(offer_id), Actor("shell", "bo")))
+    with bot.db.session() as session:
+        assert session.get(AllyProfile, bo).pending == 0
