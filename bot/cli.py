@@ -306,6 +306,17 @@ def cmd_demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    if not 1 <= args.days <= 3650:
+        print("--days must be between 1 and 3650", file=sys.stderr)
+        return 1
+    bot = build(load_settings(), check_key=False)  # ids and names of actions only
+    lines = bot.router.audit(args.days)
+    bot.db.dispose()
+    print("\n".join(lines) if lines else f"nothing in the audit log for the last {args.days} days")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     if not 1 <= args.days <= 366:
         print("--days must be between 1 and 366", file=sys.stderr)
@@ -402,6 +413,9 @@ def parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="the coordinators' digest numbers (fewer than 5 hidden)")
     stats.add_argument("--days", type=int, default=7, help="how many days back (default 7)")
     stats.set_defaults(func=cmd_stats)
+    audit = sub.add_parser("audit", help="who did what, by internal id (never content)")
+    audit.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
+    audit.set_defaults(func=cmd_audit)
     allies = sub.add_parser("allies", help="manage the ally roster")
     allies_sub = allies.add_subparsers(dest="allies_command", required=True)
     imp = allies_sub.add_parser("import", help="import allies from a CSV file")

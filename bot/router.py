@@ -9,11 +9,11 @@ import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.config import AppConfig
 from bot.events import MENTION, Action, Actor, Command, Event, Place, Text
@@ -294,6 +294,7 @@ class Router:
                         ctx.button("findally.button_urgent", "findally:urgent", style="danger")
                     ),
                 )
+                ctx.outbox.keep_pressed = True  # nothing happened: the buttons stay to retry
                 return ctx.outbox
         except Exception as exc:
             log.error("could not apologise: %s", _trace(exc))
@@ -313,6 +314,7 @@ class Router:
                 ctx.section("help.busy"),
                 buttons(ctx.button("findally.button_urgent", "findally:urgent", style="danger")),
             )
+            ctx.outbox.keep_pressed = True  # nothing happened: the buttons stay to retry
             return ctx.outbox
 
     def home(self, actor: Actor) -> Message:
@@ -441,6 +443,21 @@ class Router:
                     posts.append((row.id, item))
         return posts
 
+    def audit(self, days: int) -> list[str]:
+        """The audit log of the last `days` days, oldest first: when, who (internal id),
+        what, and how it ended; never what was said or decided about whom."""
+        since = self.now() - timedelta(days=days)
+        with self.db.session() as session:
+            rows = session.exec(
+                select(AuditLog).where(col(AuditLog.at) >= since).order_by(col(AuditLog.id))
+            ).all()
+        return [
+            f"{row.at:%Y-%m-%d %H:%M} UTC  "
+            f"{f'person {row.person_id}' if row.person_id else 'nobody named':<14}  "
+            f"{row.kind:<8} {row.name:<32} {row.outcome}"
+            for row in rows
+        ]
+
     def posted(self, delivery_id: int, sent: bool) -> None:
         with self.db.session() as session:
             deliveries.finish(session, delivery_id, "sent" if sent else "failed", self.now())
@@ -471,7 +488,6 @@ _READ_ONLY = (
     "allystepdown",
     "ally:stay",
     "apply:role",
-    "admin:applications",
     "admin:roster",
     "admin:remove",
     "awareness:upcoming",

@@ -106,3 +106,21 @@ def test_a_wrong_key_stops_everything_and_rotate_key_moves_to_a_new_one(tmp_path
     assert with_key(new, ["check"]).returncode == 0  # the new key alone now fits
     resumed = with_key(new, ["shell"], "status\n")
     assert "You are on question 2 of 8 (Job title)" in resumed.stdout  # nothing was lost
+
+
+def test_allybot_audit_lists_who_did_what_by_id_and_never_who_asked(tmp_path):
+    script = (
+        "/findally I am struggling\n/press Talk to an ally\n/press Any ally\n"
+        "/as casey\n/allyadmin applications\n"
+    )
+    assert run(["demo"], tmp_path).returncode == 0
+    assert run(["shell"], tmp_path, script).returncode == 0
+    result = run(["audit", "--days", "7"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    viewing = [line for line in lines if "allyadmin" in line]
+    assert viewing and "person " in viewing[-1] and viewing[-1].endswith("ok")
+    support = [line for line in lines if "findally" in line]
+    assert support and all("nobody named" in line for line in support)
+    assert "struggling" not in result.stdout and "Eve" not in result.stdout
+    assert run(["audit", "--days", "0"], tmp_path).returncode == 1

@@ -509,3 +509,24 @@ def test_an_answer_never_goes_to_a_response_url_that_is_not_slacks(bot, standin)
     methods, stolen = asyncio.run(run(bot, standin, scenario))
     assert stolen == []
     assert "chat.postMessage" in methods  # the answer went by DM instead
+
+
+def test_a_press_that_fails_leaves_the_message_and_its_buttons(bot, standin):
+    """The database fails under "Any ally": the person is told nothing changed, and the
+    message they pressed keeps its buttons (no "✓ Any ally"), so they can simply press again."""
+
+    async def scenario(h):
+        _, body = await h.command("UEVE")
+        await h.press("UEVE", button(body["blocks"], "Talk to an ally"), ephemeral=True)
+        prefs = last_reply(standin)
+        with bot.db.engine.begin() as conn:  # a real failure inside the handler
+            conn.exec_driver_sql("ALTER TABLE supportrequest RENAME TO supportrequest_gone")
+        before = len(standin.calls)
+        await h.press("UEVE", button(prefs["blocks"], "Any ally"), ephemeral=True)
+        return standin.calls[before:]
+
+    calls = asyncio.run(run(bot, standin, scenario))
+    replies = [c.args for c in calls if c.method.startswith("respond:")]
+    assert any("something went wrong" in text_of(r.get("blocks", [])) for r in replies)
+    assert not any(r.get("replace_original") in (True, "true") for r in replies)
+    assert not [c for c in calls if c.method == "chat.update"]
