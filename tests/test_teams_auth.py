@@ -145,6 +145,11 @@ def test_a_single_tenant_app_accepts_its_tenants_entra_issuers():
         other = issuer.mint(
             APP_ID, SERVICE, issuer="https://sts.windows.net/another-tenant/", now=clock.t
         )
+        # Without the claim, the activity's serviceUrl must be a Bot Connector host: the bot
+        # answers there with its own token.
+        plain = issuer.mint(APP_ID, None, issuer=found[0], now=clock.t)
+        elsewhere = await refused(validator, bearer(plain), "https://evil.example/teams/")
+        assert "not a Bot Connector host" in elsewhere
         return found, await refused(validator, bearer(other), SERVICE)
 
     found, reason = run(scenario, tenant_id=TENANT_ID)

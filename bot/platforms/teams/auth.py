@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeGuard
+from urllib.parse import urlsplit
 
 import aiohttp
 import jwt
@@ -165,9 +166,13 @@ class TokenValidator:
                 raise Unauthorized("token not valid yet")
         claimed = claims.get("serviceurl")
         if claimed is None:
-            # The Bot Framework always names the service URL; only Entra tokens may omit it.
+            # The Bot Framework always names the service URL; only Entra tokens may omit it,
+            # and then the bot, which answers there with its own token, answers only a
+            # Microsoft Bot Connector host (never one the sender chose).
             if issuer == BOT_FRAMEWORK_ISSUER:
                 raise Unauthorized("token has no serviceurl claim")
+            if not _connector_host(service_url):
+                raise Unauthorized("serviceUrl is not a Bot Connector host")
             return
         if (
             not isinstance(claimed, str)
@@ -282,3 +287,13 @@ def _short(value: object) -> str:
     """A value from the token, quoted and cut, so it cannot forge or flood log lines."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# Where Microsoft's Bot Connector lives (public and government clouds).
+CONNECTOR_HOSTS = ("smba.trafficmanager.net", "botframework.com", "botframework.azure.us")
+
+
+def _connector_host(url: str | None) -> bool:
+    host = (urlsplit(url or "").hostname or "").lower()
+    scheme = urlsplit(url or "").scheme
+    return scheme == "https" and any(host == h or host.endswith("." + h) for h in CONNECTOR_HOSTS)
