@@ -30,6 +30,7 @@ from handlers import (
     follow_up,
     help,
     home,
+    privacy,
     safety,
     schedules,
     stats,
@@ -83,6 +84,7 @@ COMMANDS: dict[str, Handler] = {
     "allystepdown": allies.step_down_command,
     "allyadmin": admin.command,
     "allyfeedback": Route(feedback.command, audit_person=False),
+    "allyprivacy": privacy.command,
 }
 ACTIONS: dict[str, Handler] = {
     "findally:talk": findally.talk,
@@ -140,6 +142,10 @@ ACTIONS: dict[str, Handler] = {
     "care:a_lot": care.a_lot,
     "care:coordinator": care.talk_to_coordinator,
     "care:break": care.take_break,
+    "privacy:export": privacy.export,
+    "privacy:erase": privacy.ask_to_erase,
+    "privacy:erase_confirmed": privacy.erase,
+    "privacy:keep": privacy.keep,
 }
 TIMERS: dict[str, TimerHandler] = {
     findally.OFFER_EXPIRY: findally.expire_offer,

@@ -56,7 +56,10 @@ MOVES = {
     "request:introduce",
 }
 aim = st.tuples(
-    st.just("aim"), st.sampled_from(EVERYONE), st.integers(min_value=0, max_value=3), st.just("")
+    st.just("aim"),
+    st.sampled_from([*EVERYONE, *ALLIES]),  # allies twice as often: someone has to accept
+    st.integers(min_value=0, max_value=3),
+    st.just(""),
 )
 steps = st.lists(st.one_of(command, press, aim, aim, aim, dm, wait), min_size=1, max_size=40)
 
@@ -151,8 +154,9 @@ def test_the_invariants_hold_after_every_step_of_any_sequence(bot):
     world = World(bot)
 
     @settings(
-        max_examples=60,
+        max_examples=80,
         deadline=None,
+        derandomize=True,  # the same sequences every run: a failure is reproducible, never flaky
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     @given(steps)

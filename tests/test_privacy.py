@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import timedelta
 
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 
 MARKER = "zebra-quartz-7731"
 WORDS = f"my manager {MARKER} keeps shouting and I want to end my life"
@@ -94,3 +96,45 @@ def test_the_audit_log_never_ties_a_person_to_asking_for_help(sh, bot):
     support = [r for r in rows if r.name.startswith(("findally", "request:", "resources"))]
     assert support and all(r.person_id is None for r in support)
     assert any(r.name == "offer:accept" and r.person_id is not None for r in rows)
+
+
+def test_a_person_sees_what_is_held_gets_a_copy_and_can_erase_it(sh, bot):
+    """/allyprivacy: the summary, a copy to them alone, and erasure after a confirmation. Eve
+    has a request waiting; Ali holds its offer. Ali erasing himself hands the offer on; Eve
+    erasing herself closes her request; what is left names nobody, and the counts stay."""
+    from handlers.stats import gather
+    from storage.models import AllyProfile, Application, Offer, Person, PersonAddress
+
+    sh("/findally", "/press Talk to an ally", "/press Any ally")  # eve asks; ali is offered it
+    out = sh("/as ali", "/allyprivacy")
+    assert "whether you are an ally (yes)" in out and "[1] Send me my data" in out
+    out = sh("/press Send me my data")
+    assert "[bot -> ali, DM] Your profile: name Ali" in out
+    assert not re.search(r"\b[Ee]ve\b", out)  # nobody else's data
+    assert "Nothing was deleted." in sh("/allyprivacy delete", "/press Keep my data")
+    out = sh("/allyprivacy delete", "/press Yes, delete everything")
+    assert "allybot no longer holds anything about you" in out
+    assert "A colleague would like to talk." in out  # the offer went to the next ally
+    out = sh("/as eve", "/allyprivacy delete", "/press Yes, delete everything")
+    assert "no longer holds anything about you" in out
+    with bot.db.session() as session:
+        for name in ("ali", "eve"):
+            assert not session.exec(select(Person).where(Person.platform_user_id == name)).all()
+        blank = session.exec(select(Person).where(Person.display_name == "")).all()
+        assert len(blank) == 2 and all(p.email is None and p.department is None for p in blank)
+        ids = [p.id for p in blank]
+        assert session.get(AllyProfile, ids[0]) is None and session.get(AllyProfile, ids[1]) is None
+        assert not session.exec(
+            select(Application).where(col(Application.person_id).in_(ids))
+        ).all()
+        assert not session.exec(
+            select(PersonAddress).where(col(PersonAddress.person_id).in_(ids))
+        ).all()
+        assert not session.exec(
+            select(Offer).where(col(Offer.ally_id).in_(ids), Offer.status == "pending")
+        ).all()
+        router = bot.router
+        numbers = gather(
+            router.context(session, router.now()), router.now() - timedelta(days=1), router.now()
+        )
+    assert numbers.requests == 1  # the anonymous count stays

@@ -83,7 +83,7 @@ REFERENCE_TTL = 600.0  # a reference kept by this process is trusted this long w
 # answer in the questionnaire such as "allies should listen" stays an answer. A leading "/"
 # always makes a command.
 WITH_ARGUMENTS = {"findally", "allystatus", "allyapply", "allyadmin", "allyfeedback"}
-ALIASES = {"apply": "allyapply"}
+ALIASES = {"apply": "allyapply", "privacy": "allyprivacy"}
 _AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 

@@ -1,0 +1,169 @@
+"""A person's own data: what the bot holds about them, a copy of it, and erasing it.
+
+Erasing keeps the numbers the digest counts (a request was made, a conversation happened) on a
+person row that no longer says who anyone is: no name, email, department, title, time zone or
+platform id. Everything personal is deleted: ally profile, applications and their answers,
+drafts, platform addresses. Open business is closed first, as its owner would close it: an
+open request is cancelled or finished, an ally leaves the rota (their unanswered offers go to
+the next ally), and an open application is withdrawn.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, update
+from sqlmodel import col, func, select
+
+from handlers import allies, findally
+from handlers.context import Context, buttons
+from storage.models import (
+    AllyProfile,
+    Application,
+    Conversation,
+    Offer,
+    Person,
+    PersonAddress,
+    SupportRequest,
+)
+
+
+def command(ctx: Context, value: str) -> None:
+    """`/allyprivacy`: what is held; `export` or `delete` go straight there."""
+    word = value.strip().lower()
+    if word in ("export", "send", "copy"):
+        export(ctx, "")
+    elif word in ("delete", "erase", "forget"):
+        ask_to_erase(ctx, "")
+    else:
+        ctx.reply(
+            ctx.section("privacy.held", **_counts(ctx)),
+            ctx.note("privacy.not_held"),
+            buttons(
+                ctx.button("privacy.button_export", "privacy:export"),
+                ctx.button("privacy.button_erase", "privacy:erase", style="danger"),
+            ),
+        )
+
+
+def export(ctx: Context, _value: str) -> None:
+    """A readable copy of everything held about them, as a DM to them alone."""
+    me = _me(ctx)
+    blocks = [
+        ctx.section(
+            "privacy.export_profile",
+            name=me.display_name or "-",
+            email=me.email or "-",
+            department=me.department or "-",
+            title=me.title or "-",
+            region=me.region or "-",
+            tz=me.tz or "-",
+            platform=me.platform,
+        )
+    ]
+    profile = ctx.session.get(AllyProfile, me.id)
+    if profile is not None:
+        blocks.append(
+            ctx.section(
+                "privacy.export_ally",
+                status=profile.status,
+                capacity=profile.capacity,
+                topics=", ".join(profile.topics) or "-",
+                languages=", ".join(profile.languages) or "-",
+                trained=str(profile.trained_on or "-"),
+            )
+        )
+    labels = {q.id: q.label for q in ctx.content.questionnaire.questions}
+    for app in ctx.session.exec(select(Application).where(Application.person_id == me.id)):
+        answers = ctx.unseal(app.answers, f"application {app.id}") or {}
+        lines = "\n".join(f"{labels.get(k, k)}: {v}" for k, v in answers.items() if v)
+        blocks.append(
+            ctx.section(
+                "privacy.export_application",
+                status=app.status,
+                submitted=f"{app.submitted_at:%d %b %Y}",
+                answers=lines or "-",
+            )
+        )
+    requests = ctx.session.exec(
+        select(SupportRequest).where(SupportRequest.requester_id == me.id)
+    ).all()
+    for req in requests:
+        blocks.append(
+            ctx.section(
+                "privacy.export_request",
+                created=f"{req.created_at:%d %b %Y}",
+                status=req.status,
+                topic=req.topic or "-",
+            )
+        )
+    blocks.append(ctx.note("privacy.export_end"))
+    assert me.id is not None
+    ctx.dm(me.id, *blocks)
+    ctx.reply(ctx.say("privacy.export_sent"))
+
+
+def ask_to_erase(ctx: Context, _value: str) -> None:
+    ctx.reply(
+        ctx.section("privacy.erase_confirm"),
+        buttons(
+            ctx.button("privacy.button_erase_confirmed", "privacy:erase_confirmed", style="danger"),
+            ctx.button("privacy.button_keep", "privacy:keep"),
+        ),
+    )
+
+
+def keep(ctx: Context, _value: str) -> None:
+    ctx.reply(ctx.say("privacy.kept"))
+
+
+def erase(ctx: Context, _value: str) -> None:
+    """Erase everything about them; the anonymous counts stay."""
+    me = _me(ctx)
+    pid = me.id
+    assert pid is not None
+    open_request = findally.open_request(ctx, pid)
+    if open_request is not None:
+        close = findally.finish if open_request.status == "matched" else findally.cancel
+        close(ctx, str(open_request.id))
+    profile = ctx.session.get(AllyProfile, pid)
+    if profile is not None:
+        allies.change_role(ctx, profile, "stepped_down")  # their offers go to the next ally
+        ctx.session.exec(delete(Offer).where(col(Offer.ally_id) == pid, Offer.status != "pending"))
+        ctx.session.exec(delete(AllyProfile).where(col(AllyProfile.person_id) == pid))
+    ctx.session.exec(delete(Conversation).where(col(Conversation.person_id) == pid))
+    ctx.session.exec(delete(Application).where(col(Application.person_id) == pid))
+    ctx.session.exec(delete(PersonAddress).where(col(PersonAddress.person_id) == pid))
+    ctx.session.exec(
+        update(Person)
+        .where(col(Person.id) == pid)
+        .values(
+            display_name="",
+            email=None,
+            department=None,
+            title=None,
+            tz=None,
+            platform_user_id=None,
+            active_platform=None,
+            updated_at=ctx.now,
+        )
+    )
+    # The reply goes to them by the address they wrote from, which the platform still has.
+    ctx.reply(ctx.say("privacy.erased"))
+
+
+def _counts(ctx: Context) -> dict[str, object]:
+    me = _me(ctx)
+
+    def count(table: type, *where: object) -> int:
+        return ctx.session.exec(select(func.count()).select_from(table).where(*where)).one()
+
+    return {
+        "ally": "yes" if ctx.session.get(AllyProfile, me.id) else "no",
+        "applications": count(Application, Application.person_id == me.id),
+        "requests": count(SupportRequest, SupportRequest.requester_id == me.id),
+        "drafts": count(Conversation, Conversation.person_id == me.id),
+    }
+
+
+def _me(ctx: Context) -> Person:
+    assert ctx.actor is not None
+    return ctx.actor
