@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import resource
+from collections.abc import Awaitable, Callable
 
 
 def pct(values: list[float], p: float) -> float:
@@ -41,3 +44,12 @@ def ratios(
             f"  throughput {(requests / ours[1]) / (requests / theirs[1]):.2f}"
         )
     return lines
+
+
+def main(run: Callable[[int, int], Awaitable[None]], description: str | None) -> None:
+    """The benchmarks' command line: --requests per level, and the high --concurrency."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    asyncio.run(run(args.requests, args.concurrency))

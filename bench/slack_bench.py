@@ -9,7 +9,6 @@ the offer reaching the stand-in. Prints p50/p95/p99, requests per second and pea
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import tempfile
@@ -24,7 +23,7 @@ from aiohttp.test_utils import TestServer
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from bench.measure import peak_memory, ratios, summary
+from bench.measure import main, peak_memory, ratios, summary
 from bot.app import build
 from bot.clock import Clock
 from bot.config import REPO_ROOT, Settings, load_settings
@@ -245,13 +244,5 @@ def is_offer(call: Any) -> bool:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=50)
-    args = parser.parse_args()
-    asyncio.run(run(args.requests, args.concurrency))
-
-
 if __name__ == "__main__":
-    main()
+    main(run, __doc__)

@@ -14,7 +14,6 @@ the stand-in, and peak memory.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import tempfile
 import time
@@ -29,7 +28,7 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
-from bench.measure import peak_memory, ratios, summary
+from bench.measure import main, peak_memory, ratios, summary
 from bot.app import build
 from bot.clock import Clock
 from bot.config import REPO_ROOT, Settings, load_settings
@@ -149,13 +148,5 @@ async def run(requests: int, concurrency: int) -> None:
     print("\n".join(ratios(results, "bare Agents SDK", requests, (1, concurrency))))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=50)
-    args = parser.parse_args()
-    asyncio.run(run(args.requests, args.concurrency))
-
-
 if __name__ == "__main__":
-    main()
+    main(run, __doc__)

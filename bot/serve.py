@@ -110,8 +110,11 @@ def build_web_app(bot: AllyBot) -> tuple[web.Application, Fanout]:
     return web_app, platforms
 
 
-async def serve(bot: AllyBot, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or until `stop` is set, when one is given)."""
+async def serve(
+    bot: AllyBot, stop: asyncio.Event | None = None, started: asyncio.Event | None = None
+) -> None:
+    """Run until SIGINT/SIGTERM (or until `stop` is set, when one is given); `started` is set
+    once the port is open and the scheduler runs."""
     web_app, platforms = build_web_app(bot)
     if not platforms.platforms:
         raise ProblemsFound(
@@ -147,6 +150,8 @@ async def serve(bot: AllyBot, stop: asyncio.Event | None = None) -> None:
         await socket_handler.connect_async()
         log.info("Slack connected over Socket Mode")
     log.info("serving %s on port %s", ", ".join(platforms.platforms), bot.settings.port)
+    if started is not None:
+        started.set()
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -26,6 +26,17 @@ from tests.test_slack import _profile
 
 # The cast of the scenarios: who they are on each platform.
 PEOPLE = {"requester": "Eve", "ally": "Ali", "coordinator": "Casey", "applicant": "Finn"}
+# What the applicant answers in the questionnaire scenarios, question by question.
+ANSWERS = [
+    "Finn",
+    "Payroll analyst",
+    "Finance",
+    "finn@example.com",
+    "I have seen how much a kind word helps.",
+    "I listen well and I am patient.",
+    "Time for the training.",
+    "Because talking early makes things easier to deal with.",
+]
 
 
 class Driver(Protocol):

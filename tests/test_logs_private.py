@@ -13,21 +13,11 @@ import pytest
 
 from bot import logs
 from bot.logs import redact
-from tests.platform_drivers import PEOPLE, TEAMS_CAST, Driver
+from tests.platform_drivers import ANSWERS, PEOPLE, TEAMS_CAST, Driver
 from tests.test_platform_contract import play
 
 SAID = "my manager keeps shouting at me"
 CRISIS = "honestly i dont want to be here anymore"
-ANSWERS = [
-    "Finn",
-    "Payroll analyst",
-    "Finance",
-    "finn@example.com",
-    "I have seen how much a kind word helps.",
-    "I listen well and I am patient.",
-    "Time for the training.",
-    "Because talking early makes things easier to deal with.",
-]
 
 
 @contextmanager

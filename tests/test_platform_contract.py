@@ -17,6 +17,7 @@ from bot.platforms.slack.adapter import SlackPlatform
 from bot.platforms.teams.adapter import TeamsPlatform
 from tests.conftest import make_bot
 from tests.platform_drivers import (
+    ANSWERS,
     Driver,
     ShellPlatformDriver,
     SlackPlatformDriver,
@@ -116,21 +117,10 @@ def test_crisis_language_in_a_dm_leads_with_the_crisis_lines(platform, sqlite_db
 
 @pytest.mark.parametrize("platform", ["shell", "slack", "teams"])
 def test_the_questionnaire_and_a_coordinators_decision(platform, sqlite_db):
-    answers = [
-        "Finn",
-        "Payroll analyst",
-        "Finance",
-        "finn@example.com",
-        "I have seen how much a kind word helps.",
-        "I listen well and I am patient.",
-        "Time for the training.",
-        "Because talking early makes things easier to deal with.",
-    ]
-
     async def scenario(d: Driver) -> None:
         await d.dm("applicant", "apply")
         await d.press("applicant", "I understand, let's start")
-        for answer in answers:
+        for answer in ANSWERS:
             await d.dm("applicant", answer)
         await d.press("applicant", "Send my application")
         await d.press("coordinator", "Approve")

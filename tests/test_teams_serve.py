@@ -26,18 +26,14 @@ def test_serve_answers_teams_and_healthz_on_one_port(db, unused_port):
         bot.settings = Settings(
             **{**bot.settings.__dict__, "teams_no_auth": True, "port": unused_port}
         )
-        stop = asyncio.Event()
-        server = asyncio.create_task(serve(bot, stop))
+        stop, started = asyncio.Event(), asyncio.Event()
+        server = asyncio.create_task(serve(bot, stop, started))
         base = f"http://127.0.0.1:{unused_port}"
         try:
+            await started.wait()
             async with aiohttp.ClientSession() as http:
-                for _ in range(200):  # the server binds in its own task: wait for the socket
-                    try:
-                        async with http.get(f"{base}/healthz") as resp:
-                            health = resp.status
-                            break
-                    except aiohttp.ClientConnectionError:
-                        await asyncio.sleep(0)
+                async with http.get(f"{base}/healthz") as resp:
+                    health = resp.status
                 async with http.get(f"{base}/readyz") as resp:
                     assert resp.status == 200 and (await resp.json())["ok"] is True
                 activity = act.message(eve, "resources", service_url=standin.service_url)

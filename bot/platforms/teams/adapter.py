@@ -65,6 +65,7 @@ from bot.platforms.work import Background, db_call
 from bot.router import COMMANDS
 from storage import addresses, sent
 from storage.addresses import Address
+from storage.models import Person
 
 if TYPE_CHECKING:
     from bot.app import AllyBot
@@ -600,8 +601,6 @@ class TeamsPlatform:
         the member list, else their email."""
 
         def person() -> tuple[str, str | None]:
-            from storage.models import Person
-
             with self.bot.db.session() as session:
                 row = session.get(Person, address.person_id)
                 return (row.display_name, row.email) if row else ("", None)
