@@ -119,6 +119,9 @@ class Outgoing:
     to: Recipient
     message: Message
     key: str | None = None  # a DM the bot may rewrite later (`Replace`) is remembered by this
+    # Never written to the outbox table: sent from memory once, or lost with the process. Only
+    # for words that must not be stored (what a relay passes between two people).
+    transient: bool = False
 
 
 class Outbox(list[Outgoing]):
