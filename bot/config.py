@@ -100,6 +100,28 @@ class Applications(_Strict):
     # An application left unfinished this long is dropped, answers and all.
     expire_after_days: int = Field(default=30, ge=1, le=365)
     remind_after_days: int = Field(default=2, ge=1, le=30)
+    # A person sends at most `limit` applications in `limit_days` days (one sent back for more
+    # information and sent again counts once), so sending and withdrawing over and over cannot
+    # flood the coordinators. Past it they are told when they can apply again.
+    limit: int = Field(default=3, ge=1, le=20)
+    limit_days: int = Field(default=30, ge=1, le=365)
+
+
+class Feedback(_Strict):
+    """How many anonymous comments one person may leave (handlers/feedback.py): per clock hour
+    and per day in the organisation's time zone."""
+
+    per_hour: int = Field(default=5, ge=1, le=100)
+    per_day: int = Field(default=20, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _hour_within_day(self) -> Feedback:
+        if self.per_hour > self.per_day:
+            raise ValueError(
+                f"per_hour ({self.per_hour}) is more than per_day ({self.per_day}); "
+                "make per_hour at most per_day"
+            )
+        return self
 
 
 class Awareness(_Strict):
@@ -107,6 +129,29 @@ class Awareness(_Strict):
     time: str = Field(default="10:00", pattern=CLOCK_TIME)  # when posts go out, local time
     # A post that fell due while the bot was down is still sent if it is at most this late.
     grace_hours: int = Field(default=6, ge=0, le=72)
+
+
+class Delivery(_Strict):
+    """How outgoing messages are sent after the commit (storage/outbox.py)."""
+
+    sweep_seconds: float = Field(default=15, ge=0.1, le=300)  # timers and unsent messages
+    lease_seconds: float = Field(default=60, ge=1, le=3600)  # a claim to send runs out after
+    retry_seconds: float = Field(default=30, ge=0, le=3600)  # first wait after a failure
+
+
+class Relay(_Strict):
+    """The anonymous relay (handlers/relay.py): how long a silent one stays open, and how many
+    messages one person may have passed on (more is answered "slow down" and not passed on)."""
+
+    idle_days: int = Field(default=3, ge=1, le=60)
+    per_minute: int = Field(default=20, ge=1, le=120)
+    per_day: int = Field(default=200, ge=1, le=5000)
+
+    @model_validator(mode="after")
+    def _day_holds_a_minute(self) -> Relay:
+        if self.per_day < self.per_minute:
+            raise ValueError("per_day must be at least per_minute")
+        return self
 
 
 class Retention(_Strict):
@@ -151,11 +196,14 @@ class AppConfig(_Strict):
     matching: Matching = Matching()
     allies: Allies = Allies()
     applications: Applications = Applications()
+    feedback: Feedback = Feedback()
     slack: Slack = Slack()
     teams: Teams = Teams()
     awareness: Awareness = Awareness()
     follow_up_days: int = Field(default=5, ge=1, le=60)  # after a hand-off, ask how it went
     retention: Retention = Retention()
+    relay: Relay = Relay()
+    delivery: Delivery = Delivery()
     # The older form of retention.requests_days and applications_days (one number for both).
     retention_days: int | None = Field(default=None, ge=7, le=3650)
 

@@ -8,7 +8,8 @@ renderer escapes *every* span's text and user input can never become markup.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,22 @@ Recipient = OnlyYou | DirectMessage | GroupDM | Channel | Replace
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """Which outbox row (storage/outbox.py) an outgoing message is, and which claim of it this
+    delivery holds. `unsure_since`: an earlier claim ran out, so the message may have gone out
+    after that moment; a platform that can look (a Slack DM) checks before sending again."""
+
+    row: int
+    attempt: int
+    unsure_since: datetime | None = None
+
+    @property
+    def tag(self) -> str:
+        """The row's mark in what the platform shows (a Slack block id), "ob:<row>"."""
+        return f"ob:{self.row}"
+
+
+@dataclass(frozen=True)
 class Outgoing:
     to: Recipient
     message: Message
@@ -122,6 +139,80 @@ class Outgoing:
     # Never written to the outbox table: sent from memory once, or lost with the process. Only
     # for words that must not be stored (what a relay passes between two people).
     transient: bool = False
+    receipt: Receipt | None = None  # set once the message is an outbox row
+
+
+# --- to and from the outbox table -------------------------------------------------------------
+# Compact JSON: a recipient holds internal ids and channel names only; a message, its words.
+
+
+def recipient_data(to: Recipient) -> dict[str, Any]:
+    if isinstance(to, OnlyYou):
+        return {"only": to.person_id}
+    if isinstance(to, DirectMessage):
+        return {"dm": to.person_id}
+    if isinstance(to, GroupDM):
+        return {"group": list(to.person_ids)}
+    if isinstance(to, Channel):
+        return {"channel": to.name}
+    return {"replace": to.person_id, "key": to.key}
+
+
+def recipient_from(data: dict[str, Any]) -> Recipient:
+    if "only" in data:
+        return OnlyYou(int(data["only"]))
+    if "dm" in data:
+        return DirectMessage(int(data["dm"]))
+    if "group" in data:
+        return GroupDM(tuple(int(p) for p in data["group"]))
+    if "channel" in data:
+        return Channel(str(data["channel"]))
+    return Replace(int(data["replace"]), str(data["key"]))
+
+
+def people_of(to: Recipient) -> tuple[int, ...]:
+    """The people a message is for (none for a channel post)."""
+    if isinstance(to, GroupDM):
+        return to.person_ids
+    if isinstance(to, Channel):
+        return ()
+    return (to.person_id,)
+
+
+def _spans(rich: Rich) -> list[list[Any]]:
+    return [[s.text, s.bold, s.url] for s in rich]
+
+
+def _rich(data: list[list[Any]]) -> Rich:
+    return tuple(Span(str(t), bool(b), u) for t, b, u in data)
+
+
+def message_data(message: Message) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for block in message.blocks:
+        if isinstance(block, Section):
+            out.append({"s": _spans(block.text)})
+        elif isinstance(block, Note):
+            out.append({"n": _spans(block.text)})
+        elif isinstance(block, Buttons):
+            out.append({"b": [[b.label, b.action, b.value, b.style] for b in block.buttons]})
+        else:
+            out.append({"d": 1})
+    return out
+
+
+def message_from(data: list[dict[str, Any]]) -> Message:
+    blocks: list[Block] = []
+    for item in data:
+        if "s" in item:
+            blocks.append(Section(_rich(item["s"])))
+        elif "n" in item:
+            blocks.append(Note(_rich(item["n"])))
+        elif "b" in item:
+            blocks.append(Buttons(tuple(Button(*b) for b in item["b"])))
+        else:
+            blocks.append(Divider())
+    return Message(tuple(blocks))
 
 
 class Outbox(list[Outgoing]):

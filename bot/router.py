@@ -4,11 +4,12 @@ dedupe (platform retries run once), one transaction, errors answered plainly, an
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,21 @@ from sqlmodel import Session, col, func, select
 
 from bot.config import AppConfig
 from bot.events import MENTION, Action, Actor, Command, Event, Place, Text
-from bot.messages import Message, OnlyYou, Outbox, Outgoing
+from bot.messages import (
+    Buttons,
+    DirectMessage,
+    Message,
+    Note,
+    OnlyYou,
+    Outbox,
+    Outgoing,
+    Receipt,
+    message_data,
+    message_from,
+    people_of,
+    recipient_data,
+    recipient_from,
+)
 from handlers import (
     admin,
     allies,
@@ -31,6 +46,7 @@ from handlers import (
     help,
     home,
     privacy,
+    relay,
     safety,
     schedules,
     stats,
@@ -40,9 +56,11 @@ from handlers.content import Content
 from handlers.context import Context, Mentioned, buttons
 from handlers.people import find_or_create
 from storage import addresses, deliveries
-from storage.crypto import Sealer
+from storage import outbox as outbox_rows
+from storage.crypto import Sealer, SealError
 from storage.db import Database, is_busy
 from storage.models import AllyProfile, AuditLog, Person, ProcessedEvent, Timer
+from storage.outbox import NewRow, Settled
 from storage.timers import claim_due, mark_done
 
 log = logging.getLogger(__name__)
@@ -98,6 +116,8 @@ ACTIONS: dict[str, Handler] = {
     "request:cancel": findally.cancel,
     "request:finish": findally.finish,
     "request:introduce": findally.introduce,
+    "relay:end": relay.end,
+    "relay:reply": relay.reply_here,
     "ally:available": allies.set_available,
     "ally:away": allies.set_away,
     "ally:stepdown": allies.step_down,
@@ -157,6 +177,7 @@ TIMERS: dict[str, TimerHandler] = {
     allies.GRACE_OVER: allies.grace_over,
     care.ESCALATION: care.quiet_window_over,
     apply.DRAFT: apply.draft_timer,
+    relay.IDLE: relay.idle,
 }
 
 
@@ -230,7 +251,8 @@ class Router:
                     assert person.id is not None  # find_or_create flushed the row
                     ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), lead))
                 _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
-            return ctx.outbox
+                out = self._record(session, ctx.outbox, now)
+            return out
         except Exception as exc:
             if is_busy(exc):
                 log.warning("%s %s: the database stayed locked; asked to try again", kind, name)
@@ -301,13 +323,13 @@ class Router:
                     ),
                 )
                 ctx.outbox.keep_pressed = True  # nothing happened: the buttons stay to retry
-                return ctx.outbox
+                return self._record(session, ctx.outbox, now)
         except Exception as exc:
             log.error("could not apologise: %s", _trace(exc))
             return Outbox()
 
     def _busy(self, concerns: frozenset[safety.Concern]) -> Outbox:
-        """"Try again in a moment", built without the database (it is what is busy): so an
+        """ "Try again in a moment", built without the database (it is what is busy): so an
         ack still goes out in time. The crisis resources of the organisation's region lead it
         if what they wrote raised a concern. Addressed to no one in particular (person 0):
         platforms answer it in the request that asked."""
@@ -360,7 +382,7 @@ class Router:
                         platform=ctx.content.plain(f"platforms.{platform}"),
                     ),
                 )
-            return ctx.outbox
+            return self._record(session, ctx.outbox, now)
 
     # --- timers ----------------------------------------------------------------------------
     def sweep(self) -> list[Outgoing]:
@@ -378,7 +400,9 @@ class Router:
                         timer.attempts,
                     )
                     coordinators.notify(ctx, ctx.say("help.timer_gave_up"))
-        out: list[Outgoing] = list(ctx.outbox) if claimed.given_up else []
+                out: list[Outgoing] = self._record(session, ctx.outbox, now)
+            else:
+                out = []
         for timer in claimed.due:
             try:
                 assert timer.id is not None  # read from the database, so it has its key
@@ -393,7 +417,8 @@ class Router:
                     else:
                         handler(ctx, timer.subject_id)
                     session.add(AuditLog(at=now, kind="timer", name=timer.kind, outcome="ok"))
-                out.extend(ctx.outbox)
+                    recorded = self._record(session, ctx.outbox, now)
+                out.extend(recorded)
             except Exception as exc:
                 log.error(
                     "timer %s (%s) failed; it will be retried: %s",
@@ -402,6 +427,92 @@ class Router:
                     _trace(exc),
                 )
         return out
+
+    # --- the outbox --------------------------------------------------------------------------
+    def _record(self, session: Session, out: Outbox, now: datetime) -> Outbox:
+        """Write the outbox into the transaction about to commit: each message (but a
+        transient one) becomes a row this process holds until it has sent it."""
+        kept = [item for item in out if not item.transient]
+        if not kept:
+            return out
+        rows = [
+            NewRow(
+                recipient=json.dumps(recipient_data(item.to), separators=(",", ":")),
+                people=people_of(item.to),
+                body=self.sealer.seal({"m": message_data(item.message)}),
+                key=item.key,
+            )
+            for item in kept
+        ]
+        ids = iter(outbox_rows.record(session, rows, now, self._lease()))
+        recorded = Outbox(
+            item if item.transient else replace(item, receipt=Receipt(next(ids), 1)) for item in out
+        )
+        recorded.keep_pressed = out.keep_pressed
+        return recorded
+
+    def unsent(self) -> list[Outgoing]:
+        """Messages to send again (a send failed, or the process sending them died), each
+        claimed by this process. A reply only its asker could see goes as a DM: the request it
+        answered is long gone."""
+        now = self.now()
+        out: list[Outgoing] = []
+        with self.db.session() as session:
+            for claim in outbox_rows.claim(session, now, self._lease()):
+                item = self._from_claim(claim)
+                if item is None:
+                    outbox_rows.give_up(session, claim.row, claim.attempt, now)
+                else:
+                    out.append(item)
+        return out
+
+    def _from_claim(self, claim: outbox_rows.Claim) -> Outgoing | None:
+        if claim.body is None:
+            return None  # its words were erased with the person they named
+        try:
+            message = message_from(self.sealer.open(claim.body)["m"])
+        except (SealError, KeyError, TypeError, ValueError):
+            log.error("outbox row %s cannot be read; it is not sent", claim.row)
+            return None
+        to = recipient_from(json.loads(claim.recipient))
+        if isinstance(to, OnlyYou):
+            to = DirectMessage(to.person_id)
+        receipt = Receipt(claim.row, claim.attempt, claim.unsure_since)
+        return Outgoing(to, message, claim.key, receipt=receipt)
+
+    def pressed(self, row_id: int, actor: Actor, action: str, value: str) -> Message | None:
+        """A message as it reads once its button was pressed, rebuilt from the bot's own copy
+        (never from what the platform sends back): its buttons gone, and a note of the one
+        chosen. None if the bot has no copy, the message was not theirs, or it has no such
+        button (a tampered press): the message is then left as it is."""
+        with self.db.session() as session:
+            row = outbox_rows.find(session, row_id)
+            if row is None or row.body is None:
+                return None
+            person = addresses.person_with(session, actor.platform, actor.user_id)
+            shared = "channel" in json.loads(row.recipient)
+            if not shared and (person is None or f",{person.id}," not in row.people):
+                return None
+            try:
+                message = message_from(self.sealer.open(row.body)["m"])
+            except (SealError, KeyError, TypeError, ValueError):
+                return None
+        chosen = next(
+            (b for b in message.buttons() if (b.action, b.value) == (action, value)), None
+        )
+        if chosen is None:
+            return None
+        kept = tuple(b for b in message.blocks if not isinstance(b, Buttons))
+        return Message((*kept, Note(self.content.rich("help.pressed", label=chosen.label))))
+
+    def settle(self, results: list[Settled]) -> None:
+        """Record what a delivery did with the rows it held (platforms call this)."""
+        retry = timedelta(seconds=self.app.delivery.retry_seconds)
+        with self.db.session() as session:
+            outbox_rows.settle(session, results, self.now(), retry)
+
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.app.delivery.lease_seconds)
 
     # --- the calendar ------------------------------------------------------------------------
     def plan_calendar(self) -> None:
@@ -476,6 +587,7 @@ _SUPPORT_PATH = (
     "dm",
     "findally:",
     "request:",
+    "relay:",
     "follow_up:",
     "awareness:findally",
     "awareness:resources",

@@ -20,7 +20,6 @@ from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
 
-SWEEP_SECONDS = 15
 LEADER_SECONDS = 30
 
 
@@ -34,10 +33,14 @@ class Calendar:
         self._turn = asyncio.Lock()  # calendar runs in this process take turns
 
     async def sweep(self) -> None:
-        """Due timers, then any post that is queued (a "send now", a retry)."""
+        """Due timers, messages to send again (a failed send, or one whose process died), then
+        any post that is queued (a "send now", a retry)."""
         out = await asyncio.to_thread(self.router.sweep)
         if out:
             await self.platform.deliver(out)
+        unsent = await asyncio.to_thread(self.router.unsent)
+        if unsent:
+            await self.platform.deliver(unsent)
         await self.send_posts()
 
     async def run(self) -> None:
@@ -69,7 +72,8 @@ class Calendar:
 def build_scheduler(calendar: Calendar, timezone: str) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone)
     once = {"max_instances": 1, "coalesce": True}
-    scheduler.add_job(calendar.sweep, "interval", seconds=SWEEP_SECONDS, id="sweeper", **once)
+    every = calendar.router.app.delivery.sweep_seconds
+    scheduler.add_job(calendar.sweep, "interval", seconds=every, id="sweeper", **once)
     scheduler.add_job(
         calendar.check_leader, "interval", seconds=LEADER_SECONDS, id="leader", **once
     )

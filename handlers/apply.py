@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -18,12 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.messages import Block, Message, Section
-from handlers import coordinators
+from handlers import coordinators, when
 from handlers.content import Question, normalise_words
 from handlers.context import Context, buttons, whole_number
 from storage import timers
 from storage.crypto import SealError
-from storage.models import OPEN_APPLICATION, AllyProfile, Application, Conversation
+from storage.models import OPEN_APPLICATION, AllyProfile, Application, Conversation, Person
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ def begin(ctx: Context) -> None:
     if standing:
         _tell(ctx, *standing)
         return
+    if _over_limit(ctx):
+        return
     conv = _new_conversation(ctx, step=CONSENT, answers={})
     if conv is not None:
         _tell(ctx, *_prompt(ctx, conv))
@@ -130,8 +132,21 @@ def withdraw(ctx: Context) -> None:
     dropped = ctx.session.exec(
         delete(Conversation).where(col(Conversation.person_id) == me.id)
     ).rowcount
+    if withdraw_open(ctx):
+        _tell(ctx, ctx.say("apply.withdrawn"))
+    elif dropped:
+        _tell(ctx, ctx.say("apply.cancelled"))
+    else:
+        _tell(ctx, ctx.say("apply.nothing_to_withdraw"))
+
+
+def withdraw_open(ctx: Context) -> bool:
+    """Withdraw the actor's open application, if any, as they would themselves: its answers
+    deleted and the coordinators told. False if there was none (or it was decided meanwhile).
+    /allyapply withdraw and erasure (handlers/privacy.py) both go through here, so the
+    coordinators hear the same either way."""
     app = open_application(ctx)
-    if app is not None and _cas_application(
+    if app is None or not _cas_application(
         ctx,
         app,
         OPEN_APPLICATION,
@@ -140,13 +155,10 @@ def withdraw(ctx: Context) -> None:
         answers=ctx.sealer.seal({}),
         decided_at=ctx.now,
     ):
-        log.info("application %s withdrawn", app.id)
-        _tell(ctx, ctx.say("apply.withdrawn"))
-        coordinators.notify(ctx, ctx.say("review.withdrawn"))
-    elif dropped:
-        _tell(ctx, ctx.say("apply.cancelled"))
-    else:
-        _tell(ctx, ctx.say("apply.nothing_to_withdraw"))
+        return False
+    log.info("application %s withdrawn", app.id)
+    coordinators.notify(ctx, ctx.say("review.withdrawn"))
+    return True
 
 
 def update_button(ctx: Context, value: str) -> None:
@@ -313,6 +325,8 @@ def _submit(ctx: Context, conv: Conversation) -> None:
         _tell(ctx, ctx.section("apply.missing"))
         _go(ctx, conv, missing)
         return
+    if conv.application_id is None and _over_limit(ctx):
+        return  # the draft stays as it is, to send once the limit lifts
     # Deleting the conversation at its revision is what makes a second "submit" a no-op.
     gone = ctx.session.exec(
         delete(Conversation).where(
@@ -355,6 +369,60 @@ def _drop(ctx: Context, conv: Conversation) -> None:
     ctx.session.exec(delete(Conversation).where(col(Conversation.id) == conv.id))
     key = "apply.cancelled_update" if conv.application_id else "apply.cancelled"
     _tell(ctx, ctx.say(key))
+
+
+# --- how many ---------------------------------------------------------------------------------
+def _over_limit(ctx: Context) -> bool:
+    """True, after telling the person kindly when they can apply again and whom to talk to,
+    if they have sent `applications.limit` applications in the last `limit_days` days.
+
+    Counted from their Application rows: one sent back for more information and sent again is
+    one row, so it counts once. No race can get past it: a person has one draft at most (unique
+    per person and flow) and a new application is only made by deleting that draft at its
+    revision, so their submissions happen one after another. Retention deletes withdrawn and
+    declined applications after `retention.applications_days`, so a longer window counts
+    only that far back."""
+    cfg = ctx.app.applications
+    days = min(cfg.limit_days, ctx.app.retention.applications_days)
+    sent = ctx.session.exec(
+        select(Application.submitted_at)
+        .where(
+            Application.person_id == ctx.actor.id,
+            col(Application.submitted_at) > ctx.now - timedelta(days=days),
+        )
+        .order_by(col(Application.submitted_at).desc())
+    ).all()
+    if len(sent) < cfg.limit:
+        return False
+    # The limit lifts when the limit-th newest leaves the window; shown as the local day after
+    # (a day named is then never too early, whatever the hour).
+    lifts = (sent[cfg.limit - 1] + timedelta(days=days)).astimezone(when.zone(ctx.app))
+    day = lifts.date() + timedelta(days=0 if lifts.time() == time(0) else 1)
+    names = _coordinator_names(ctx)
+    who = (
+        ctx.content.plain("apply.coordinators_named", names=names)
+        if names
+        else ctx.content.plain("apply.coordinators_unnamed")
+    )
+    log.info("person %s is over the application limit", ctx.actor.id)
+    _tell(
+        ctx,
+        ctx.say(
+            "apply.too_many", count=len(sent), days=days, date=f"{day:%d %B %Y}", coordinators=who
+        ),
+    )
+    return True
+
+
+def _coordinator_names(ctx: Context) -> str:
+    """The names of the coordinators the bot knows, for someone who would like to talk."""
+    ids = coordinators.coordinator_ids(ctx)
+    rows = ctx.session.exec(
+        select(Person.display_name, Person.platform_user_id).where(col(Person.id).in_(ids))
+    ).all()
+    # A coordinator the bot has not met yet has no name, or their platform id in its place.
+    names = {name for name, user_id in rows if name and name != user_id}
+    return ", ".join(sorted(names, key=str.casefold))
 
 
 # --- what the person sees --------------------------------------------------------------------

@@ -81,16 +81,27 @@ class Context:
         return Message((self.section(key, **values),))
 
     # --- sending -------------------------------------------------------------------------
-    def send(self, to: Recipient, *blocks: Block | Message, key: str | None = None) -> None:
-        flat: list[Block] = []
-        for b in blocks:
-            flat.extend(b.blocks if isinstance(b, Message) else (b,))
-        self.outbox.append(Outgoing(to, Message(tuple(flat)), key))
+    def send(
+        self,
+        to: Recipient,
+        *blocks: Block | Message,
+        key: str | None = None,
+        transient: bool = False,
+    ) -> None:
+        """Send after the commit. `transient`: the words must never be written anywhere, not
+        even to the outbox table until they are sent (if the process dies first, they are lost
+        and the person asks again)."""
+        self.outbox.append(Outgoing(to, _joined(blocks), key, transient=transient))
 
-    def reply(self, *blocks: Block | Message) -> None:
+    def relay(self, person_id: int, *blocks: Block | Message) -> None:
+        """A DM with words someone else wrote (handlers/relay.py): sent once from memory and
+        never written anywhere, not even to the outbox table (`Outgoing.transient`)."""
+        self.send(DirectMessage(person_id), *blocks, transient=True)
+
+    def reply(self, *blocks: Block | Message, transient: bool = False) -> None:
         """Answer the person who acted, so that only they can see it."""
         assert self.actor is not None and self.actor.id is not None
-        self.send(OnlyYou(self.actor.id), *blocks)
+        self.send(OnlyYou(self.actor.id), *blocks, transient=transient)
 
     def refuse(self, *blocks: Block | Message) -> None:
         """Tell the person they may not do that; nothing they pressed takes effect."""
@@ -121,6 +132,13 @@ class Context:
     def rewrite(self, person_id: int, key: str, *blocks: Block | Message) -> None:
         """Replace the words of the DM sent to `person_id` under `key`."""
         self.send(Replace(person_id, key), *blocks)
+
+
+def _joined(blocks: tuple[Block | Message, ...]) -> Message:
+    flat: list[Block] = []
+    for b in blocks:
+        flat.extend(b.blocks if isinstance(b, Message) else (b,))
+    return Message(tuple(flat))
 
 
 def whole_number(text: str, digits: int = 9) -> int | None:

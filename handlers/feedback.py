@@ -5,6 +5,16 @@ A comment is stored sealed with only the week it was written: no person, no time
 audits /allyfeedback without the person (see its registration) and nothing here logs who
 wrote. The weekly digest (handlers/stats.py) releases the comments of the weeks before its own,
 all at once, so neither a name nor the moment a comment appears can point to its writer.
+
+Each person may leave `feedback.per_hour` comments a clock hour and `per_day` a local day
+(app.yaml). The counts (storage/limits.py) are kept apart from the comments and link to none:
+a count row holds a number, when its window ends, and a keyed digest of the person and the
+window, never a person id or a comment id. What it still says, while its window is open, is
+that someone wrote n comments in this hour (or day); with the database alone that someone is
+nobody in particular, but whoever also holds ALLYBOT_SECRET_KEY could compute each person's
+digest and learn who wrote in that hour, and, by the audit log's times and the order of the
+comments, perhaps which comment. So a count lives no longer than its window (an hour, or the
+rest of the day): it is deleted as soon as the window ends, and the week alone remains.
 """
 
 from __future__ import annotations
@@ -15,8 +25,10 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.messages import Message
 from handlers import findally, stats, when
 from handlers.context import Context, buttons
+from storage import limits
 from storage.models import Feedback
 
 MAX_CHARS = 1500
@@ -43,9 +55,13 @@ def from_dm(ctx: Context, text: str) -> bool:
 def _confirm(ctx: Context, comment: str) -> None:
     if _acceptable(ctx, comment) is None:
         return
+    if (over := _over_limit(ctx, peek=True)) is not None:
+        ctx.reply(over)  # no "send it" button that could only be refused
+        return
     # The comment rides on the button (at most MAX_CHARS, within Slack's 2,000): nothing is
     # stored before the writer says it is feedback, and a tampered value is only their own text.
-    # A fresh token lets a replayed press keep a single copy.
+    # A fresh token lets a replayed press keep a single copy. Transient: not even the outbox
+    # may keep it, since it holds the comment and is addressed to its writer.
     value = f"{secrets.token_hex(8)}:{comment}"
     ctx.reply(
         ctx.section("feedback.confirm", comment=comment),
@@ -53,6 +69,7 @@ def _confirm(ctx: Context, comment: str) -> None:
             ctx.button("feedback.button_send", "feedback:send", value, "primary"),
             ctx.button("feedback.button_not_feedback", "feedback:not_feedback"),
         ),
+        transient=True,
     )
 
 
@@ -93,13 +110,58 @@ def submit(ctx: Context, text: str, token: str | None = None) -> None:
         return
     today = ctx.now.astimezone(when.zone(ctx.app)).date()
     sealed = ctx.sealer.seal({"comment": comment})
+    limits.drop_ended(ctx.session, ctx.now)  # outside the savepoint: gone even if refused
     try:
+        # The count and the comment are kept together or not at all: a press replayed after
+        # the first kept it takes no count, and a comment over the limit is not kept.
         with ctx.session.begin_nested():
+            if (over := _over_limit(ctx)) is not None:
+                raise _OverLimit(over)
             ctx.session.add(Feedback(text=sealed, week_of=stats.week_of(today), token=token))
     except IntegrityError:  # the same button pressed again: the first press kept it
         ctx.reply(ctx.say("feedback.already_sent"))
         return
+    except _OverLimit as refused:
+        ctx.reply(
+            refused.message, ctx.note("feedback.unsaved_copy", comment=comment), transient=True
+        )
+        return
     ctx.reply(ctx.say("feedback.thanks", date=f"{shared:%A %d %B}"))
+
+
+class _OverLimit(Exception):
+    """Raised inside the savepoint to undo a count already taken (the hour's, when the day's
+    is full), with what to tell the writer."""
+
+    def __init__(self, message: Message):
+        super().__init__("over the feedback limit")
+        self.message = message
+
+
+def _over_limit(ctx: Context, peek: bool = False) -> Message | None:
+    """Count one more comment for the actor in this clock hour and this local day; None if
+    allowed, else what to tell them (nothing counted). With `peek`, only look."""
+    zone = when.zone(ctx.app)
+    hour_ends = ctx.now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    local = ctx.now.astimezone(zone)
+    day_ends = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
+    cfg = ctx.app.feedback
+    for most, ends, key in (
+        (cfg.per_hour, hour_ends, "feedback.too_many_this_hour"),
+        (cfg.per_day, day_ends, "feedback.too_many_today"),
+    ):
+        # The window is in the digest, so one window's count cannot be told to be the same
+        # person's as another's.
+        window = f"{ctx.actor.id}:{key}:{ends.isoformat()}"
+        count = f"feedback:{ctx.sealer.digest(window)}"
+        if peek:
+            lifts = limits.full(ctx.session, count, most, ctx.now)
+        else:
+            lifts = limits.take(ctx.session, count, most, ends, ctx.now)
+        if lifts is not None:
+            time_shown = f"{lifts.astimezone(zone):%H:%M}"
+            return ctx.say(key, most=most, time=time_shown)
+    return None
 
 
 def next_release(ctx: Context) -> datetime | None:

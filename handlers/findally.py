@@ -19,8 +19,8 @@ from sqlmodel import col, select
 from bot.messages import Block, Button, Divider, GroupDM
 from handlers import coordinators, matching, safety
 from handlers.context import Context, buttons, whole_number
-from storage import addresses, timers
-from storage.models import AllyProfile, Offer, Person, SupportRequest, Timer
+from storage import addresses, relays, timers
+from storage.models import AllyProfile, Offer, Person, RelayEnd, SupportRequest, Timer
 
 log = logging.getLogger(__name__)
 
@@ -499,7 +499,10 @@ def introduce(ctx: Context, value: str) -> None:
     ):
         ctx.reply(ctx.say("findally.already_introduced"))
         return
-    _group_intro(ctx, req)
+    # From now on they talk in their own conversation: the relay (if any) closes.
+    relay = relays.of_request(ctx.session, req.id)
+    revealed = relay is not None and relays.close(ctx.session, relay.id, RelayEnd.REVEALED, ctx.now)
+    _group_intro(ctx, req, relay_closed=revealed)
 
 
 def finish(ctx: Context, value: str) -> None:
@@ -507,6 +510,17 @@ def finish(ctx: Context, value: str) -> None:
     req = _own_request(ctx, value)
     if req is None:
         return
+    if not end_matched(ctx, req):
+        ctx.reply(ctx.say("findally.request_closed"))
+        return
+    ctx.dm(req.requester_id, ctx.say("findally.finished_requester"))
+    ctx.dm(req.ally_id, ctx.say("findally.finished_ally"))
+
+
+def end_matched(ctx: Context, req: SupportRequest, why: RelayEnd = RelayEnd.FINISHED) -> bool:
+    """Finish a matched request, and its relay if it has one open (closed as `why`): the
+    ally's capacity is freed and waiting requests are offered again. Tells nobody; False if
+    the request was not matched (finished or closed meanwhile)."""
     if not _cas(
         ctx,
         SupportRequest,
@@ -516,8 +530,10 @@ def finish(ctx: Context, value: str) -> None:
         open_key=None,
         closed_at=ctx.now,
     ):
-        ctx.reply(ctx.say("findally.request_closed"))
-        return
+        return False
+    relay = relays.of_request(ctx.session, req.id)
+    if relay is not None:
+        relays.close(ctx.session, relay.id, why, ctx.now)
     _cas(
         ctx,
         AllyProfile,
@@ -527,9 +543,8 @@ def finish(ctx: Context, value: str) -> None:
         updated_at=ctx.now,
     )
     log.info("request %s finished", req.id)
-    ctx.dm(req.requester_id, ctx.say("findally.finished_requester"))
-    ctx.dm(req.ally_id, ctx.say("findally.finished_ally"))
     retry_waiting(ctx)
+    return True
 
 
 def cancel(ctx: Context, value: str) -> None:
@@ -804,28 +819,43 @@ def _hand_off(ctx: Context, req: SupportRequest) -> None:
         _cas(ctx, SupportRequest, SupportRequest.id == req.id, introduced=True)
         _group_intro(ctx, req)
         return
-    rid = str(req.id)
+    # They talk through the bot (handlers/relay.py) until the requester chooses to be named;
+    # the ally still learns nothing about who they are.
+    days = ctx.app.relay.idle_days
+    relay = relays.start(
+        ctx.session, req.id, req.requester_id, req.ally_id, ctx.now, timedelta(days=days)
+    ) or relays.of_request(ctx.session, req.id)
+    assert relay is not None  # started now, or by the same request a moment ago
+    end = ctx.button("relay.button_end", "relay:end", str(relay.id))
     ctx.dm(
         req.requester_id,
         ctx.section(
-            "findally.matched_anonymous", ally=ally.display_name, department=ally.department or "-"
+            "relay.opened_requester", ally=ally.display_name, department=ally.department or "-"
         ),
+        ctx.section("relay.introduce_when_ready"),
+        ctx.note("relay.how", days=days),
+        ctx.note("findally.not_counsellors"),
         buttons(
-            ctx.button("findally.button_introduce", "request:introduce", rid, "primary"),
-            ctx.button("findally.button_finish", "request:finish", rid),
+            ctx.button("findally.button_introduce", "request:introduce", str(req.id), "primary"),
+            end,
         ),
     )
+    # An ally already in another relay says which one they answer (handlers/relay.py).
+    several = len(relays.open_for(ctx.session, req.ally_id)) > 1
+    reply_here = [ctx.button("relay.button_reply_here", "relay:reply", str(relay.id))]
     ctx.dm(
         req.ally_id,
-        ctx.section("findally.accepted_anonymous"),
+        ctx.section("relay.opened_ally"),
+        ctx.note("relay.how", days=days),
         buttons(
-            ctx.button("findally.button_finish", "request:finish", rid),
+            *(reply_here if several else []),
+            end,
             ctx.button("escalation.button", "care:coordinator"),
         ),
     )
 
 
-def _group_intro(ctx: Context, req: SupportRequest) -> None:
+def _group_intro(ctx: Context, req: SupportRequest, relay_closed: bool = False) -> None:
     requester = ctx.session.get(Person, req.requester_id)
     ally = ctx.session.get(Person, req.ally_id)
     ctx.send(
@@ -833,6 +863,7 @@ def _group_intro(ctx: Context, req: SupportRequest) -> None:
         ctx.section(
             "findally.introduction", requester=requester.display_name, ally=ally.display_name
         ),
+        *([ctx.note("relay.revealed")] if relay_closed else []),
         ctx.note("findally.not_counsellors"),
         buttons(
             ctx.button("findally.button_finish", "request:finish", str(req.id)),

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from handlers import apply, care, feedback, findally
+from handlers import apply, care, feedback, findally, relay
 from handlers.content import normalise_words
 from handlers.context import Context, buttons
 
 
 def dm_text(ctx: Context, text: str) -> None:
-    """A DM: an answer to the ally application if one is in progress (or a way into it); a
-    request to talk to a coordinator; otherwise help. Any other text is read by the router for
-    crisis language and then dropped: never stored, never logged."""
+    """A DM: for the other side of an open relay, if the person is in one (handlers/relay.py:
+    while a relay is open, every plain DM goes to it, ahead of everything below; commands and
+    buttons work as usual, and a questionnaire in progress waits); else an answer to the ally
+    application if one is in progress (or a way into it); a request to talk to a coordinator;
+    otherwise help. Any other text is read by the router for crisis language and then dropped:
+    never stored, never logged."""
     if ctx.place is not None and ctx.place.kind != "dm":
         # Said in a shared conversation (a Teams channel @mention): never an answer to the
         # questionnaire or a comment to keep; the help goes to their private chat.
         ctx.reply(*_help(ctx))
+        return
+    if relay.handle_text(ctx, text):
         return
     if apply.handle_text(ctx, text):
         return

@@ -10,11 +10,14 @@ the next ally), and an open application is withdrawn.
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import delete, update
 from sqlmodel import col, func, select
 
-from handlers import allies, findally
+from handlers import allies, apply, coordinators, findally, relay
 from handlers.context import Context, buttons
+from storage import outbox
 from storage.models import (
     AllyProfile,
     Application,
@@ -111,6 +114,21 @@ def ask_to_erase(ctx: Context, _value: str) -> None:
     )
 
 
+def _forget_messages(ctx: Context, me: Person) -> None:
+    """Messages to them go, sent or not; so do the kept words of messages to others that name
+    them (an offer to an ally that says who asked: kept, sealed, while its buttons may be
+    pressed). Opening each kept message is slow, but erasure is rare and must be complete."""
+    assert me.id is not None
+    outbox.forget_person(ctx.session, me.id)
+    names = [w for w in (me.display_name, me.email) if w and len(w) >= 2]
+    if not names:
+        return
+    for row_id, body in outbox.kept_bodies(ctx.session):
+        words = json.dumps(ctx.unseal(body, f"outbox row {row_id}") or {}, ensure_ascii=False)
+        if any(name in words for name in names):
+            outbox.forget_body(ctx.session, row_id)
+
+
 def keep(ctx: Context, _value: str) -> None:
     ctx.reply(ctx.say("privacy.kept"))
 
@@ -120,18 +138,27 @@ def erase(ctx: Context, _value: str) -> None:
     me = _me(ctx)
     pid = me.id
     assert pid is not None
+    name = me.display_name  # told to the coordinators once, below, if they were an ally
+    relay.erase(ctx, pid)  # the other side of an anonymous conversation is told kindly
     open_request = findally.open_request(ctx, pid)
     if open_request is not None:
         close = findally.finish if open_request.status == "matched" else findally.cancel
         close(ctx, str(open_request.id))
     profile = ctx.session.get(AllyProfile, pid)
+    left_rota = False
     if profile is not None:
-        allies.change_role(ctx, profile, "stepped_down")  # their offers go to the next ally
+        # Their offers go to the next ally. False for someone who had already stepped down or
+        # been removed: the coordinators were told then.
+        left_rota = allies.change_role(ctx, profile, "stepped_down")
         ctx.session.exec(delete(Offer).where(col(Offer.ally_id) == pid, Offer.status != "pending"))
         ctx.session.exec(delete(AllyProfile).where(col(AllyProfile.person_id) == pid))
     ctx.session.exec(delete(Conversation).where(col(Conversation.person_id) == pid))
+    # An open application is withdrawn first, exactly as /allyapply withdraw does it, so the
+    # coordinators hear that it was withdrawn (and nothing of why) before it is deleted.
+    apply.withdraw_open(ctx)
     ctx.session.exec(delete(Application).where(col(Application.person_id) == pid))
     ctx.session.exec(delete(PersonAddress).where(col(PersonAddress.person_id) == pid))
+    _forget_messages(ctx, me)
     ctx.session.exec(
         update(Person)
         .where(col(Person.id) == pid)
@@ -146,6 +173,13 @@ def erase(ctx: Context, _value: str) -> None:
             updated_at=ctx.now,
         )
     )
+    if left_rota:
+        # The coordinators run the rota, so they hear that an ally left it, by the name they
+        # knew, this once: the name is in this message only, and is no longer held anywhere
+        # here. Nothing about requests, theirs or anyone's. Someone who was not an ally
+        # erasing their data is nobody's business: nobody is told.
+        shown = name or ctx.content.plain("privacy.unnamed_ally")
+        coordinators.notify(ctx, ctx.say("privacy.coordinator_ally_erased", name=shown))
     # The reply goes to them by the address they wrote from, which the platform still has.
     ctx.reply(ctx.say("privacy.erased"))
 

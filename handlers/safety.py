@@ -1121,6 +1121,27 @@ def lead_blocks(ctx: Context, region_code: str | None, concerns: frozenset[Conce
     return [*blocks, Divider()] if blocks else []
 
 
+def supporter_blocks(
+    ctx: Context, region_code: str | None, concerns: frozenset[Concern], who: str
+) -> list[Block]:
+    """For someone supporting the writer of words that raised `concerns` (the other side of a
+    relay): what to do now and whom to point them to, in the writer's region (`region_code`).
+    `who` names the writer as the reader knows them ("your colleague")."""
+    if not concerns:
+        return []
+    region = _region(ctx, region_code)
+    blocks: list[Block] = [
+        Divider(),
+        ctx.section("safety.supporter_title", who=who),
+        ctx.section("safety.supporter_emergency", emergency=region.emergency),
+    ]
+    if concerns & {Concern.SELF, Concern.OTHERS}:
+        blocks += [ctx.section("safety.supporter_lines_intro"), *_lines(ctx, region.crisis_lines)]
+    if Concern.ABUSE in concerns:
+        blocks += [ctx.section("safety.supporter_abuse_intro"), *_lines(ctx, region.abuse_lines)]
+    return blocks
+
+
 def crisis_blocks(ctx: Context, region_code: str | None) -> list[Block]:
     """Urgent help: the emergency number and crisis lines, then a short section with the
     domestic abuse lines, so both are one click away. Shown first, never hidden."""

@@ -8,6 +8,10 @@ from typing import Any
 
 import yaml
 
+# libyaml's safe loader where PyYAML was built with it (ten times faster: content/ is read at
+# every start); the pure-Python one otherwise. Both construct only plain data.
+FAST: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 Path_ = tuple[str | int, ...]
 
 
@@ -84,9 +88,11 @@ def load_yaml(path: Path, shown_as: str | None = None) -> YamlDoc:
             ]
         ) from None
     try:
-        _refuse_aliases(name, text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        try:
+            node, data = _read(name, text, FAST)
+        except yaml.YAMLError:
+            # The pure-Python parser words its errors the same everywhere: it says what is wrong.
+            node, data = _read(name, text, yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         opened = getattr(exc, "context_mark", None)
@@ -113,11 +119,17 @@ def load_yaml(path: Path, shown_as: str | None = None) -> YamlDoc:
     return YamlDoc(name, data, lines)
 
 
-def _refuse_aliases(name: str, text: str) -> None:
+def _read(name: str, text: str, loader: Any) -> tuple[Any, Any]:
+    """(node tree, data) of a YAML text, refusing aliases first."""
+    _refuse_aliases(name, text, loader)
+    return yaml.compose(text, Loader=loader), yaml.load(text, Loader=loader)
+
+
+def _refuse_aliases(name: str, text: str, loader: Any) -> None:
     """No `*alias` anywhere: settings and content never need one, and a few nested aliases
     (a "billion laughs") expand into gigabytes when loaded. Read as a stream of parser events,
     which does not expand them."""
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.AliasEvent):
             line = event.start_mark.line + 1 if event.start_mark else None
             raise ProblemsFound(

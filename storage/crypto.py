@@ -6,6 +6,8 @@ every one of them can open old data, so a key is rotated by putting the new key 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -31,6 +33,14 @@ class Sealer:
         if not fernets:
             raise BadKey
         self._fernet = MultiFernet(fernets)
+        # A key for digests, derived from the first key (so a new first key starts new ones).
+        first = next(k.strip() for k in keys.split(",") if k.strip())
+        self._digest_key = hashlib.sha256(b"allybot digest\0" + first.encode()).digest()
+
+    def digest(self, text: str) -> str:
+        """A keyed digest of `text` (32 hex digits): the same text gives the same digest, and
+        without the key nobody can tell which text it came from, even by trying them all."""
+        return hmac.new(self._digest_key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
     def seal(self, data: dict[str, Any]) -> str:
         return self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode()).decode()

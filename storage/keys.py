@@ -12,14 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.crypto import Sealer, SealError
-from storage.models import Application, Conversation, Feedback, KeyCheck
+from storage.models import Application, Conversation, Feedback, KeyCheck, OutboxMessage
 
 CHECK = "sealer"
 # Every sealed column: (table, column).
-SEALED: tuple[tuple[type[Conversation] | type[Application] | type[Feedback], str], ...] = (
+Sealed = type[Conversation] | type[Application] | type[Feedback] | type[OutboxMessage]
+SEALED: tuple[tuple[Sealed, str], ...] = (
     (Conversation, "answers"),
     (Application, "answers"),
     (Feedback, "text"),
+    (OutboxMessage, "body"),  # NULL once sent (unless it has buttons)
 )
 
 
@@ -31,7 +33,10 @@ def fits(session: Session, sealer: Sealer) -> bool:
         return _opens(sealer, row.token)
     for table, column in SEALED:
         newest = session.exec(
-            select(getattr(table, column)).order_by(col(table.id).desc()).limit(1)
+            select(getattr(table, column))
+            .where(col(getattr(table, column)).is_not(None))
+            .order_by(col(table.id).desc())
+            .limit(1)
         ).first()
         if newest is not None and not _opens(sealer, newest):
             return False
@@ -51,12 +56,12 @@ def rotate(session: Session, sealer: Sealer) -> dict[str, int]:
     for table, column in SEALED:
         field = getattr(table, column)
         done = 0
-        for row_id, token in session.exec(select(table.id, field)).all():
+        for row_id, token in session.exec(
+            select(table.id, field).where(col(field).is_not(None))
+        ).all():
             fresh = sealer.rotate(token)
             result = session.exec(
-                update(table)
-                .where(col(table.id) == row_id, field == token)
-                .values({column: fresh})
+                update(table).where(col(table.id) == row_id, field == token).values({column: fresh})
             )
             done += result.rowcount
         counts[table.__name__.lower()] = done

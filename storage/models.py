@@ -6,8 +6,9 @@ A support request never holds the requester's free text: only the choices they m
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -177,6 +178,51 @@ class Offer(SQLModel, table=True):
     decided_at: datetime | None = None
 
 
+class RelayStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RelayEnd(StrEnum):
+    """Why a relay closed."""
+
+    REQUESTER = "requester"  # the requester ended it
+    ALLY = "ally"  # the ally ended it
+    REVEALED = "revealed"  # the requester chose to be introduced (a group DM from then on)
+    FINISHED = "finished"  # the request was marked finished
+    IDLE = "idle"  # nothing was written for relay.idle_days (app.yaml)
+    ERASED = "erased"  # one of the two erased their data (/allyprivacy delete)
+
+
+class Relay(SQLModel, table=True):
+    """An anonymous requester and the ally who accepted them, talking through the bot
+    (handlers/relay.py). It says who and when, never what: there is no column for what they
+    write, and there must never be one. open -> closed happens once (a conditional update).
+
+    `requester_picked_at` / `ally_picked_at`: set when that side chose this relay with "Reply
+    here" (and cleared on their other open relays), for a person with more than one open
+    relay: their words go to the one they chose."""
+
+    __table_args__ = (
+        Index("ix_relay_requester_open", "requester_id", "status"),
+        Index("ix_relay_ally_open", "ally_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="supportrequest.id", unique=True)
+    requester_id: int = Field(foreign_key="person.id")
+    ally_id: int = Field(foreign_key="person.id")
+    status: RelayStatus = Field(
+        default=RelayStatus.OPEN, sa_column=Column(String(16), nullable=False)
+    )
+    opened_at: datetime
+    last_at: datetime  # when something was last passed on (or the relay opened)
+    closed_at: datetime | None = None
+    closed_by: RelayEnd | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    requester_picked_at: datetime | None = None
+    ally_picked_at: datetime | None = None
+
+
 class Timer(SQLModel, table=True):
     """Something to do at a time. The sweeper claims due rows with a conditional update.
 
@@ -227,6 +273,51 @@ class Feedback(SQLModel, table=True):
     # A random token carried by the "send it" button, so a replayed press keeps one copy. It is
     # made for the button and names nothing.
     token: str | None = Field(default=None, max_length=32, unique=True)
+
+
+class RateCount(SQLModel, table=True):
+    """How many times something was done in a window that has not ended yet (storage/limits.py).
+    `key` names the thing and the window; for anonymous feedback it is a keyed digest that names
+    nobody to someone reading the database alone. A row is deleted once its window ends."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    count: int = 0
+    ends_at: datetime = Field(index=True)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # to send when due (new after a failure, or never claimed)
+    SENDING = "sending"  # claimed by a process until due_at; after that, anyone may take it
+    SENT = "sent"
+    FAILED = "failed"  # given up after MAX_ATTEMPTS (logged; coordinators are not told)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send, written in the same transaction as the change it reports, so a crash
+    after the commit cannot lose it (storage/outbox.py). `recipient` holds internal ids or a
+    channel name only; `body` is the message, sealed, and cleared once it is sent unless it
+    has buttons (a pressed message is rebuilt from it, never from what the platform sends
+    back). `people` is ",4,9," (who it is for), so erasure finds a person's rows."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # A plain string column (not a database enum type): a new status needs no type migration.
+    status: OutboxStatus = Field(
+        default=OutboxStatus.PENDING, sa_column=Column(String(16), nullable=False)
+    )
+    attempts: int = 0
+    due_at: datetime  # PENDING: when to try; SENDING: when the claim runs out
+    claimed_at: datetime | None = None
+    created_at: datetime
+    recipient: str = Field(max_length=255)
+    people: str = Field(default="", max_length=255)
+    key: str | None = Field(default=None, max_length=64)
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # sealed
+    platform: str | None = Field(default=None, max_length=16)
+    conversation: str | None = Field(default=None, max_length=255)
+    message_id: str | None = Field(default=None, max_length=255)
+    sent_at: datetime | None = Field(default=None, index=True)
 
 
 class SentMessage(SQLModel, table=True):

@@ -14,7 +14,11 @@ from storage.models import (
     Feedback,
     FollowUp,
     Offer,
+    OutboxMessage,
+    OutboxStatus,
     ProcessedEvent,
+    RateCount,
+    Relay,
     SentMessage,
     SupportRequest,
     Timer,
@@ -22,6 +26,9 @@ from storage.models import (
 
 CLOSED_REQUEST = ("finished", "cancelled")
 KEEP_SENT_ADDRESSES = timedelta(days=7)
+# A sent message's row keeps the words of one with buttons, to rebuild it when pressed: a month
+# covers every button the bot sends that still means something.
+KEEP_SENT_MESSAGES = timedelta(days=30)
 KEEP_COMMENTS_AT_LEAST = timedelta(days=21)
 CLOSED_APPLICATION = ("declined", "withdrawn")
 
@@ -52,6 +59,8 @@ def purge(
             ),
         ),
         "offers": _delete(session, Offer, col(Offer.request_id).in_(old_requests)),
+        # Who talked with whom through the bot, and when: it goes with the request.
+        "relays": _delete(session, Relay, col(Relay.request_id).in_(old_requests)),
     }
     removed["requests"] = _delete(session, SupportRequest, col(SupportRequest.id).in_(old_requests))
     # Unfinished applications past their expiry (normally removed by their own timer), first:
@@ -83,6 +92,12 @@ def purge(
     removed["sent message addresses"] = _delete(
         session, SentMessage, col(SentMessage.sent_at) < now - KEEP_SENT_ADDRESSES
     )
+    removed["sent messages"] = _delete(
+        session,
+        OutboxMessage,
+        col(OutboxMessage.status).in_((OutboxStatus.SENT, OutboxStatus.FAILED)),
+        col(OutboxMessage.sent_at) < now - KEEP_SENT_MESSAGES,
+    )
     # Anonymous comments leave in the weekly digest (handlers/stats.py); this catches any the
     # digest could not deliver (turned off, or the bot down for weeks), never before the
     # digest after the week they were written in has had its turn.
@@ -90,6 +105,8 @@ def purge(
     removed["anonymous comments"] = _delete(
         session, Feedback, col(Feedback.week_of) < comments_before
     )
+    # Counts of a window that has ended (storage/limits.py also drops them as it goes).
+    removed["ended rate counts"] = _delete(session, RateCount, col(RateCount.ends_at) <= now)
     removed["audit rows"] = _delete(session, AuditLog, col(AuditLog.at) < audit_before)
     return removed
 

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import Delivery, Timer
+from storage.models import Delivery, OutboxMessage, Timer
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -75,9 +75,16 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> Claimed:
     return out
 
 
-def take(session: Session, row: Timer | Delivery, status: str, now: datetime) -> bool:
-    """Claim a timer or post row as it was read: one conditional update on its status and
-    attempts, so of two processes reading the same row only one takes it."""
+def take(
+    session: Session,
+    row: Timer | Delivery | OutboxMessage,
+    status: str,
+    now: datetime,
+    **values: object,
+) -> bool:
+    """Claim a timer, post or outbox row as it was read: one conditional update on its status
+    and attempts, so of two processes reading the same row only one takes it. `values`: more
+    columns to set with the claim."""
     table = type(row)
     result = session.exec(
         update(table)
@@ -86,7 +93,7 @@ def take(session: Session, row: Timer | Delivery, status: str, now: datetime) ->
             col(table.status) == row.status,
             col(table.attempts) == row.attempts,
         )
-        .values(status=status, claimed_at=now, attempts=row.attempts + 1)
+        .values(status=status, claimed_at=now, attempts=row.attempts + 1, **values)
     )
     return result.rowcount == 1
 

@@ -121,7 +121,8 @@ class SlackHarness:
             },
             "channel": {"id": channel},
             "message": {"ts": ts, "blocks": message_blocks or []},
-            "actions": [{**button, "type": "button", "action_ts": f"{n}.9", "block_id": "b"}],
+            # The block id says which message (outbox row) the button was in, as Slack sends it.
+            "actions": [{"block_id": "b", **button, "type": "button", "action_ts": f"{n}.9"}],
         }
         status, _ = await self.post(
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
@@ -163,7 +164,12 @@ def buttons_in(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if block.get("type") == "actions":
             for el in block["elements"]:
                 found.append(
-                    {"action_id": el["action_id"], "value": el.get("value", ""), "text": el["text"]}
+                    {
+                        "action_id": el["action_id"],
+                        "value": el.get("value", ""),
+                        "text": el["text"],
+                        "block_id": block.get("block_id", "b"),
+                    }
                 )
     return found
 

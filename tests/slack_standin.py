@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -20,6 +21,7 @@ from aiohttp.test_utils import TestServer
 class Call:
     method: str
     args: dict[str, Any]
+    at: float = field(default_factory=time.time)  # when it arrived (conversations.history)
 
 
 def default_channels() -> dict[str, dict[str, Any]]:
@@ -38,6 +40,11 @@ class SlackStandIn:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to give
     refusals: dict[str, str] = field(default_factory=dict)  # method -> Slack error, every time
+    # Fault tests (tests/test_fault_kill.py) kill the bot from these. `before_call` sees each Web
+    # API or response_url call as it arrives: True means it never got through (not recorded,
+    # not answered). `after_call` runs once a recorded call's answer has been sent.
+    before_call: Callable[[Call], Awaitable[bool]] | None = None
+    after_call: Callable[[Call], Awaitable[None]] | None = None
     server: TestServer | None = None
     _arrived: asyncio.Condition | None = None
 
@@ -113,12 +120,27 @@ class SlackStandIn:
         return ws
 
     async def _respond(self, request: web.Request) -> web.Response:
-        self.calls.append(Call(f"respond:{request.match_info['name']}", await self._args(request)))
-        return web.Response(text="ok")
+        call = Call(f"respond:{request.match_info['name']}", await self._args(request))
+        if self.before_call is not None and await self.before_call(call):
+            return web.Response(status=503)
+        self.calls.append(call)
+        return await self._answered(request, call, web.Response(text="ok"))
+
+    async def _answered(
+        self, request: web.Request, call: Call, response: web.Response
+    ) -> web.Response:
+        """Send the answer, then run `after_call` (the answer is out before it runs)."""
+        if self.after_call is not None:
+            await response.prepare(request)
+            await response.write_eof()
+            await self.after_call(call)
+        return response
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
+        if self.before_call is not None and await self.before_call(Call(method, args)):
+            return web.Response(status=503)
         pending = self.failures.get(method)
         if pending:
             status = pending.pop(0)
@@ -127,12 +149,35 @@ class SlackStandIn:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=status, headers=headers
             )
-        self.calls.append(Call(method, args))
+        call = Call(method, args)
+        self.calls.append(call)
         async with self._arrived:
             self._arrived.notify_all()
         if method in self.refusals:
             return web.json_response({"ok": False, "error": self.refusals[method]})
-        return web.json_response(self._answer(method, args))
+        return await self._answered(request, call, web.json_response(self._answer(method, args)))
+
+    def _history(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """The bot's messages posted in a channel, newest first: those that arrived after
+        `oldest` (compared with when each arrived: a ts here is a call's number), `limit` at
+        most."""
+        channel, oldest = args.get("channel"), float(args.get("oldest") or 0)
+        limit = min(int(args.get("limit") or 100), 1000)
+        found = [
+            {
+                "type": "message",
+                "ts": f"{n}.0",  # what chat.postMessage answered for it
+                "user": "UBOT",
+                "bot_id": "BBOT",
+                "text": c.args.get("text", ""),
+                "blocks": c.args.get("blocks") or [],
+            }
+            for n, c in enumerate(self.calls, 1)
+            if c.method == "chat.postMessage"
+            and c.args.get("channel") == channel
+            and c.at >= oldest
+        ]
+        return found[::-1][:limit]
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "apps.connections.open":
@@ -148,6 +193,8 @@ class SlackStandIn:
             }
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             return {"ok": True, "channel": args.get("channel"), "ts": f"{len(self.calls)}.0"}
+        if method == "conversations.history":
+            return {"ok": True, "messages": self._history(args), "has_more": False}
         if method == "users.profile.get":
             user = self.users.get(args.get("user", ""))
             return (

@@ -173,7 +173,7 @@ def test_the_requester_pressing_the_shared_button_is_answered_plainly(sh):
 def test_the_anonymous_hand_off_to_the_ally_carries_the_button(sh):
     out = matched(sh, "/press Stay anonymous")
     ally = to(out, "ali")
-    assert ally[-1] == f"[1] Mark as finished  [2] {ALLY_BUTTON}"
+    assert ally[-1] == f"[1] End conversation  [2] {ALLY_BUTTON}"  # the relay (test_relay.py)
     out = sh(f"/press {ALLY_BUTTON}")
     assert to(out, "casey") == [ASKED]
     assert "Eve" not in " ".join(coordinators_heard(out))

@@ -18,7 +18,7 @@ from bot.events import Actor, Command
 from bot.platforms.shell.console import PLATFORM
 from bot.platforms.slack.blocks import to_blocks
 from handlers import feedback
-from storage.models import AuditLog, Delivery, Feedback, Person
+from storage.models import AuditLog, Delivery, Feedback, OutboxMessage, Person
 from tests.conftest import ShellDriver, make_bot
 
 HOSTILE = "<!channel> <@U999> *bold* [x](https://evil.example)"
@@ -75,6 +75,13 @@ def test_a_comment_is_kept_sealed_by_week_with_no_name_and_the_writer_told_when(
     assert [(a.person_id, a.outcome) for a in audit] == [(None, "ok")]  # audited, not by whom
 
 
+def outbox_words(sh) -> list[str]:
+    """The words of every message row the bot still holds (sealed) in its outbox."""
+    with sh.bot.db.session() as session:
+        bodies = session.exec(select(OutboxMessage.body)).all()
+    return [json.dumps(sh.bot.router.sealer.open(b)) for b in bodies if b]
+
+
 def test_a_dm_starting_with_feedback_is_kept_once_the_writer_confirms(sh):
     out = sh("/as gus", "Feedback: the quiet room is always booked")
     assert lines_to(out, "gus, only you")[:3] == [
@@ -83,6 +90,7 @@ def test_a_dm_starting_with_feedback_is_kept_once_the_writer_confirms(sh):
         "[1] Send it anonymously  [2] No, that was not feedback",
     ]
     assert rows(sh) == []  # nothing is kept before the writer says so
+    assert not any("quiet room" in words for words in outbox_words(sh))  # not even to send it
     out = sh("/press Send it anonymously")
     assert lines_to(out, "gus, only you")[0].startswith(THANKS.format(date="Monday 09 March"))
     out = sh("/press Send it anonymously")  # pressed again, or replayed: still one copy

@@ -1,6 +1,7 @@
 """Random sequences of commands, button presses (some with tampered values), DMs and time steps,
-driven through the real router on the demo organisation; after every step the invariants that
-keep people safe hold. Hypothesis shrinks a failing sequence to the shortest that breaks one.
+driven through the real router on the demo organisation and delivered through the shell, with
+process deaths between a commit and its sends; after every step the invariants that keep people
+safe hold. Hypothesis shrinks a failing sequence to the shortest that breaks one.
 
 State carries over from one example to the next (the database is not reset in between), which
 only makes the check stronger: the invariants must hold from any state the bot can reach.
@@ -8,6 +9,8 @@ only makes the check stronger: the invariants must hold from any state the bot c
 
 from __future__ import annotations
 
+import io
+from collections import Counter
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -17,8 +20,9 @@ from sqlmodel import func, select
 from bot.app import AllyBot
 from bot.events import Action, Actor, Command, Text
 from bot.messages import Channel, DirectMessage, GroupDM, OnlyYou, Outgoing, Replace
+from bot.platforms.shell.console import Shell
 from handlers.findally import OPEN
-from storage.models import AllyProfile, Offer, Person, SupportRequest
+from storage.models import AllyProfile, Offer, OutboxMessage, OutboxStatus, Person, SupportRequest
 
 REQUESTERS = ["eve", "finn", "gus", "hana"]
 ALLIES = ["ali", "bo", "cam", "dee"]
@@ -61,7 +65,9 @@ aim = st.tuples(
     st.integers(min_value=0, max_value=3),
     st.just(""),
 )
-steps = st.lists(st.one_of(command, press, aim, aim, aim, dm, wait), min_size=1, max_size=40)
+# The process dies right after the next commit: nothing of that outbox is sent by it.
+crash = st.tuples(st.just("crash"), st.just(""), st.just(0), st.just(""))
+steps = st.lists(st.one_of(command, press, aim, aim, aim, dm, wait, crash), min_size=1, max_size=40)
 
 
 class World:
@@ -71,6 +77,18 @@ class World:
         self.bot = bot
         self.buttons: dict[int, list[tuple[str, str]]] = {}
         self.ids = self._ids()
+        self.shell = Shell(bot, out=io.StringIO())
+        self.delivered: Counter[int] = Counter()  # outbox row -> times it reached the platform
+        self.crashing = False
+
+    def deliver(self, out: list[Outgoing]) -> list[Outgoing]:
+        """Send an outbox through the shell, unless the process died after the commit."""
+        if self.crashing:
+            self.crashing = False
+            return []
+        self.shell.deliver(out)
+        self.delivered.update(item.receipt.row for item in out if item.receipt)
+        return out
 
     def _ids(self) -> dict[str, int]:
         with self.bot.db.session() as session:
@@ -79,6 +97,9 @@ class World:
 
     def apply(self, step: tuple) -> list[Outgoing]:
         kind, who, what, extra = step
+        if kind == "crash":
+            self.crashing = True
+            return []
         actor = Actor("shell", who) if kind != "wait" else None
         if kind == "command":
             assert actor is not None
@@ -87,8 +108,8 @@ class World:
             assert actor is not None
             return list(self.bot.router.dispatch(Text(what, actor)))
         if kind == "wait":
-            self.bot.clock.advance(timedelta(minutes=what))
-            return self.bot.router.sweep()
+            self.bot.clock.advance(timedelta(minutes=who))
+            return self.bot.router.sweep() + self.bot.router.unsent()
         assert actor is not None
         shown = self.buttons.get(self.ids.get(who, -1), [])
         if kind == "aim":
@@ -162,11 +183,19 @@ def test_the_invariants_hold_after_every_step_of_any_sequence(bot):
     @given(steps)
     def run(sequence: list[tuple]) -> None:
         for step in sequence:
-            out = world.apply(step)
+            out = world.deliver(world.apply(step))
             world.saw(out)
             check(world, out)
+            assert max(world.delivered.values(), default=1) == 1, world.delivered.most_common(1)
 
     run()
+    # Whatever died with its process is sent once the claims have run out, and only once.
+    bot.clock.advance(timedelta(minutes=5))
+    world.deliver(bot.router.unsent())
+    with bot.db.session() as session:
+        rows = session.exec(select(OutboxMessage.id, OutboxMessage.status)).all()
+    assert {status for _, status in rows} == {OutboxStatus.SENT}
+    assert world.delivered == Counter({row: 1 for row, _ in rows})
     with bot.db.session() as session:  # the sequences went somewhere: offers were made and taken
         offers = session.exec(select(func.count()).select_from(Offer)).one()
         matched = session.exec(

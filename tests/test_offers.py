@@ -125,7 +125,8 @@ def slack_bot(db):
 
 
 def final_texts(standin: SlackStandIn, bot, channel: str) -> list[str]:
-    """What each message in `channel` says now: its last chat.update, or what was posted."""
+    """What each offer in `channel` says now: its last chat.update, or what was posted (other
+    messages there, such as the answer to a press, are not offers)."""
     with bot.db.session() as session:
         keyed = {
             row.message_id: row.key
@@ -140,7 +141,7 @@ def final_texts(standin: SlackStandIn, bot, channel: str) -> list[str]:
         elif call.method == "chat.update":
             now[call.args["ts"]] = text_of(call.args["blocks"])
     assert set(keyed) <= set(now)
-    return list(now.values())
+    return [now[ts] for ts in keyed]
 
 
 def test_allies_who_did_not_accept_never_see_the_name_nor_keep_the_topic(slack_bot, standin):

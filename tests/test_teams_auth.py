@@ -111,14 +111,21 @@ def test_a_good_token_is_accepted_and_its_claims_returned():
 @pytest.mark.parametrize(
     "mint",
     [
-        pytest.param(lambda i, t: i.mint(APP_ID, SERVICE, now=t, expires_in=60 - LEEWAY),
-                     id="expired-within-clock-skew"),
-        pytest.param(lambda i, t: i.mint(APP_ID, SERVICE, now=t + LEEWAY - 60),
-                     id="not-yet-valid-within-clock-skew"),
-        pytest.param(lambda i, t: i.mint(APP_ID, "HTTPS://SMBA.trafficmanager.net/emea", now=t),
-                     id="serviceurl-other-case-no-slash"),
-        pytest.param(lambda i, t: f"bearer  {i.mint(APP_ID, SERVICE, now=t)} ",
-                     id="scheme-in-lower-case"),
+        pytest.param(
+            lambda i, t: i.mint(APP_ID, SERVICE, now=t, expires_in=60 - LEEWAY),
+            id="expired-within-clock-skew",
+        ),
+        pytest.param(
+            lambda i, t: i.mint(APP_ID, SERVICE, now=t + LEEWAY - 60),
+            id="not-yet-valid-within-clock-skew",
+        ),
+        pytest.param(
+            lambda i, t: i.mint(APP_ID, "HTTPS://SMBA.trafficmanager.net/emea", now=t),
+            id="serviceurl-other-case-no-slash",
+        ),
+        pytest.param(
+            lambda i, t: f"bearer  {i.mint(APP_ID, SERVICE, now=t)} ", id="scheme-in-lower-case"
+        ),
     ],
 )
 def test_tokens_within_the_tolerances_are_accepted(mint):
@@ -175,8 +182,13 @@ def test_a_key_that_lists_no_endorsements_is_usable():
 
 
 def _unsigned(issuer: TokenIssuer, now: float, algorithm: str, key: Any) -> str:
-    claims = {"iss": "https://api.botframework.com", "aud": APP_ID, "serviceurl": SERVICE,
-              "nbf": int(now), "exp": int(now) + 3600}
+    claims = {
+        "iss": "https://api.botframework.com",
+        "aud": APP_ID,
+        "serviceurl": SERVICE,
+        "nbf": int(now),
+        "exp": int(now) + 3600,
+    }
     return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": issuer.kid})
 
 
@@ -193,36 +205,86 @@ REFUSALS = [
     ("two-tokens", lambda i, t: f"Bearer {i.mint(APP_ID, SERVICE)} x", SERVICE, "not 'Bearer"),
     ("garbage", lambda i, t: "Bearer not.a.token", SERVICE, "malformed token"),
     ("huge", lambda i, t: "Bearer " + "a" * 20_000, SERVICE, "too long"),
-    ("expired", lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, expires_in=-LEEWAY - 60)),
-     SERVICE, "expired"),
-    ("not-yet-valid", lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t + LEEWAY + 60)),
-     SERVICE, "not valid yet"),
-    ("no-exp", lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, exp=None)), SERVICE,
-     "MissingRequiredClaimError"),
-    ("wrong-audience", lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, audience="other-app")),
-     SERVICE, "wrong audience"),
-    ("wrong-issuer", lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t,
-                                                issuer="https://evil.example")),
-     SERVICE, "issuer 'https://evil.example' not accepted"),
-    ("tenant-issuer-for-multi-tenant-app",
-     lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t,
-                                issuer=f"https://sts.windows.net/{TENANT_ID}/")),
-     SERVICE, "not accepted"),
-    ("wrong-serviceurl", lambda i, t: bearer(i.mint(APP_ID, "https://evil.example/", now=t)),
-     SERVICE, "serviceurl claim does not match"),
-    ("activity-without-serviceurl", lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t)), None,
-     "serviceurl claim does not match"),
-    ("bot-framework-token-without-serviceurl", lambda i, t: bearer(i.mint(APP_ID, None, now=t)),
-     SERVICE, "no serviceurl claim"),
-    ("forged-signature", lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, key=spare_key())),
-     SERVICE, "bad signature"),
-    ("unknown-kid", lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, kid="made-up",
-                                               key=spare_key())),
-     SERVICE, "unknown key id 'made-up'"),
-    ("alg-none", lambda i, t: bearer(_unsigned(i, t, "none", None)), SERVICE,
-     "algorithm 'none' not allowed"),
-    ("alg-hs256", lambda i, t: bearer(_unsigned(i, t, "HS256", "a-32-byte-app-password-for-hs256")),
-     SERVICE, "algorithm 'HS256' not allowed"),
+    (
+        "expired",
+        lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, expires_in=-LEEWAY - 60)),
+        SERVICE,
+        "expired",
+    ),
+    (
+        "not-yet-valid",
+        lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t + LEEWAY + 60)),
+        SERVICE,
+        "not valid yet",
+    ),
+    (
+        "no-exp",
+        lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, exp=None)),
+        SERVICE,
+        "MissingRequiredClaimError",
+    ),
+    (
+        "wrong-audience",
+        lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, audience="other-app")),
+        SERVICE,
+        "wrong audience",
+    ),
+    (
+        "wrong-issuer",
+        lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, issuer="https://evil.example")),
+        SERVICE,
+        "issuer 'https://evil.example' not accepted",
+    ),
+    (
+        "tenant-issuer-for-multi-tenant-app",
+        lambda i, t: bearer(
+            i.mint(APP_ID, SERVICE, now=t, issuer=f"https://sts.windows.net/{TENANT_ID}/")
+        ),
+        SERVICE,
+        "not accepted",
+    ),
+    (
+        "wrong-serviceurl",
+        lambda i, t: bearer(i.mint(APP_ID, "https://evil.example/", now=t)),
+        SERVICE,
+        "serviceurl claim does not match",
+    ),
+    (
+        "activity-without-serviceurl",
+        lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t)),
+        None,
+        "serviceurl claim does not match",
+    ),
+    (
+        "bot-framework-token-without-serviceurl",
+        lambda i, t: bearer(i.mint(APP_ID, None, now=t)),
+        SERVICE,
+        "no serviceurl claim",
+    ),
+    (
+        "forged-signature",
+        lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, key=spare_key())),
+        SERVICE,
+        "bad signature",
+    ),
+    (
+        "unknown-kid",
+        lambda i, t: bearer(i.mint(APP_ID, SERVICE, now=t, kid="made-up", key=spare_key())),
+        SERVICE,
+        "unknown key id 'made-up'",
+    ),
+    (
+        "alg-none",
+        lambda i, t: bearer(_unsigned(i, t, "none", None)),
+        SERVICE,
+        "algorithm 'none' not allowed",
+    ),
+    (
+        "alg-hs256",
+        lambda i, t: bearer(_unsigned(i, t, "HS256", "a-32-byte-app-password-for-hs256")),
+        SERVICE,
+        "algorithm 'HS256' not allowed",
+    ),
     ("key-not-endorsed-for-teams", _not_endorsed, SERVICE, "not endorsed for msteams"),
 ]
 
@@ -386,7 +448,10 @@ def test_the_key_set_is_published_as_the_bot_framework_publishes_it():
     assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
     [key] = jwks["keys"]
     assert {k: key[k] for k in ("kid", "kty", "use", "e", "endorsements")} == {
-        "kid": "allybot-test-key", "kty": "RSA", "use": "sig", "e": "AQAB",
+        "kid": "allybot-test-key",
+        "kty": "RSA",
+        "use": "sig",
+        "e": "AQAB",
         "endorsements": ["msteams"],
     }
     assert len(key["n"]) > 300  # a 2048-bit modulus, base64url
@@ -420,8 +485,11 @@ def with_connector(
 
 
 def card(text: str) -> Attachment:
-    content = {"type": "AdaptiveCard", "version": "1.5",
-               "body": [{"type": "TextBlock", "text": text}]}
+    content = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": text}],
+    }
     return Attachment(content_type=CARD_TYPE, content=content)
 
 
@@ -484,8 +552,10 @@ def test_member_lookup_answers_a_teams_channel_account_or_404():
                 f"{CHANNEL};messageid=1", EVE.aad_id
             )
             statuses = []
-            for conversation, member in ((EVE.conversation_id, ALI.user_id),
-                                         (EVE.conversation_id, "29:nobody")):
+            for conversation, member in (
+                (EVE.conversation_id, ALI.user_id),
+                (EVE.conversation_id, "29:nobody"),
+            ):
                 try:
                     await client.conversations.get_conversation_member(conversation, member)
                 except aiohttp.ClientResponseError as error:
@@ -496,9 +566,15 @@ def test_member_lookup_answers_a_teams_channel_account_or_404():
 
     (by_user_id, by_aad, statuses), _ = with_connector(scenario)
     assert by_user_id.model_dump(by_alias=True, exclude_none=True) == {
-        "id": EVE.user_id, "name": "Eve Adams", "aadObjectId": EVE.aad_id,
-        "email": "eve.adams@example.com", "userPrincipalName": "eve.adams@example.com",
-        "givenName": "Eve", "surname": "Adams", "tenantId": TENANT_ID, "userRole": "user",
+        "id": EVE.user_id,
+        "name": "Eve Adams",
+        "aadObjectId": EVE.aad_id,
+        "email": "eve.adams@example.com",
+        "userPrincipalName": "eve.adams@example.com",
+        "givenName": "Eve",
+        "surname": "Adams",
+        "tenantId": TENANT_ID,
+        "userRole": "user",
     }
     assert by_aad.id == EVE.user_id
     assert statuses == [404, 404]  # Ali is not in Eve's 1:1 chat; nobody is nobody
@@ -519,15 +595,24 @@ def test_programmed_failures_and_refused_members():
                 url = f"{standin.service_url}v3/conversations/{conversation}/activities"
                 async with session.post(url, json={"type": "message", "text": "hi"}) as r:
                     out.append((r.status, r.headers.get("Retry-After"), await r.json()))
-            body = {"bot": {"id": BOT_ID}, "members": [{"id": ALI.user_id}],
-                    "tenantId": TENANT_ID, "isGroup": False}
+            body = {
+                "bot": {"id": BOT_ID},
+                "members": [{"id": ALI.user_id}],
+                "tenantId": TENANT_ID,
+                "isGroup": False,
+            }
             async with session.post(f"{standin.service_url}v3/conversations", json=body) as r:
                 out.append((r.status, None, await r.json()))
         return out, standin.texts_to(EVE.aad_id), standin.texts_to(ALI.aad_id)
 
     (out, to_eve, to_ali), _ = with_connector(scenario)
     assert [(s, h) for s, h, _ in out] == [
-        (429, "0"), (403, None), (502, None), (201, None), (403, None), (403, None)
+        (429, "0"),
+        (403, None),
+        (502, None),
+        (201, None),
+        (403, None),
+        (403, None),
     ]
     assert out[1][2]["error"]["code"] == "MessageWritesBlocked"
     assert out[2][2]["error"]["code"] == "BadGateway"
@@ -590,8 +675,9 @@ def test_the_builders_make_activities_the_sdk_reads_as_teams_activities():
     assert msg.recipient.id == BOT_ID and msg.service_url == SERVICE
     assert "<b>" not in msg.attachments[0].content  # the HTML copy escapes what was typed
 
-    submit = _read(message_with_value(EVE, {"action": "accept"}, service_url=SERVICE,
-                                      reply_to_id="17"))
+    submit = _read(
+        message_with_value(EVE, {"action": "accept"}, service_url=SERVICE, reply_to_id="17")
+    )
     assert submit.text is None and submit.value == {"action": "accept"}
     assert submit.reply_to_id == "17"
 
@@ -609,14 +695,18 @@ def test_the_builders_make_activities_the_sdk_reads_as_teams_activities():
     installed = _read(installation_update(EVE, "remove", service_url=SERVICE))
     assert (installed.type, installed.action) == ("installationUpdate", "remove")
 
-    post = _read(channel_mention(EVE, "findally <at>Ali Khan</at>", CHANNEL, TEAM,
-                                 service_url=SERVICE, others=[ALI]))
+    post = _read(
+        channel_mention(
+            EVE, "findally <at>Ali Khan</at>", CHANNEL, TEAM, service_url=SERVICE, others=[ALI]
+        )
+    )
     assert post.text == "<at>allybot</at> findally <at>Ali Khan</at>"
     assert post.conversation.conversation_type == "channel" and post.conversation.is_group
     assert post.conversation.id == f"{CHANNEL};messageid={post.id}"
     mentions = [e for e in post.entities if e.type == "mention"]
     assert [(m.text, m.mentioned.id) for m in mentions] == [
-        ("<at>allybot</at>", BOT_ID), ("<at>Ali Khan</at>", ALI.user_id)
+        ("<at>allybot</at>", BOT_ID),
+        ("<at>Ali Khan</at>", ALI.user_id),
     ]
     assert post.channel_data["teamsChannelId"] == CHANNEL
     assert post.channel_data["team"] == {"id": TEAM}

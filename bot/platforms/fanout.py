@@ -159,5 +159,7 @@ class Fanout:
                     )
                 )
             message = Message(item.message.blocks + tuple(others))
-            routed.append((where.platform, Outgoing(DirectMessage(pid), message)))
+            routed.append(
+                (where.platform, Outgoing(DirectMessage(pid), message, receipt=item.receipt))
+            )
         return routed

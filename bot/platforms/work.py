@@ -1,14 +1,20 @@
-"""What every networked platform does around the router: database work off the event loop
-when it would wait on the network, and background sends that shutdown and tests can wait for."""
+"""What every platform does around the router: database work off the event loop when it would
+wait on the network, background sends that shutdown and tests can wait for, and the receipts
+that tell the outbox what was sent."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot.messages import Outgoing
 from storage.db import Database
+from storage.outbox import Settled
+
+if TYPE_CHECKING:
+    from bot.router import Router
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,3 +51,40 @@ class Background:
             await work
         except Exception:
             log.exception("background %s work failed", self.name)
+
+
+class Receipts:
+    """What one delivery did with each outbox row it was given, to settle in one transaction
+    once it is over (storage/outbox.py): sent (and where), or to try again later."""
+
+    def __init__(self, platform: str):
+        self.platform = platform
+        self.results: list[Settled] = []
+
+    def sent(
+        self, item: Outgoing, conversation: str | None = None, message_id: str | None = None
+    ) -> None:
+        if item.receipt is not None:
+            self.results.append(
+                Settled(
+                    item.receipt.row,
+                    item.receipt.attempt,
+                    sent=True,
+                    platform=self.platform,
+                    conversation=conversation,
+                    message_id=message_id,
+                    keep_body=bool(item.message.buttons()),
+                )
+            )
+
+    def failed(self, item: Outgoing, gone: bool = False) -> None:
+        """Not sent: tried again later, unless it is `gone` (it can never be delivered)."""
+        if item.receipt is not None:
+            self.results.append(
+                Settled(item.receipt.row, item.receipt.attempt, sent=False, gone=gone)
+            )
+
+    async def settle(self, db: Database, router: Router) -> None:
+        if self.results:
+            results, self.results = self.results, []
+            await db_call(db, router.settle, results)

@@ -31,6 +31,7 @@ from bot.messages import (
 )
 from bot.platforms.base import Elsewhere
 from bot.platforms.shell.render import render
+from bot.platforms.work import Receipts
 from bot.scheduler import Calendar, start
 from handlers import coordinators
 from storage.models import AllyProfile, Person
@@ -68,7 +69,10 @@ class Shell:
         self.out.flush()
 
     def deliver(self, outgoing: list[Outgoing]) -> None:
+        """Print each message; the outbox rows are settled as sent (a console cannot fail)."""
+        receipts = Receipts("shell")
         for item in outgoing:
+            receipts.sent(item)
             to = item.to
             if isinstance(to, Replace):
                 self._replace(to, item)
@@ -94,6 +98,8 @@ class Shell:
             if item.key:
                 self.sent[item.key] = buttons
         self.out.flush()
+        if receipts.results:
+            self.bot.router.settle(receipts.results)
 
     def _replace(self, to: Replace, item: Outgoing) -> None:
         """An earlier DM rewritten in place: shown again as it now reads. If it held the
@@ -111,6 +117,7 @@ class Shell:
         """Scripted mode's scheduler: run due timers and the calendar, show what they send."""
         router = self.bot.router
         self.deliver(router.sweep())
+        self.deliver(router.unsent())
         router.plan_calendar()
         for delivery_id, item in router.claim_posts():
             self.deliver([item])

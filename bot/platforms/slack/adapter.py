@@ -11,7 +11,8 @@ import logging
 import re
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -34,16 +35,24 @@ from bot.messages import (
     Message,
     OnlyYou,
     Outgoing,
+    Receipt,
     Replace,
 )
 from bot.platforms.base import Elsewhere
 from bot.platforms.pacing import Pacer
 from bot.platforms.slack import http
-from bot.platforms.slack.blocks import action_name, chunks, to_blocks
+from bot.platforms.slack.blocks import (
+    MAX_BLOCKS,
+    action_name,
+    chunks,
+    fallback,
+    row_of,
+    to_blocks,
+)
 from bot.platforms.slack.channels import ChannelCheck, check_private
 from bot.platforms.slack.manifest import NAMES_PEOPLE
 from bot.platforms.slack.mentions import split_mentions
-from bot.platforms.work import Background, db_call
+from bot.platforms.work import Background, Receipts, db_call
 from storage import addresses, sent
 
 log = logging.getLogger(__name__)
@@ -51,6 +60,22 @@ T = TypeVar("T")
 
 PLATFORM = "slack"
 PROFILE_TTL = 6 * 3600.0
+# Web API errors after which a message can never be delivered: not tried again.
+NEVER_DELIVERABLE = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "users_not_found",
+        "is_archived",
+        "account_inactive",
+        "cannot_dm_bot",
+        "user_disabled",
+        "not_in_channel",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+    }
+)
 # Commands that can change what App Home shows.
 STATE_COMMANDS = ("allystatus", "allyapply", "allystepdown", "allyadmin")
 
@@ -63,7 +88,7 @@ class _Source:
     channel: str | None = None
     message_ts: str | None = None
     ephemeral: bool = False
-    original_blocks: list[dict[str, Any]] = field(default_factory=list)
+    row: int | None = None  # the outbox row of the message pressed, from its block id
 
 
 def make_client(token: str, api_url: str | None) -> AsyncWebClient:
@@ -130,11 +155,15 @@ class SlackPlatform:
         out = await self._db_call(self.bot.router.dispatch, event)
         mine = [o for o in out if isinstance(o.to, OnlyYou)]
         rest = [o for o in out if not isinstance(o.to, OnlyYou)]
-        reply = _merge(*[o.message for o in mine]) if mine else None
-        parts = chunks(reply) if reply else []
-        if len(parts) == 1:
-            blocks, text = parts[0]
-            await ack(response_type="ephemeral", text=text, blocks=blocks)
+        reply = _one_reply(mine)
+        if reply is not None:
+            # Settled before the ack goes: if the ack is lost with the process, Slack tells
+            # the person the command failed, and a reply sent again by DM would come twice.
+            receipts = Receipts(PLATFORM)
+            for item in mine:
+                receipts.sent(item)
+            await receipts.settle(self.bot.db, self.bot.router)
+            await ack(response_type="ephemeral", text=reply[1], blocks=reply[0])
         else:  # nothing to say, or too long for one message: it follows by response_url
             await ack()
             rest = mine + rest
@@ -150,7 +179,7 @@ class SlackPlatform:
             channel=(body.get("channel") or {}).get("id") or container.get("channel_id"),
             message_ts=container.get("message_ts"),
             ephemeral=bool(container.get("is_ephemeral")),
-            original_blocks=(body.get("message") or {}).get("blocks") or [],
+            row=row_of(action.get("block_id")),
         )
         event = Action(
             action_name(action.get("action_id", "")),
@@ -159,8 +188,7 @@ class SlackPlatform:
             Place("dm"),
             event_id=f"act:{body.get('trigger_id') or action.get('action_ts')}",
         )
-        label = ((action.get("text") or {}).get("text")) or ""
-        self._later(self._after_action(actor, event, source, label))
+        self._later(self._after_action(actor, event, source))
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
@@ -192,14 +220,14 @@ class SlackPlatform:
         if home:
             await self.publish_home(actor)
 
-    async def _after_action(self, actor: Actor, event: Action, source: _Source, label: str) -> None:
+    async def _after_action(self, actor: Actor, event: Action, source: _Source) -> None:
         await self._refresh_profile(actor)
         out = await self._db_call(self.bot.router.dispatch, event)
         rewritten = await self._deliver(out, source)
         # A refused press leaves a shared message alone; a message the handler rewrote from
         # its own state (a closed offer) must not get its old blocks back.
         if not out.keep_pressed and (source.channel, source.message_ts) not in rewritten:
-            await self._mark_pressed(source, label)
+            await self._mark_pressed(source, event)
         await self.publish_home(actor)
 
     async def _dispatch_and_send(self, actor: Actor, event: Event, source: _Source) -> None:
@@ -207,28 +235,26 @@ class SlackPlatform:
         out = await self._db_call(self.bot.router.dispatch, event)
         await self._deliver(out, source)
 
-    async def _mark_pressed(self, source: _Source, label: str) -> None:
-        """Replace the pressed message's buttons with what was chosen, so it is pressed once."""
-        if not source.original_blocks and not source.ephemeral:
+    async def _mark_pressed(self, source: _Source, event: Action) -> None:
+        """Replace the pressed message with the bot's own copy of it, its buttons gone and the
+        choice noted, so it is pressed once. Nothing in the press but the block id (which row)
+        is used, and the row must be this person's: a message the bot has no copy of is left."""
+        if source.row is None:
             return
-        kept = [b for b in source.original_blocks if b.get("type") != "actions"]
-        kept.append(
-            {
-                "type": "context",
-                "elements": [{"type": "plain_text", "text": f"✓ {label[:70]}", "emoji": True}],
-            }
+        message = await self._db_call(
+            self.bot.router.pressed, source.row, event.actor, event.action, event.value
         )
+        if message is None:
+            return
+        blocks, text = chunks(message, f"ob:{source.row}")[0]
         try:
             if source.ephemeral and source.response_url:
                 await AsyncRespond(response_url=source.response_url)(
-                    replace_original=True, blocks=kept, text=f"✓ {label[:70]}"
+                    replace_original=True, blocks=blocks, text=text
                 )
             elif source.channel and source.message_ts:
                 await self.client.chat_update(
-                    channel=source.channel,
-                    ts=source.message_ts,
-                    blocks=kept,
-                    text=f"✓ {label[:70]}",
+                    channel=source.channel, ts=source.message_ts, blocks=blocks, text=text
                 )
         except Exception as exc:  # the state change is already committed
             log.warning("could not update a pressed message: %s", exc.__class__.__name__)
@@ -271,26 +297,67 @@ class SlackPlatform:
     async def _deliver(
         self, out: list[Outgoing], source: _Source, routed: bool = False
     ) -> set[tuple[str | None, str | None]]:
-        """Send each message; return the (channel, ts) of the earlier messages rewritten."""
+        """Send each message and settle its outbox row as soon as Slack has it (a process that
+        dies mid-outbox must not leave delivered rows to be sent again); return the (channel,
+        ts) of the earlier messages rewritten."""
         rewritten: set[tuple[str | None, str | None]] = set()
         if self.fanout is not None and not routed:
             out = await self.fanout.elsewhere(out, self.name)
+        receipts = Receipts(PLATFORM)
         for item in out:
             try:
+                if isinstance(item.to, OnlyYou) and source.response_url:
+                    if not await self._in_own_dm(item.to.person_id, source):
+                        await self._answer(item, source.response_url, receipts)
+                        continue
+                    # In their DM with the bot nobody else sees it anyway: a plain message
+                    # there stays in their history and, unlike an ephemeral one, can be looked
+                    # for after a crash, so it is never sent twice.
+                    item = replace(item, to=DirectMessage(item.to.person_id))
                 if isinstance(item.to, Replace):
-                    if where := await self._replace(item.to, item.message):
+                    where = await self._replace(item.to, item.message)
+                    if where:
                         rewritten.add(where)
                 else:
-                    await self._send(item, source)
+                    where = await self._send(item, source)
+                receipts.sent(item, *(where or (None, None)))
             except SlackApiError as exc:
-                log.error(
-                    "slack %s failed: %s",
-                    type(item.to).__name__,
-                    exc.response.get("error", "error") if exc.response else "error",
-                )
+                error = exc.response.get("error", "error") if exc.response else "error"
+                log.error("slack %s failed: %s", type(item.to).__name__, error)
+                receipts.failed(item, gone=error in NEVER_DELIVERABLE)
+            except LookupError:
+                log.error("slack %s failed: nobody to send it to", type(item.to).__name__)
+                receipts.failed(item, gone=True)
             except Exception as exc:
                 log.error("slack %s failed: %s", type(item.to).__name__, exc.__class__.__name__)
+                receipts.failed(item)
+            await receipts.settle(self.bot.db, self.bot.router)
         return rewritten
+
+    async def _in_own_dm(self, person_id: int, source: _Source) -> bool:
+        """Did they act in their own DM with the bot (not a channel, nor a DM with someone)?"""
+        if not source.channel or not source.channel.startswith("D"):
+            return False
+        return source.channel == await self._dm_channel([await self._user_id(person_id)])
+
+    async def _answer(self, item: Outgoing, response_url: str, receipts: Receipts) -> None:
+        """A reply only its asker sees, through the request's response_url (if that fails,
+        by DM). Slack keeps no trace of an ephemeral message, so if the process dies in the
+        moment between Slack taking it and the row being settled, the reply is sent again by
+        DM: once too often rather than never."""
+        tag = item.receipt.tag if item.receipt else None
+        try:
+            for blocks, text in chunks(item.message, tag):
+                await AsyncRespond(response_url=response_url)(
+                    response_type="ephemeral", replace_original=False, text=text, blocks=blocks
+                )
+            receipts.sent(item)
+        except Exception as exc:
+            assert isinstance(item.to, OnlyYou)
+            log.warning("a response_url failed (%s): answered by DM", exc.__class__.__name__)
+            dm = replace(item, to=DirectMessage(item.to.person_id))
+            receipts.sent(item, *(await self._send(dm, _Source()) or (None, None)))
+        await receipts.settle(self.bot.db, self.bot.router)
 
     async def broadcast(self, item: Outgoing) -> bool:
         """A scheduled post (awareness, digest): True once Slack has accepted all of it."""
@@ -304,30 +371,48 @@ class SlackPlatform:
             log.error("slack scheduled post failed: %s", exc.__class__.__name__)
         return False
 
-    async def _send(self, item: Outgoing, source: _Source) -> None:
+    async def _send(self, item: Outgoing, source: _Source) -> tuple[str, str] | None:
+        """Post one message; (channel, ts) of its first part, if Slack says."""
         to = item.to
-        if isinstance(to, OnlyYou) and source.response_url:
-            for blocks, text in chunks(item.message):
-                await AsyncRespond(response_url=source.response_url)(
-                    response_type="ephemeral", replace_original=False, text=text, blocks=blocks
-                )
-            return
+        parts = chunks(item.message, item.receipt.tag if item.receipt else None)
         if isinstance(to, OnlyYou | DirectMessage):
             channel = await self._dm_channel([await self._user_id(to.person_id)])
+            receipt = item.receipt
+            found = await self._already(channel, receipt) if receipt else None
+            if found:
+                return found
         elif isinstance(to, GroupDM):
             users = [await self._user_id(p) for p in to.person_ids]
             channel = await self._dm_channel(users)
         else:
             assert isinstance(to, Channel)
             channel = f"#{to.name}"
-        first_ts = None
-        for blocks, text in chunks(item.message):
+        first: tuple[str, str] | None = None
+        for blocks, text in parts:
             if isinstance(to, Channel):
                 await self.pacer.wait(channel)
             resp = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-            first_ts = first_ts or resp.get("ts")
-        if item.key and first_ts:
-            await self._db_call(self._remember, item.key, resp.get("channel") or channel, first_ts)
+            first = first or (str(resp.get("channel") or channel), str(resp.get("ts") or ""))
+        if item.key and first and first[1]:
+            await self._db_call(self._remember, item.key, *first)
+        return first
+
+    async def _already(self, channel: str, receipt: Receipt) -> tuple[str, str] | None:
+        """A DM whose earlier claim ran out may have gone out before its process died: look
+        for its tag in the DM's recent history (im:history) before posting it again."""
+        if receipt.unsure_since is None:
+            return None
+        oldest = (receipt.unsure_since - timedelta(seconds=60)).timestamp()
+        resp = await self.client.conversations_history(
+            channel=channel, oldest=f"{oldest:.6f}", limit=200
+        )
+        first_block = f"{receipt.tag}:0"
+        for message in resp.get("messages") or []:
+            blocks = message.get("blocks") or [{}]
+            if blocks[0].get("block_id") == first_block:
+                log.info("outbox row %s had been delivered; not sent again", receipt.row)
+                return channel, str(message.get("ts") or "")
+        return None
 
     def _remember(self, key: str, channel: str, ts: str) -> None:
         with self.bot.db.session() as session:
@@ -449,8 +534,19 @@ class SlackPlatform:
         await self._db_call(self.bot.router.update_profile, fresh)
 
 
-def _merge(first: Message, *others: Message) -> Message:
-    """One message from several (the crisis block and the reply, for one ack)."""
-    for other in others:
-        first = first + other
-    return first
+def _one_reply(items: list[Outgoing]) -> tuple[list[dict[str, Any]], str] | None:
+    """The replies only the actor sees (the crisis lines and the answer), as the blocks and
+    text of one ack, each part tagged with its outbox row; None if there are none or they do
+    not fit in one message."""
+    if not items:
+        return None
+    blocks: list[dict[str, Any]] = []
+    for item in items:
+        parts = chunks(item.message, item.receipt.tag if item.receipt else None)
+        if len(parts) > 1:
+            return None
+        blocks.extend(parts[0][0])
+    if len(blocks) > MAX_BLOCKS:
+        return None
+    merged = Message(tuple(b for item in items for b in item.message.blocks))
+    return blocks, fallback(merged)

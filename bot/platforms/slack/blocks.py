@@ -107,10 +107,26 @@ def fallback(message: Message) -> str:
     return _cut(escape(message.fallback_text()), MAX_TEXT) or " "
 
 
-def chunks(message: Message, limit: int = MAX_BLOCKS) -> list[tuple[list[dict[str, Any]], str]]:
-    """(blocks, text) pairs, splitting a message too long for one Slack message."""
+def chunks(
+    message: Message, tag: str | None = None, limit: int = MAX_BLOCKS
+) -> list[tuple[list[dict[str, Any]], str]]:
+    """(blocks, text) pairs, splitting a message too long for one Slack message. With a `tag`
+    (its outbox row, "ob:12"), each part's first block is "ob:12:<part>" and its other blocks
+    "ob:12:<part>.<n>": the bot knows its own messages again when they come back (a press, a
+    look at a DM's history before sending again) without trusting anything else in them."""
     blocks = to_blocks(message)
     text = fallback(message)
-    if len(blocks) <= limit:
-        return [(blocks, text)]
-    return [(blocks[i : i + limit], text) for i in range(0, len(blocks), limit)]
+    parts = [blocks[i : i + limit] for i in range(0, len(blocks), limit)] or [[]]
+    if tag:
+        for n, part in enumerate(parts):
+            for i, block in enumerate(part):
+                block["block_id"] = f"{tag}:{n}" if i == 0 else f"{tag}:{n}.{i}"
+    return [(part, text) for part in parts]
+
+
+def row_of(block_id: object) -> int | None:
+    """The outbox row a block id of `chunks` names, or None."""
+    if not isinstance(block_id, str) or not block_id.startswith("ob:"):
+        return None
+    row = block_id[3:].split(":", 1)[0]
+    return int(row) if row.isdigit() and len(row) <= 12 else None

@@ -61,7 +61,7 @@ from bot.platforms.teams.connector import (
     Unreachable,
     is_loopback,
 )
-from bot.platforms.work import Background, db_call
+from bot.platforms.work import Background, Receipts, db_call
 from bot.router import COMMANDS
 from storage import addresses, sent
 from storage.addresses import Address
@@ -449,15 +449,26 @@ class TeamsPlatform:
     async def _deliver(self, out: list[Outgoing], routed: bool = False) -> None:
         if self.fanout is not None and not routed:
             out = await self.fanout.elsewhere(out, self.name)
+        receipts = Receipts(PLATFORM)
         for item in out:
             try:
-                await self._send(item)
+                where = await self._send(item)
+                receipts.sent(item, *(where or (None, None)))
             except Unreachable as exc:
+                receipts.failed(item, gone=True)  # the router moves the offer on, if it was one
+                await receipts.settle(self.bot.db, self.bot.router)
                 await self._unreachable(item, str(exc))
+                continue
+            except LookupError:
+                log.error("teams %s failed: nobody to send it to", type(item.to).__name__)
+                receipts.failed(item, gone=True)
             except Exception as exc:
                 log.error("teams %s failed: %s", type(item.to).__name__, _why(exc))
+                receipts.failed(item)
+            await receipts.settle(self.bot.db, self.bot.router)  # each as soon as it is out
 
-    async def _send(self, item: Outgoing) -> None:
+    async def _send(self, item: Outgoing) -> tuple[str, str] | None:
+        """Send one message; (conversation, activity id) where Teams says."""
         to = item.to
         if isinstance(to, Replace):
             await self._replace(to, item.message)
@@ -467,14 +478,17 @@ class TeamsPlatform:
             await self._post(item)
         else:
             assert isinstance(to, OnlyYou | DirectMessage)
-            await self._to_person(to.person_id, item.message, item.key)
+            return await self._to_person(to.person_id, item.message, item.key)
+        return None
 
-    async def _to_person(self, person_id: int, message: Message, key: str | None = None) -> None:
+    async def _to_person(
+        self, person_id: int, message: Message, key: str | None = None
+    ) -> tuple[str, str] | None:
         address = await self._address(person_id)
         if key:
             delivered: bool = await db_call(self.bot.db, self._sent_before, key)
             if delivered:
-                return  # delivered before a restart: a keyed message goes out once
+                return None  # delivered before a restart: a keyed message goes out once
         if not address.conversation_id:
             address = await self._open_chat(address)
         conversation = address.conversation_id or ""
@@ -484,6 +498,7 @@ class TeamsPlatform:
         self._remember_card(conversation, activity_id, message)
         if key and activity_id:
             await db_call(self.bot.db, self._record, key, conversation, activity_id)
+        return conversation, activity_id or ""
 
     async def _pair(self, to: GroupDM, message: Message) -> None:
         """Teams cannot make a chat for two: each gets the message and a link that opens a 1:1
