@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage, OutboxStatus
@@ -56,23 +56,28 @@ class Settled:
 def record(session: Session, rows: list[NewRow], now: datetime, lease: timedelta) -> list[int]:
     """Add rows claimed by the caller, who sends them once the transaction commits; their
     ids, in order."""
-    added = [
-        OutboxMessage(
-            status=OutboxStatus.SENDING,
-            attempts=1,
-            due_at=now + lease,
-            claimed_at=now,
-            created_at=now,
-            recipient=row.recipient,
-            people="".join(f",{p}" for p in row.people) + ("," if row.people else ""),
-            key=row.key,
-            body=row.body,
-        )
+    if not rows:
+        return []
+    values = [
+        {
+            "status": OutboxStatus.SENDING.value,
+            "attempts": 1,
+            "due_at": now + lease,
+            "claimed_at": now,
+            "created_at": now,
+            "recipient": row.recipient,
+            "people": "".join(f",{p}" for p in row.people) + ("," if row.people else ""),
+            "key": row.key,
+            "body": row.body,
+        }
         for row in rows
     ]
-    session.add_all(added)
-    session.flush()
-    return [row.id for row in added if row.id is not None]
+    # One INSERT .. RETURNING for all (in order), not the ORM's unit of work: this is on the
+    # path of every event.
+    statement = insert(OutboxMessage).returning(
+        col(OutboxMessage.id), sort_by_parameter_order=True
+    )
+    return list(session.execute(statement, values).scalars())
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,7 @@ def settle(session: Session, results: list[Settled], now: datetime, retry: timed
                     message_id=(r.message_id or "")[:255] or None,
                     **({} if r.keep_body else {"body": None}),
                 )
+                .execution_options(synchronize_session=False)
             )
         elif r.gone or r.attempt >= MAX_ATTEMPTS:
             give_up(session, r.row, r.attempt, now)
@@ -154,6 +160,7 @@ def settle(session: Session, results: list[Settled], now: datetime, retry: timed
                     col(OutboxMessage.attempts) == r.attempt,
                 )
                 .values(status=OutboxStatus.PENDING, due_at=now + wait)
+                .execution_options(synchronize_session=False)
             )
 
 
