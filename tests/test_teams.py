@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import AllyBot
 from bot.config import Coordinators, Teams
@@ -20,7 +20,7 @@ from bot.scheduler import Calendar
 from handlers.allies import import_roster, parse_roster
 from storage import addresses
 from storage.db import Database
-from storage.models import Person, PersonAddress
+from storage.models import OutboxMessage, OutboxStatus, Person, PersonAddress
 from tests import teams_activities as act
 from tests.conftest import make_bot
 from tests.slack_harness import SECRET, TOKEN, text_of
@@ -274,6 +274,15 @@ def test_an_unreachable_ally_is_skipped_and_coordinators_told_once(sqlite_db):
         await ask_for_an_ally(h, finn)
         assert len([c for c in h.standin.calls if c.status == 403]) == tries  # skipped
         assert len([t for t in h.texts(CASEY) if "cannot be reached" in t]) == 1
+        # The offers that could not reach Ali are settled as undeliverable: no sweep tries
+        # them (and Teams' refusal) again.
+        with bot.db.session() as session:
+            stuck = session.exec(
+                select(OutboxMessage).where(
+                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+                )
+            ).all()
+        assert stuck == []
 
     run(bot, scenario)
 

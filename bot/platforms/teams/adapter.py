@@ -561,9 +561,14 @@ class TeamsPlatform:
             item.key,
         )
         if out:
-            # A message that cannot reach its person would come back here: drop theirs.
-            keep = [o for o in out if getattr(o.to, "person_id", None) != to.person_id]
-            await self._deliver(keep)
+            # A message that cannot reach its person would come back here: drop theirs, and
+            # settle it as undeliverable, or the sweeper would try it (and come back) again.
+            theirs = [o for o in out if getattr(o.to, "person_id", None) == to.person_id]
+            dropped = Receipts(PLATFORM)
+            for item in theirs:
+                dropped.failed(item, gone=True)
+            await dropped.settle(self.bot.db, self.bot.router)
+            await self._deliver([o for o in out if o not in theirs])
 
     # --- addresses ----------------------------------------------------------------------------
     async def _address(self, person_id: int) -> Address:
