@@ -1,8 +1,12 @@
 """Slack slash-command benchmark: allybot in HTTP mode against a bare Bolt AsyncApp.
 
 Both run in this process on loopback, against the same stand-in Slack Web API, and receive the
-same signed `/findally` commands. For allybot it also times a request from the button press to
-the offer reaching the stand-in. Prints p50/p95/p99, requests per second and peak memory.
+same signed `/findally` commands. The bare app is set up as allybot is: process_before_response,
+the same reply blocks in the ack, and no Web API call (allybot makes none for `/findally` from
+someone it knows). The two are run interleaved, round by round, so that a busy neighbour on the
+machine slows both alike; what is printed is allybot's own cost per ack over the bare app's, with
+its spread over the rounds. For allybot it also times a request from the button press to the
+offer reaching the stand-in. Prints p50/p95/p99, requests per second and peak memory.
 
     .venv/bin/python -m bench.slack_bench [--requests 400] [--concurrency 50]
 """
@@ -23,7 +27,7 @@ from aiohttp.test_utils import TestServer
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from bench.measure import main, peak_memory, ratios, summary
+from bench.measure import main, pct, peak_memory, ratios, summary
 from bot.app import build
 from bot.clock import Clock
 from bot.config import REPO_ROOT, Settings, load_settings
@@ -34,6 +38,7 @@ from tests.slack_harness import SECRET, TOKEN, sign
 from tests.slack_standin import SlackStandIn
 
 POOL = 100
+ROUNDS = 10  # each level's requests are sent in this many rounds, alternating the two apps
 
 
 def command_body(user: str, n: int, standin: SlackStandIn) -> str:
@@ -101,14 +106,19 @@ async def fire(url: str, bodies: list[str], concurrency: int) -> tuple[list[floa
         return latencies, time.perf_counter() - started
 
 
-async def bare_app(standin: SlackStandIn) -> web.Application:
-    """The baseline: a plain Bolt AsyncApp that acks and posts one message."""
-    app = AsyncApp(client=make_client(TOKEN, standin.url), signing_secret=SECRET)
+async def bare_app(standin: SlackStandIn, reply: dict[str, Any]) -> web.Application:
+    """The baseline: a plain Bolt AsyncApp set up as allybot's is (process_before_response, so
+    the ack is the HTTP answer) that acks `/findally` with allybot's own reply (the same
+    blocks) and makes no Web API call, as allybot makes none for it."""
+    app = AsyncApp(
+        client=make_client(TOKEN, standin.url),
+        signing_secret=SECRET,
+        process_before_response=True,
+    )
 
     @app.command("/findally")
-    async def findally(ack: Any, command: dict[str, Any], client: Any) -> None:
-        await ack("Only you can see this.")
-        await client.chat_postMessage(channel=command["user_id"], text="hello")
+    async def findally(ack: Any) -> None:
+        await ack(**reply)
 
     web_app = web.Application()
 
@@ -141,49 +151,83 @@ def allybot_app(standin: SlackStandIn, data: Path, allies: int) -> tuple[web.App
     return build_web_app(bot)
 
 
+async def first_reply(url: str, standin: SlackStandIn) -> dict[str, Any]:
+    """allybot's ack of a `/findally`: the ephemeral reply, as Slack receives it."""
+    body = command_body("UE0000", 0, standin)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+    async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as resp:
+        reply: dict[str, Any] = await resp.json()
+    assert reply.get("blocks"), reply
+    return reply
+
+
+def spread(values: list[float]) -> str:
+    """The median of per-round figures, and their range."""
+    ordered = sorted(values)
+    return f"{ordered[len(ordered) // 2]:7.2f} ({ordered[0]:.2f} to {ordered[-1]:.2f})"
+
+
 async def run(requests: int, concurrency: int) -> None:
     standin = SlackStandIn()
     await standin.start()
-    results: dict[str, Any] = {}
+    names = ("bare Bolt", "allybot")
+    results: dict[tuple[str, int], tuple[list[float], float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("bare Bolt", "allybot"):
-            if name == "allybot":
-                web_app, slack = allybot_app(standin, Path(tmp), allies=max(50, requests // 5))
-            else:
-                web_app, slack = await bare_app(standin), None
-            server = TestServer(web_app, host="127.0.0.1")
-            await server.start_server()
-            url = str(server.make_url("/slack/events"))
-            # Employees who have used the bot before (their profiles are known): the steady state.
-            pool = [f"UE{i:04d}" for i in range(POOL)]
-            await fire(url, [command_body(u, -i - 1, standin) for i, u in enumerate(pool)], 10)
-            if slack is not None:
-                await slack.drain()
-            for c in (1, concurrency):
-                users = [pool[i % POOL] for i in range(requests)]
-                before = len(standin.calls)
-                lat, wall = await fire(
-                    url,
-                    [command_body(u, c * requests + i, standin) for i, u in enumerate(users)],
-                    c,
-                )
-                if slack is not None:
-                    await slack.drain()
-                results[(name, c)] = (lat, wall)
-                posted = len([x for x in standin.calls[before:] if x.method == "chat.postMessage"])
+        ally_app, slack = allybot_app(standin, Path(tmp), allies=max(50, requests // 5))
+        servers = {"allybot": TestServer(ally_app, host="127.0.0.1")}
+        await servers["allybot"].start_server()
+        url = {"allybot": str(servers["allybot"].make_url("/slack/events"))}
+        reply = await first_reply(url["allybot"], standin)
+        servers["bare Bolt"] = TestServer(await bare_app(standin, reply), host="127.0.0.1")
+        await servers["bare Bolt"].start_server()
+        url["bare Bolt"] = str(servers["bare Bolt"].make_url("/slack/events"))
+        # Employees who have used the bot before (their profiles are known): the steady state.
+        pool = [f"UE{i:04d}" for i in range(POOL)]
+        for name in names:
+            await fire(
+                url[name], [command_body(u, -i - 1, standin) for i, u in enumerate(pool)], 10
+            )
+        await slack.drain()
+        per_round = max(1, requests // ROUNDS)
+        n = 0
+        for c in (1, concurrency):
+            lat: dict[str, list[float]] = {name: [] for name in names}
+            wall = dict.fromkeys(names, 0.0)
+            calls = dict.fromkeys(names, 0)
+            p50s: dict[str, list[float]] = {name: [] for name in names}
+            for r in range(ROUNDS):  # interleaved, each going first in turn: drift hits both
+                for name in names if r % 2 == 0 else names[::-1]:
+                    bodies = []
+                    for i in range(per_round):
+                        n += 1
+                        bodies.append(command_body(pool[i % POOL], n, standin))
+                    before = len(standin.calls)
+                    round_lat, round_wall = await fire(url[name], bodies, c)
+                    if name == "allybot":
+                        await slack.drain()
+                    calls[name] += len(standin.calls) - before
+                    lat[name] += round_lat
+                    wall[name] += round_wall
+                    p50s[name].append(pct(round_lat, 50))
+            for name in names:
+                results[(name, c)] = (lat[name], wall[name])
                 print(
-                    summary(f"{name} ack, concurrency {c}", lat),
-                    f" {requests / wall:7.1f} req/s  ({posted} posts)",
+                    summary(f"{name} ack, concurrency {c}", lat[name]),
+                    f" {len(lat[name]) / wall[name]:7.1f} req/s  ({calls[name]} Web API calls)",
                 )
-                if slack is not None:  # press "Any ally": time until the offer is posted
-                    fresh = [f"UR{c}x{i:04d}" for i in range(max(1, requests // 2))]
-                    offer_lat = await offers(url, fresh, c, standin, slack)
-                    print(summary(f"{name} press -> offer, concurrency {c}", offer_lat))
+            extra = [a - b for a, b in zip(p50s["allybot"], p50s["bare Bolt"], strict=True)]
+            times = [a / b for a, b in zip(p50s["allybot"], p50s["bare Bolt"], strict=True)]
+            print(f"{'  allybot cost per ack, p50 (ms)':<34} {spread(extra)}  over {ROUNDS} rounds")
+            print(f"{'  allybot/bare p50 per round':<34} {spread(times)}")
+            fresh = [f"UR{c}x{i:04d}" for i in range(max(1, requests // 2))]
+            offer_lat = await offers(url["allybot"], fresh, c, standin, slack)
+            print(summary(f"allybot press -> offer, concurrency {c}", offer_lat))
+        for server in servers.values():
             await server.close()
-            print(peak_memory())
+        print(peak_memory())
     await standin.stop()
     print()
-    print("\n".join(ratios(results, "bare Bolt", requests, (1, concurrency))))
+    print("\n".join(ratios(results, "bare Bolt", per_round * ROUNDS, (1, concurrency))))
 
 
 async def offers(

@@ -139,6 +139,14 @@ class Delivery(_Strict):
     retry_seconds: float = Field(default=30, ge=0, le=3600)  # first wait after a failure
 
 
+class Platforms(_Strict):
+    """What every platform adapter shares."""
+
+    # People whose profile, DM channel and ids an adapter keeps in memory at most (the ones used
+    # least recently are looked up again when needed): memory stays flat as people write.
+    cache_size: int = Field(default=5000, ge=10, le=1_000_000)
+
+
 class Relay(_Strict):
     """The anonymous relay (handlers/relay.py): how long a silent one stays open, and how many
     messages one person may have passed on (more is answered "slow down" and not passed on)."""
@@ -204,6 +212,7 @@ class AppConfig(_Strict):
     retention: Retention = Retention()
     relay: Relay = Relay()
     delivery: Delivery = Delivery()
+    platforms: Platforms = Platforms()
     # The older form of retention.requests_days and applications_days (one number for both).
     retention_days: int | None = Field(default=None, ge=7, le=3650)
 

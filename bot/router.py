@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -61,7 +63,7 @@ from storage.crypto import Sealer, SealError
 from storage.db import Database, is_busy
 from storage.models import AllyProfile, AuditLog, Person, ProcessedEvent, Timer
 from storage.outbox import NewRow, Settled
-from storage.timers import claim_due, mark_done
+from storage.timers import claim_due, mark_done, release
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,19 @@ class Route:
 
 def _audits_person(handler: Handler | None) -> bool:
     return getattr(handler, "audit_person", True)
+
+
+# A sweep runs at most this many timers, or for about this long, then yields (the rest are
+# run by the next sweep); it claims them this many at a time.
+SWEEP_TIMERS = 200
+SWEEP_SECONDS = 2.0
+CLAIM_BATCH = 20
+
+
+class Swept(list[Outgoing]):
+    """What a sweep sends; `more`: it stopped at its bound, and timers may still be due."""
+
+    more: bool = False
 
 
 # The person an answer goes to when the database could not say who they are (it was busy):
@@ -385,48 +400,77 @@ class Router:
             return self._record(session, ctx.outbox, now)
 
     # --- timers ----------------------------------------------------------------------------
-    def sweep(self) -> list[Outgoing]:
-        """Run every due timer once; each in its own transaction with its own outcome."""
+    def sweep(
+        self,
+        limit: int = SWEEP_TIMERS,
+        seconds: float = SWEEP_SECONDS,
+        stop: threading.Event | None = None,
+    ) -> Swept:
+        """Run due timers once each, each in its own short transaction with its own outcome: at
+        most `limit` of them or for about `seconds`, so a sweep never holds the database (and,
+        on SQLite, the event loop waiting for it) for long. Timers are claimed a few at a time,
+        so a process that stops holds few claims; once `stop` is set the claims not yet run
+        are given back for the next sweep. `more` on the result: timers may still be due."""
         now = self.now()
-        with self.db.session() as session:
-            claimed = claim_due(session, now)
-            if claimed.given_up:
+        started = time.monotonic()
+        out = Swept()
+        ran = 0
+        while True:
+            batch = min(CLAIM_BATCH, limit - ran)
+            with self.db.session() as session:
+                claimed = claim_due(session, now, batch)
+                out.extend(self._given_up(session, claimed.given_up, now))
+            for i, timer in enumerate(claimed.due):
+                over = ran and time.monotonic() - started > seconds
+                if over or (stop is not None and stop.is_set()):
+                    self._release(claimed.due[i:], now)
+                    out.more = True
+                    return out
+                out.extend(self._run_timer(timer, now))
+                ran += 1
+            if len(claimed.due) + len(claimed.given_up) < batch:
+                return out  # nothing more was due
+            if ran >= limit or time.monotonic() - started > seconds:
+                out.more = True
+                return out
+
+    def _given_up(self, session: Session, timers: list[Timer], now: datetime) -> Outbox:
+        if not timers:
+            return Outbox()
+        ctx = self.context(session, now)
+        for timer in timers:
+            log.error(
+                "timer %s (%s) failed %s times: given up", timer.id, timer.kind, timer.attempts
+            )
+            coordinators.notify(ctx, ctx.say("help.timer_gave_up"))
+        return self._record(session, ctx.outbox, now)
+
+    def _run_timer(self, timer: Timer, now: datetime) -> Outbox:
+        try:
+            assert timer.id is not None  # read from the database, so it has its key
+            with self.db.session() as session:
                 ctx = self.context(session, now)
-                for timer in claimed.given_up:
-                    log.error(
-                        "timer %s (%s) failed %s times: given up",
-                        timer.id,
-                        timer.kind,
-                        timer.attempts,
-                    )
-                    coordinators.notify(ctx, ctx.say("help.timer_gave_up"))
-                out: list[Outgoing] = self._record(session, ctx.outbox, now)
-            else:
-                out = []
-        for timer in claimed.due:
-            try:
-                assert timer.id is not None  # read from the database, so it has its key
-                with self.db.session() as session:
-                    ctx = self.context(session, now)
-                    # Done first, in the same transaction: a failure undoes both, and a timer
-                    # that plans its successor can reuse its key.
-                    mark_done(session, timer.id, now)
-                    handler = TIMERS.get(timer.kind)
-                    if handler is None:
-                        log.error("timer %s has unknown kind %s", timer.id, timer.kind)
-                    else:
-                        handler(ctx, timer.subject_id)
-                    session.add(AuditLog(at=now, kind="timer", name=timer.kind, outcome="ok"))
-                    recorded = self._record(session, ctx.outbox, now)
-                out.extend(recorded)
-            except Exception as exc:
-                log.error(
-                    "timer %s (%s) failed; it will be retried: %s",
-                    timer.id,
-                    timer.kind,
-                    _trace(exc),
-                )
-        return out
+                # Done first, in the same transaction: a failure undoes both, and a timer
+                # that plans its successor can reuse its key.
+                mark_done(session, timer.id, now)
+                handler = TIMERS.get(timer.kind)
+                if handler is None:
+                    log.error("timer %s has unknown kind %s", timer.id, timer.kind)
+                else:
+                    handler(ctx, timer.subject_id)
+                session.add(AuditLog(at=now, kind="timer", name=timer.kind, outcome="ok"))
+                return self._record(session, ctx.outbox, now)
+        except Exception as exc:
+            log.error(
+                "timer %s (%s) failed; it will be retried: %s", timer.id, timer.kind, _trace(exc)
+            )
+            return Outbox()
+
+    def _release(self, timers: list[Timer], now: datetime) -> None:
+        ids = [t.id for t in timers if t.id is not None]
+        with self.db.session() as session:
+            given = release(session, Timer, ids, now, "claimed", "pending")
+        log.info("sweep stopped early: %s claimed timers given back", given)
 
     # --- the outbox --------------------------------------------------------------------------
     def _record(self, session: Session, out: Outbox, now: datetime) -> Outbox:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.messages import Outgoing
 from bot.platforms.base import Sender
 from bot.router import Router
 from storage.leader import Leadership
@@ -21,6 +23,7 @@ from storage.leader import Leadership
 log = logging.getLogger(__name__)
 
 LEADER_SECONDS = 30
+POSTS_AT_ONCE = 50  # scheduled posts in flight at once (to different places)
 
 
 class Calendar:
@@ -31,17 +34,32 @@ class Calendar:
         self.leadership = Leadership(router.db)
         self.leader = False
         self._turn = asyncio.Lock()  # calendar runs in this process take turns
+        self.stopping = threading.Event()  # read by the sweep's thread between timers
+        self._idle = asyncio.Event()  # no sweep is running
+        self._idle.set()
 
     async def sweep(self) -> None:
         """Due timers, messages to send again (a failed send, or one whose process died), then
-        any post that is queued (a "send now", a retry)."""
-        out = await asyncio.to_thread(self.router.sweep)
-        if out:
-            await self.platform.deliver(out)
-        unsent = await asyncio.to_thread(self.router.unsent)
-        if unsent:
-            await self.platform.deliver(unsent)
-        await self.send_posts()
+        any post that is queued (a "send now", a retry). Timers are run a bounded round at a
+        time in a thread (bot/router.py SWEEP_TIMERS), what each round says is sent before the
+        next, and the loop is yielded between rounds; a stop ends it after the timer running."""
+        self._idle.clear()
+        try:
+            while not self.stopping.is_set():
+                out = await asyncio.to_thread(self.router.sweep, stop=self.stopping)
+                if out:
+                    await self.platform.deliver(out)
+                if not out.more:
+                    break
+                await asyncio.sleep(0)
+            if self.stopping.is_set():
+                return
+            unsent = await asyncio.to_thread(self.router.unsent)
+            if unsent:
+                await self.platform.deliver(unsent)
+            await self.send_posts()
+        finally:
+            self._idle.set()
 
     async def run(self) -> None:
         """Record what has fallen due and send it (leader only)."""
@@ -52,11 +70,24 @@ class Calendar:
         await self.send_posts()
 
     async def send_posts(self) -> int:
+        """Send every queued post, claimed a batch at a time until none is left. Posts to
+        different places go out together (the platform keeps each place's own pace), at most
+        POSTS_AT_ONCE at a time."""
         sent = 0
-        for delivery_id, item in await asyncio.to_thread(self.router.claim_posts):
-            ok = await self.platform.broadcast(item)
+        gate = asyncio.Semaphore(POSTS_AT_ONCE)
+
+        async def post(delivery_id: int, item: Outgoing) -> bool:
+            async with gate:
+                ok = await self.platform.broadcast(item)
             await asyncio.to_thread(self.router.posted, delivery_id, ok)
-            sent += ok
+            return ok
+
+        while not self.stopping.is_set():
+            claimed = await asyncio.to_thread(self.router.claim_posts)
+            if not claimed:
+                break
+            results = await asyncio.gather(*(post(i, item) for i, item in claimed))
+            sent += sum(results)
         return sent
 
     async def check_leader(self) -> None:
@@ -66,7 +97,17 @@ class Calendar:
             await self.run()  # catch up on what fell due while nobody led
 
     def stop(self) -> None:
+        """Ask a running sweep to stop after the timer it is running (its other claims are
+        given back), and give up the lead."""
+        self.stopping.set()
         self.leadership.release()
+
+    async def stopped(self, timeout: float) -> None:
+        """Wait (at most `timeout` seconds) for a running sweep to end after stop()."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            log.warning("a sweep was still running at shutdown; its claims run out by lease")
 
 
 def build_scheduler(calendar: Calendar, timezone: str) -> AsyncIOScheduler:

@@ -23,6 +23,8 @@ from handlers.yamlfile import Problem, ProblemsFound
 
 log = logging.getLogger(__name__)
 
+STOP_SECONDS = 3.0  # how long a stop waits for a running sweep (serve stops within 5 s)
+
 
 async def healthz(_request: web.Request) -> web.Response:
     """Alive: answered without the database, so a locked database never makes it fail."""
@@ -162,6 +164,8 @@ async def serve(
     finally:
         scheduler.shutdown(wait=False)
         calendar.stop()
+        # A running sweep ends after its current timer and gives its other claims back.
+        await calendar.stopped(STOP_SECONDS)
         if socket_handler is not None:
             await socket_handler.close_async()
         await platforms.drain()

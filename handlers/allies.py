@@ -18,7 +18,7 @@ from bot.messages import Section
 from handlers import coordinators, findally, matching, when
 from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
-from storage import timers
+from storage import ally_lists, timers
 from storage.models import AllyProfile, Person, Timer
 
 log = logging.getLogger(__name__)
@@ -182,9 +182,13 @@ def back_from_away(ctx: Context, person_id: int) -> None:
         findally.retry_waiting(ctx)
 
 
-def _set(ctx: Context, profile: AllyProfile, **changes: object) -> None:
+def _set(ctx: Context, profile: AllyProfile, **changes: Any) -> None:
     for key, value in changes.items():
-        setattr(profile, key, value)
+        if key not in ("topics", "languages"):
+            setattr(profile, key, value)
+    ally_lists.write(
+        ctx.session, profile, topics=changes.get("topics"), languages=changes.get("languages")
+    )
     profile.updated_at = ctx.now
     ctx.session.add(profile)
     ctx.session.flush()
@@ -539,7 +543,7 @@ def import_roster(session: Session, rows: list[RosterRow], now: datetime) -> int
             profile.status = row.status
         elif profile.status == "removed":
             profile.status = "active"
-        profile.topics = list(row.topics)
+        ally_lists.write(session, profile, topics=row.topics)
         profile.capacity = row.capacity
         profile.updated_at = now
         session.add(profile)

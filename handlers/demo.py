@@ -10,6 +10,7 @@ from bot.config import AppConfig
 from handlers import when
 from handlers.content import Content
 from handlers.people import find_or_create
+from storage import ally_lists
 from storage.models import AllyProfile, SupportRequest
 
 PLATFORM = "shell"
@@ -43,7 +44,7 @@ def seed(session: Session, content: Content, app: AppConfig, now: datetime) -> i
                 )
             ).all()
         )
-        profile.topics = list(entry.ally.topics)
+        ally_lists.write(session, profile, topics=entry.ally.topics)
         days = entry.ally.trained_days_ago
         profile.trained_on = None if days is None else today - timedelta(days=days)
         profile.hours_start = profile.hours_end = None

@@ -17,10 +17,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.messages import Block, Button, Divider, GroupDM
-from handlers import coordinators, matching, safety
+from handlers import candidates, coordinators, matching, safety
 from handlers.context import Context, buttons, whole_number
-from storage import addresses, relays, timers
-from storage.models import AllyProfile, Offer, Person, RelayEnd, SupportRequest, Timer
+from storage import ally_lists, relays, timers
+from storage.models import (
+    AllyLanguage,
+    AllyProfile,
+    AllyTopic,
+    Offer,
+    Person,
+    RelayEnd,
+    SupportRequest,
+    Timer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +41,7 @@ MAX_DEPARTMENTS = 24
 # the allies are asked again; a request started again within REPEAT_MINUTES of cancelling one
 # counts as the same request in the digest.
 MAX_STARTS = 3
+OFFER_TRIES = 5  # allies tried when racing replicas take each one's last slot first
 REPEAT_MINUTES = 10
 OFFER_EXPIRY = "offer.expire"
 STILL_WAITING = "request.waiting"  # coordinators are told again about a request still waiting
@@ -259,7 +269,16 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
     ):
         return "closed"
     ctx.session.refresh(req)
-    ranked = _ranked(ctx, req)
+    # Another process may take the ally's last free slot between ranking and offering
+    # (send_offer then returns None): rank again, so that a request is never left "offering"
+    # with no offer out (nothing would ever move it on). A None because a racing process
+    # offered this very request a moment ago leaves that offer pending: it stands.
+    for _ in range(OFFER_TRIES):
+        ranked = _ranked(ctx, req, most=1)
+        if not ranked or send_offer(ctx, req, ranked[0]) or _pending_offer(ctx, req.id):
+            break
+    else:
+        ranked = []  # every ally ranked was taken meanwhile: it waits, as with nobody free
     if not ranked:
         if _cas(
             ctx,
@@ -274,7 +293,6 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
                 ctx.session, STILL_WAITING, req.id, ctx.now + hours, f"{STILL_WAITING}:{req.id}"
             )
         return "none"
-    send_offer(ctx, req, ranked[0].person_id)  # None: a racing process just asked them
     return "offered"
 
 
@@ -450,7 +468,7 @@ def offer_to_all(ctx: Context, req: SupportRequest) -> int | None:
     if req.status != "offering":
         return None
     ranked = _ranked(ctx, req)
-    asked = sum(send_offer(ctx, req, c.person_id) is not None for c in ranked)
+    asked = sum(send_offer(ctx, req, ally_id) is not None for ally_id in ranked)
     if not ranked and was_waiting:  # nobody to ask: it waits as before
         _cas(ctx, SupportRequest, SupportRequest.id == req.id, status="waiting")
         ctx.session.refresh(req)
@@ -458,9 +476,9 @@ def offer_to_all(ctx: Context, req: SupportRequest) -> int | None:
     return asked
 
 
-def _ranked(ctx: Context, req: SupportRequest) -> list[matching.Candidate]:
+def _ranked(ctx: Context, req: SupportRequest, most: int | None = None) -> list[int]:
     """The allies who may be offered `req` now, best first (nobody asked in this round, and
-    nobody with a pending or passed offer for it)."""
+    nobody with a pending or passed offer for it): all of them, or the first `most`."""
     requester = ctx.session.get(Person, req.requester_id)
     assert requester is not None
     skip = ctx.session.exec(
@@ -477,7 +495,11 @@ def _ranked(ctx: Context, req: SupportRequest) -> list[matching.Candidate]:
         already_asked=frozenset(skip),
         language=req.language,
     )
-    return matching.rank(_candidates(ctx), want, ctx.now)
+    rules = ctx.app.allies
+    lapsed = ctx.now.date() - timedelta(
+        days=rules.training_renewal_days + rules.training_grace_days
+    )
+    return candidates.best(ctx.session, want, ctx.now, lapsed, most)
 
 
 # --- after the hand-off --------------------------------------------------------------------
@@ -647,21 +669,12 @@ def request_status(ctx: Context, req: SupportRequest) -> list[Block]:
 
 def known_topics(ctx: Context) -> list[str]:
     """Topics the active allies offer, as shown on the topic buttons."""
-    return _offered(ctx, AllyProfile.topics, MAX_TOPICS)
+    return ally_lists.offered(ctx.session, AllyTopic, AllyTopic.topic, MAX_TOPICS)
 
 
 def known_languages(ctx: Context) -> list[str]:
     """Languages the active allies list; empty when none do (then no language is offered)."""
-    return _offered(ctx, AllyProfile.languages, MAX_LANGUAGES)
-
-
-def _offered(ctx: Context, column: Any, most: int) -> list[str]:
-    """The distinct values (ignoring case) of a list column over the active allies, sorted."""
-    seen: dict[str, str] = {}
-    for values in ctx.session.exec(select(column).where(AllyProfile.status == "active")):
-        for value in values:
-            seen.setdefault(value.casefold(), value)
-    return sorted(seen.values(), key=str.casefold)[:most]
+    return ally_lists.offered(ctx.session, AllyLanguage, AllyLanguage.language, MAX_LANGUAGES)
 
 
 def _language_button(ctx: Context, prefs: Prefs) -> list[Button]:
@@ -893,38 +906,3 @@ def _own_request(ctx: Context, value: str, requester_only: bool = False) -> Supp
         ctx.reply(ctx.say("findally.not_yours"))
         return None
     return req
-
-
-def _candidates(ctx: Context) -> list[matching.Candidate]:
-    rows = ctx.session.exec(
-        select(AllyProfile, Person)
-        .join(Person, Person.id == AllyProfile.person_id)
-        .where(AllyProfile.status == "active")
-        .execution_options(populate_existing=True)
-    ).all()
-    unreachable = addresses.unreachable_ids(ctx.session)
-    return [
-        matching.Candidate(
-            person_id=p.id,
-            department=p.department,
-            topics=tuple(a.topics),
-            status=a.status,
-            available=a.available,
-            capacity=a.capacity,
-            open_count=a.open_count,
-            pending=a.pending,
-            last_asked_at=a.last_asked_at,
-            hours_start=a.hours_start,
-            hours_end=a.hours_end,
-            tz=p.tz,
-            languages=tuple(a.languages),
-            refresher_overdue=matching.refresher_overdue(
-                a.trained_on,
-                ctx.now.date(),
-                ctx.app.allies.training_renewal_days,
-                ctx.app.allies.training_grace_days,
-            ),
-            unreachable=p.id in unreachable,
-        )
-        for a, p in rows
-    ]

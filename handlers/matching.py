@@ -1,4 +1,7 @@
-"""Pure ranking of candidate allies for a support request. No database, no clock of its own."""
+"""Pure ranking of candidate allies for a support request. No database, no clock of its own.
+
+`rank` is the rule; handlers/candidates.py applies it in SQL (and `eligible` in Python, page by
+page), and tests/test_candidates.py holds the two to the same answers."""
 
 from __future__ import annotations
 

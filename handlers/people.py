@@ -53,7 +53,8 @@ def find_or_create(
             with session.begin_nested():
                 session.add(person)
         except IntegrityError:  # their first two events arrived at once: use the winner's row
-            session.expunge(person)
+            if person in session:  # the savepoint's rollback has usually expunged it already
+                session.expunge(person)
             return find_or_create(session, platform, user_id, email, now, region)
     changes = {}
     if user_id and not person.platform_user_id and person.platform == platform:

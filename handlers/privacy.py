@@ -17,7 +17,7 @@ from sqlmodel import col, func, select
 
 from handlers import allies, apply, coordinators, findally, relay
 from handlers.context import Context, buttons
-from storage import outbox
+from storage import ally_lists, outbox
 from storage.models import (
     AllyProfile,
     Application,
@@ -151,6 +151,7 @@ def erase(ctx: Context, _value: str) -> None:
         # been removed: the coordinators were told then.
         left_rota = allies.change_role(ctx, profile, "stepped_down")
         ctx.session.exec(delete(Offer).where(col(Offer.ally_id) == pid, Offer.status != "pending"))
+        ally_lists.forget(ctx.session, pid)
         ctx.session.exec(delete(AllyProfile).where(col(AllyProfile.person_id) == pid))
     ctx.session.exec(delete(Conversation).where(col(Conversation.person_id) == pid))
     # An open application is withdrawn first, exactly as /allyapply withdraw does it, so the

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 
 class Person(SQLModel, table=True):
@@ -91,6 +91,39 @@ class AllyProfile(SQLModel, table=True):
     updated_at: datetime
 
 
+# Matching's order for "any ally" (handlers/candidates.py), so the best allies are the first rows
+# of an index rather than the end of a sort over them all: never asked first, then least recently
+# asked, then least load. `IS NOT NULL` puts the never-asked first on every database.
+Index(
+    "ix_allyprofile_next",
+    col(AllyProfile.last_asked_at).is_not(None),
+    col(AllyProfile.last_asked_at),
+    col(AllyProfile.open_count) + col(AllyProfile.pending),
+    col(AllyProfile.person_id),
+)
+
+
+class AllyTopic(SQLModel, table=True):
+    """One topic an ally offers, case-folded, so matching and the topic buttons are queries.
+    Kept in step with AllyProfile.topics by storage/ally_lists.py, the only writer of both."""
+
+    __table_args__ = (Index("ix_allytopic_topic", "topic"),)
+
+    person_id: int = Field(foreign_key="allyprofile.person_id", primary_key=True)
+    topic: str = Field(primary_key=True, max_length=80)
+    label: str = Field(max_length=80)  # as the ally wrote it, for the topic buttons
+
+
+class AllyLanguage(SQLModel, table=True):
+    """One language an ally lists, case-folded (see AllyTopic)."""
+
+    __table_args__ = (Index("ix_allylanguage_language", "language"),)
+
+    person_id: int = Field(foreign_key="allyprofile.person_id", primary_key=True)
+    language: str = Field(primary_key=True, max_length=80)
+    label: str = Field(max_length=80)  # as the ally wrote it, for the language button
+
+
 class Conversation(SQLModel, table=True):
     """A questionnaire in progress: one per person and flow, saved after every answer.
 
@@ -143,6 +176,11 @@ class SupportRequest(SQLModel, table=True):
     so a unique constraint allows one open request per person on any database.
     """
 
+    __table_args__ = (
+        Index("ix_supportrequest_ally_status", "ally_id", "status"),
+        Index("ix_supportrequest_status_created", "status", "created_at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     requester_id: int = Field(foreign_key="person.id", index=True)
     open_key: int | None = Field(default=None, unique=True)
@@ -165,7 +203,10 @@ class Offer(SQLModel, table=True):
     """One ally being asked to take one request (again only in a later round): unique, so two
     processes (or a coordinator's "offer to all" racing an expiry) cannot ask them twice."""
 
-    __table_args__ = (UniqueConstraint("request_id", "ally_id", "round"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "ally_id", "round"),
+        Index("ix_offer_status_ally", "status", "ally_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="supportrequest.id", index=True)
@@ -230,7 +271,10 @@ class Timer(SQLModel, table=True):
     NULL once it is done or failed, so a timer that must exist once is never planned twice.
     """
 
-    __table_args__ = (Index("ix_timer_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_timer_due", "status", "due_at"),
+        Index("ix_timer_subject", "kind", "subject_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)

@@ -74,9 +74,7 @@ def record(session: Session, rows: list[NewRow], now: datetime, lease: timedelta
     ]
     # One INSERT .. RETURNING for all (in order), not the ORM's unit of work: this is on the
     # path of every event.
-    statement = insert(OutboxMessage).returning(
-        col(OutboxMessage.id), sort_by_parameter_order=True
-    )
+    statement = insert(OutboxMessage).returning(col(OutboxMessage.id), sort_by_parameter_order=True)
     return list(session.execute(statement, values).scalars())
 
 

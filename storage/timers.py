@@ -98,6 +98,33 @@ def take(
     return result.rowcount == 1
 
 
+def release(
+    session: Session,
+    table: type[Timer] | type[Delivery],
+    ids: list[int],
+    claimed_at: datetime,
+    held: str,
+    status: str,
+) -> int:
+    """Give back claims this process made at `claimed_at` and will not run (it is stopping):
+    each row still `held` under that claim goes back to `status` with its attempts as they
+    were, so another sweep takes it at once instead of after the lease, and a release never
+    counts as a failure. One conditional update; returns how many were given back."""
+    if not ids:
+        return 0
+    result = session.exec(
+        update(table)
+        .where(
+            col(table.id).in_(ids),
+            col(table.status) == held,
+            col(table.claimed_at) == claimed_at,
+        )
+        .values(status=status, attempts=col(table.attempts) - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)
+
+
 def mark_done(session: Session, timer_id: int, now: datetime) -> None:
     session.exec(
         update(Timer)

@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 import aiohttp
 import yaml
 from cryptography.fernet import Fernet
+from sqlalchemy import text
 
 from bot.config import REPO_ROOT
 from handlers.allies import import_roster, parse_roster
@@ -78,12 +79,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare(workdir: Path, config: dict[str, Any], roster: str | None = None) -> tuple[str, Path]:
-    """A migrated SQLite file with the roster's allies in it, and an app.yaml: the repository's
-    with `config`'s sections laid over it. Returns the database URL and the app.yaml path."""
-    path = workdir / "allybot.db"
-    shutil.copyfile(_migrated_sqlite(), path)
-    url = f"sqlite:///{path}"
+def prepare(
+    workdir: Path,
+    config: dict[str, Any],
+    roster: str | None = None,
+    database_url: str | None = None,
+) -> tuple[str, Path]:
+    """A migrated database with the roster's allies in it, and an app.yaml: the repository's
+    with `config`'s sections laid over it. The database is `database_url` (migrated and empty:
+    a PostgreSQL one for replicas) or else a new SQLite file. Returns the database URL and the
+    app.yaml path."""
+    url = database_url or ""
+    if not url:
+        path = workdir / "allybot.db"
+        shutil.copyfile(_migrated_sqlite(), path)
+        url = f"sqlite:///{path}"
     app = yaml.safe_load((REPO_ROOT / "app.yaml").read_text())
     for section, values in config.items():
         base = app.get(section)
@@ -102,7 +112,15 @@ def prepare(workdir: Path, config: dict[str, Any], roster: str | None = None) ->
 
 
 def rows(database_url: str, sql: str) -> list[tuple[Any, ...]]:
-    """Read the SQLite file the way an operator would, with the sqlite3 module."""
+    """Read the database the way an operator would: a SQLite file with the sqlite3 module,
+    PostgreSQL with a plain SQLAlchemy connection."""
+    if not database_url.startswith("sqlite"):
+        db = Database(database_url)
+        try:
+            with db.engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(text(sql))]
+        finally:
+            db.dispose()
     path = database_url.removeprefix("sqlite:///")
     with closing(sqlite3.connect(path)) as conn:
         return list(conn.execute(sql))
@@ -136,9 +154,18 @@ class _Life:
 
 
 class ServeProcess:
-    """One `allybot serve` at a time on the same database; `start` after `kill` restarts it."""
+    """One `allybot serve` at a time on the same database; `start` after `kill` restarts it.
+    Replicas are several ServeProcess on one PostgreSQL database with one `secret_key` (every
+    replica must open what the others sealed)."""
 
-    def __init__(self, workdir: Path, database_url: str, config_path: Path, api_url: str):
+    def __init__(
+        self,
+        workdir: Path,
+        database_url: str,
+        config_path: Path,
+        api_url: str,
+        secret_key: str | None = None,
+    ):
         self.workdir = workdir
         self.env = {
             **os.environ,
@@ -147,7 +174,7 @@ class ServeProcess:
             "SLACK_API_URL": api_url,
             "DATABASE_URL": database_url,
             "ALLYBOT_CONFIG": str(config_path),
-            "ALLYBOT_SECRET_KEY": Fernet.generate_key().decode(),
+            "ALLYBOT_SECRET_KEY": secret_key or Fernet.generate_key().decode(),
             "ALLYBOT_DATA_DIR": str(workdir),
             "LOG_LEVEL": "INFO",
             # Empty, so nothing from a .env file turns on another platform or mode.

@@ -328,7 +328,9 @@ def test_scheduled_posts_to_one_channel_are_paced_by_the_slack_platform(bot, sta
     posts = posts_to(standin, "#general")
     assert len(posts) == 2
     assert "Time to Talk Day" in text_of(posts[1]["blocks"])
-    assert fake.sleeps == pytest.approx([1.0]) and fake.posted_before_sleep == [1]
+    # Posts go out together, but the second to one channel waits its second (the first may
+    # still be on its way then).
+    assert fake.sleeps == pytest.approx([1.0]) and fake.posted_before_sleep in ([0], [1])
     assert [r.status for r in deliveries(bot, "time-to-talk-day")] == ["sent"]
     assert_valid_block_kit(standin)
 

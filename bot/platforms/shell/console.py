@@ -116,7 +116,11 @@ class Shell:
     def tick(self) -> None:
         """Scripted mode's scheduler: run due timers and the calendar, show what they send."""
         router = self.bot.router
-        self.deliver(router.sweep())
+        while True:  # a sweep is bounded; the shell runs all that is due
+            swept = router.sweep()
+            self.deliver(swept)
+            if not swept.more:
+                break
         self.deliver(router.unsent())
         router.plan_calendar()
         for delivery_id, item in router.claim_posts():

@@ -39,6 +39,7 @@ from bot.messages import (
     Replace,
 )
 from bot.platforms.base import Elsewhere
+from bot.platforms.cache import Lru
 from bot.platforms.pacing import Pacer
 from bot.platforms.slack import http
 from bot.platforms.slack.blocks import (
@@ -126,9 +127,10 @@ class SlackPlatform:
         self.app = AsyncApp(
             client=self.client, signing_secret=signing_secret, process_before_response=True
         )
-        self._profiles: dict[str, tuple[float, Actor]] = {}  # user id -> (fresh until, actor)
-        self._dm_channels: dict[str, str] = {}
-        self._user_ids: dict[int, str] = {}
+        size = bot.settings.app.platforms.cache_size
+        self._profiles: Lru[str, tuple[float, Actor]] = Lru(size)  # user -> (fresh until, actor)
+        self._dm_channels: Lru[str, str] = Lru(size)
+        self._user_ids: Lru[int, str] = Lru(size)
         self._background = Background("Slack")
         self.pacer = Pacer()
         self.fanout: Elsewhere | None = None

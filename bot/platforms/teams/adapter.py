@@ -51,6 +51,7 @@ from bot.messages import (
     Span,
 )
 from bot.platforms.base import Elsewhere
+from bot.platforms.cache import Lru
 from bot.platforms.teams import cards
 from bot.platforms.teams.auth import TokenValidator, Unauthorized
 from bot.platforms.teams.connector import (
@@ -144,13 +145,13 @@ class TeamsPlatform:
         self.adapter.on_turn_error = self._turn_error  # the SDK's own tells the user the error
         self.fanout: Elsewhere | None = None
         self._background = Background("Teams")
-        self._profiles: dict[
-            str, tuple[float, Actor, str | None]
-        ] = {}  # aad -> (until, actor, upn)
+        size = s.app.platforms.cache_size
+        # aad -> (fresh until, actor, upn)
+        self._profiles: Lru[str, tuple[float, Actor, str | None]] = Lru(size)
         # (conversation, activity id) -> what the card showed: ids are unique per chat only
         self._cards: OrderedDict[tuple[str, str], Message] = OrderedDict()
         # aad -> (the reference last kept, until when): several replicas may write it too
-        self._references: dict[str, tuple[tuple[str | None, ...], float]] = {}
+        self._references: Lru[str, tuple[tuple[str | None, ...], float]] = Lru(size)
         if self.no_auth:
             log.warning(
                 "ALLYBOT_TEAMS_NO_AUTH=1: Teams requests are NOT authenticated. Only activities "

@@ -1,0 +1,254 @@
+"""Scale benchmark: the support path with many allies, on SQLite and PostgreSQL.
+
+Builds a database with N allies, 10 x N other people and 2 x N past requests (each with its
+accepted offer and its finished timer), then times, over repeated rounds, whole events through
+the router (the handler, its transaction and its outbox rows): a requester opening the
+preferences ("talk"), pressing "Any ally" until the offer is written, the ally accepting, the
+ally's home view, and the requester finishing. PostgreSQL runs when its server programs are
+installed (tests/postgres_server.py).
+
+    .venv/bin/python -m bench.scale_bench [--allies 1000 10000] [--large] [--rounds 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text
+from sqlmodel import col, select
+
+from bench.measure import summary
+from bot.app import AllyBot, build
+from bot.clock import Clock
+from bot.config import REPO_ROOT, Settings, load_settings
+from bot.events import Action, Actor
+from storage.db import Database
+from storage.models import (
+    AllyLanguage,
+    AllyProfile,
+    AllyTopic,
+    Offer,
+    Person,
+    SupportRequest,
+    Timer,
+)
+from tests.postgres_server import TempPostgres
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning
+TOPICS = ["Stress", "Grief", "Money", "Caring", "Burnout", "Sleep", "Anxiety", "Loneliness"]
+LANGUAGES = ["Welsh", "French", "Polish", "Urdu"]
+ZONES = ["Europe/London", "Europe/Warsaw", "America/New_York", "Asia/Kolkata"]
+ANY_ALLY = '{"t":null,"o":0,"a":0}'
+CHUNK = 5000
+
+
+def _insert(db: Database, table: Any, rows: list[dict]) -> None:
+    with db.engine.begin() as conn:
+        for i in range(0, len(rows), CHUNK):
+            conn.execute(insert(table), rows[i : i + CHUNK])
+
+
+def populate(db: Database, allies: int, rng: random.Random) -> None:
+    """N allies (ids 1..N), 10 x N people, 2 x N finished requests with their offers."""
+    people = allies * 11
+    _insert(
+        db,
+        Person,
+        [
+            {
+                "id": i,
+                "platform": "shell",
+                "platform_user_id": f"a{i}" if i <= allies else f"p{i}",
+                "display_name": f"Person {i}",
+                "department": f"Dept {rng.randrange(20)}",
+                "tz": rng.choice(ZONES),
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            for i in range(1, people + 1)
+        ],
+    )
+    profiles, topics, languages = [], [], []
+    for i in range(1, allies + 1):
+        mine = rng.sample(TOPICS, rng.randint(0, 3))
+        spoken = rng.sample(LANGUAGES, rng.choice([0, 0, 1]))
+        hours = rng.random() < 0.3
+        asked = rng.random() < 0.9
+        profiles.append(
+            {
+                "person_id": i,
+                "status": "active" if rng.random() < 0.95 else "paused",
+                "available": rng.random() < 0.9,
+                "capacity": rng.randint(2, 4),
+                "pending": 0,
+                "open_count": 0,
+                "topics": mine,
+                "languages": spoken,
+                "listed": True,
+                "hours_start": "09:00" if hours else None,
+                "hours_end": "17:00" if hours else None,
+                "trained_on": (NOW - timedelta(days=rng.randrange(300))).date(),
+                "last_asked_at": NOW - timedelta(minutes=rng.randrange(90 * 24 * 60))
+                if asked
+                else None,
+                "updated_at": NOW,
+            }
+        )
+        # As storage/ally_lists.py writes them (the values here are already distinct).
+        topics += [{"person_id": i, "topic": t.casefold(), "label": t} for t in mine]
+        languages += [{"person_id": i, "language": x.casefold(), "label": x} for x in spoken]
+    _insert(db, AllyProfile, profiles)
+    _insert(db, AllyTopic, topics)
+    _insert(db, AllyLanguage, languages)
+    requests, offers, timers = [], [], []
+    for r in range(1, 2 * allies + 1):
+        at = NOW - timedelta(days=1 + rng.randrange(300))
+        ally = rng.randint(1, allies)
+        requests.append(
+            {
+                "id": r,
+                "requester_id": rng.randint(allies + 1, people),
+                "status": "finished",
+                "round": 1,
+                "outside_department": False,
+                "anonymous": False,
+                "introduced": False,
+                "waited": False,
+                "ally_id": ally,
+                "created_at": at,
+                "matched_at": at,
+                "closed_at": at + timedelta(hours=1),
+            }
+        )
+        offers.append(
+            {
+                "id": r,
+                "request_id": r,
+                "ally_id": ally,
+                "round": 1,
+                "status": "accepted",
+                "created_at": at,
+                "expires_at": at + timedelta(minutes=30),
+                "decided_at": at,
+            }
+        )
+        timers.append(
+            {
+                "kind": "offer.expire",
+                "subject_id": r,
+                "due_at": at + timedelta(minutes=30),
+                "status": "done",
+                "attempts": 0,
+                "finished_at": at,
+            }
+        )
+    _insert(db, SupportRequest, requests)
+    _insert(db, Offer, offers)
+    _insert(db, Timer, timers)
+    if not db.is_sqlite:  # ids were given explicitly: move the sequences past them
+        with db.engine.begin() as conn:
+            for table in ("person", "supportrequest", "offer"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                        f" (SELECT max(id) FROM {table}))"
+                    )
+                )
+            conn.execute(text("ANALYZE"))
+    else:
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def make_bot(db: Database) -> AllyBot:
+    settings = load_settings({"ALLYBOT_CONFIG": str(REPO_ROOT / "app.yaml")})
+    settings = Settings(**{**settings.__dict__, "database_url": db.url})
+    bot = build(settings, clock=Clock(NOW), migrate=False)
+    bot.db.dispose()
+    bot.db = bot.router.db = db
+    return bot
+
+
+def timed(times: list[float], run: Callable[..., object], *args: object) -> None:
+    start = time.perf_counter()
+    run(*args)
+    times.append(time.perf_counter() - start)
+
+
+def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
+    """`count` requests, each from someone new, through to the requester finishing it."""
+    names = ["talk (preferences)", "Any ally -> offer", "accept", "ally's home", "finish"]
+    times: dict[str, list[float]] = {n: [] for n in names}
+    dispatch, warm = bot.router.dispatch, 3
+    for i in range(count + warm):
+        got: dict[str, list[float]] = {n: [] for n in names} if i < warm else times
+        requester = Actor("shell", f"p{allies + 1 + i}")
+        timed(got[names[0]], dispatch, Action("findally:talk", "", requester))
+        timed(got[names[1]], dispatch, Action("findally:start", ANY_ALLY, requester))
+        with bot.db.session() as session:
+            offer = session.exec(
+                select(Offer)
+                .join(SupportRequest, col(SupportRequest.id) == Offer.request_id)
+                .join(Person, col(Person.id) == SupportRequest.requester_id)
+                .where(Person.platform_user_id == requester.user_id, Offer.status == "pending")
+            ).first()
+            assert offer is not None, "no ally was offered the request"
+            offer_id, request_id, ally_id = offer.id, offer.request_id, offer.ally_id
+        ally = Actor("shell", f"a{ally_id}")
+        timed(got[names[2]], dispatch, Action("offer:accept", str(offer_id), ally))
+        timed(got[names[3]], bot.router.home, ally)
+        timed(got[names[4]], dispatch, Action("request:finish", str(request_id), requester))
+        with bot.db.session() as session:
+            request = session.get(SupportRequest, request_id)
+            assert request is not None and request.status == "finished"
+    return times
+
+
+def run(backend: str, url: str, allies: int, count: int) -> None:
+    db = Database(url)
+    if not db.is_sqlite:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    db.upgrade()
+    started = time.perf_counter()
+    populate(db, allies, random.Random(allies))
+    built = time.perf_counter() - started
+    bot = make_bot(db)
+    print(f"\n{backend}, {allies} allies, {allies * 11} people (built in {built:.1f} s):")
+    for name, values in rounds(bot, allies, count).items():
+        print(summary(name, values))
+    db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--allies", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--large", action="store_true", help="also 50,000 allies")
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    sizes = [*args.allies, *([50000] if args.large else [])]
+    with tempfile.TemporaryDirectory(prefix="allybot-scale-") as tmp:
+        for n in sizes:
+            run("SQLite", f"sqlite:///{Path(tmp) / f'scale{n}.db'}", n, args.rounds)
+    server = TempPostgres()
+    if args.no_postgres or not server.available:
+        print("\nPostgreSQL: skipped (server programs not installed)" * (not args.no_postgres))
+        return
+    url = server.start()
+    try:
+        for n in sizes:
+            run("PostgreSQL", url, n, args.rounds)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
