@@ -28,7 +28,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bench.measure import main, pct, peak_memory, ratios, summary
-from bot.app import build
+from bot.app import AllyBot, build
 from bot.clock import Clock
 from bot.config import REPO_ROOT, Settings, load_settings
 from bot.platforms.slack.adapter import make_client
@@ -129,11 +129,14 @@ async def bare_app(standin: SlackStandIn, reply: dict[str, Any]) -> web.Applicat
     return web_app
 
 
-def allybot_app(standin: SlackStandIn, data: Path, allies: int) -> tuple[web.Application, Any]:
+def allybot(standin: SlackStandIn, data: Path, allies: int, **changes: Any) -> AllyBot:
+    """allybot on a fresh SQLite file, talking to the stand-in, with `allies` allies of
+    capacity 10 (and `changes` to app.yaml)."""
     settings = load_settings({"ALLYBOT_CONFIG": str(REPO_ROOT / "app.yaml")})
     settings = Settings(
         **{
             **settings.__dict__,
+            "app": settings.app.model_copy(update=changes),
             "database_url": f"sqlite:///{data / 'b.db'}",
             "slack_bot_token": TOKEN,
             "slack_signing_secret": SECRET,
@@ -148,7 +151,11 @@ def allybot_app(standin: SlackStandIn, data: Path, allies: int) -> tuple[web.App
     assert not errors
     with bot.db.session() as session:
         import_roster(session, rows, bot.clock.now())
-    return build_web_app(bot)
+    return bot
+
+
+def allybot_app(standin: SlackStandIn, data: Path, allies: int) -> tuple[web.Application, Any]:
+    return build_web_app(allybot(standin, data, allies))
 
 
 async def first_reply(url: str, standin: SlackStandIn) -> dict[str, Any]:

@@ -27,17 +27,15 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
 from bench.measure import main, peak_memory, summary
-from bench.slack_bench import command_body, fire
+from bench.slack_bench import allybot, command_body, fire
 from bot import scheduler
-from bot.app import AllyBot, build
-from bot.clock import Clock
-from bot.config import REPO_ROOT, Awareness, Coordinators, Settings, load_settings
+from bot.app import AllyBot
+from bot.config import Awareness, Coordinators
 from bot.scheduler import Calendar
 from bot.serve import build_web_app
-from handlers.allies import import_roster, parse_roster
 from handlers.care import CHECK_IN
 from storage.models import AllyProfile, Timer
-from tests.slack_harness import SECRET, TOKEN, sign
+from tests.slack_harness import sign
 from tests.slack_standin import Call, SlackStandIn
 
 ALLIES = 1000
@@ -47,26 +45,7 @@ AT_ONCE = scheduler.POSTS_AT_ONCE
 
 
 def make(standin: SlackStandIn, data: Path, **changes: Any) -> AllyBot:
-    settings = load_settings({"ALLYBOT_CONFIG": str(REPO_ROOT / "app.yaml")})
-    settings = Settings(
-        **{
-            **settings.__dict__,
-            "app": settings.app.model_copy(update=changes),
-            "database_url": f"sqlite:///{data / 'b.db'}",
-            "slack_bot_token": TOKEN,
-            "slack_signing_secret": SECRET,
-            "slack_api_url": standin.url,
-        }
-    )
-    bot = build(settings, clock=Clock())
-    roster = "platform,user,name,department,topics,capacity\n" + "".join(
-        f"slack,UA{i:04d},Ally {i},Dept {i % 7},stress,10\n" for i in range(ALLIES)
-    )
-    rows, errors = parse_roster(roster, 2)
-    assert not errors
-    with bot.db.session() as session:
-        import_roster(session, rows, bot.clock.now())
-    return bot
+    return allybot(standin, data, ALLIES, **changes)
 
 
 def due_now(bot: AllyBot) -> int:
