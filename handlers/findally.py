@@ -10,16 +10,15 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import case, func, or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.messages import Block, Button, Divider, GroupDM
 from handlers import candidates, coordinators, matching, safety
 from handlers.context import Context, buttons, whole_number
-from storage import ally_lists, relays, timers
+from storage import ally_lists, relays, support, timers
 from storage.models import (
     AllyLanguage,
     AllyProfile,
@@ -33,7 +32,7 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 
-OPEN = ("offering", "waiting", "matched")
+OPEN = support.OPEN
 MAX_TOPICS = 12
 MAX_LANGUAGES = 8  # the language button cycles through at most this many
 MAX_DEPARTMENTS = 24
@@ -43,7 +42,7 @@ MAX_DEPARTMENTS = 24
 MAX_STARTS = 3
 OFFER_TRIES = 5  # allies tried when racing replicas take each one's last slot first
 REPEAT_MINUTES = 10
-OFFER_EXPIRY = "offer.expire"
+OFFER_EXPIRY = support.OFFER_EXPIRY
 STILL_WAITING = "request.waiting"  # coordinators are told again about a request still waiting
 FOLLOW_UP = "request.follow_up"  # the requester is asked how it went (handlers/follow_up.py)
 # How a closed offer's DM reads afterwards: no topic, no buttons.
@@ -366,35 +365,14 @@ def accept(ctx: Context, value: str) -> None:
         ctx.reply(ctx.say("findally.offer_gone"))
         return
     took_request = reserved = False
+    session, now = ctx.session, ctx.now
     try:
-        with ctx.session.begin_nested():
-            took_offer = _cas(
-                ctx,
-                Offer,
-                Offer.id == offer.id,
-                Offer.status == "pending",
-                status="accepted",
-                decided_at=ctx.now,
+        with session.begin_nested():
+            took_offer = support.ACCEPT_OFFER(session, offer=offer.id, now=now)
+            took_request = took_offer and support.MATCH_REQUEST(
+                session, request=offer.request_id, ally=me.id, now=now
             )
-            took_request = took_offer and _cas(
-                ctx,
-                SupportRequest,
-                SupportRequest.id == offer.request_id,
-                SupportRequest.status == "offering",
-                status="matched",
-                ally_id=me.id,
-                matched_at=ctx.now,
-            )
-            reserved = took_request and _cas(
-                ctx,
-                AllyProfile,
-                AllyProfile.person_id == me.id,
-                AllyProfile.status == "active",
-                AllyProfile.open_count < AllyProfile.capacity,
-                open_count=AllyProfile.open_count + 1,
-                pending=_one_less(AllyProfile.pending),  # the offer's slot is now the talk's
-                updated_at=ctx.now,
-            )
+            reserved = took_request and support.OPEN_TALK(session, ally=me.id, now=now)
             if not reserved:
                 raise _Undo
     except _Undo:
@@ -403,9 +381,8 @@ def accept(ctx: Context, value: str) -> None:
         _close_offer(ctx, offer, "withdrawn")  # its request was cancelled or taken meanwhile
         ctx.reply(ctx.say("findally.offer_gone"))
         return
-    _finish_timer(ctx, offer.id)
-    req = ctx.session.get(SupportRequest, offer.request_id)
-    ctx.session.refresh(req)
+    support.EXPIRY_DONE(session, offer=offer.id)
+    req = session.get(SupportRequest, offer.request_id, populate_existing=True)
     if not reserved:
         _close_offer(ctx, offer, "passed")
         ctx.reply(ctx.say("findally.at_capacity"))
@@ -543,27 +520,12 @@ def end_matched(ctx: Context, req: SupportRequest, why: RelayEnd = RelayEnd.FINI
     """Finish a matched request, and its relay if it has one open (closed as `why`): the
     ally's capacity is freed and waiting requests are offered again. Tells nobody; False if
     the request was not matched (finished or closed meanwhile)."""
-    if not _cas(
-        ctx,
-        SupportRequest,
-        SupportRequest.id == req.id,
-        SupportRequest.status == "matched",
-        status="finished",
-        open_key=None,
-        closed_at=ctx.now,
-    ):
+    if not support.FINISH_REQUEST(ctx.session, request=req.id, now=ctx.now):
         return False
     relay = relays.of_request(ctx.session, req.id)
     if relay is not None:
         relays.close(ctx.session, relay.id, why, ctx.now)
-    _cas(
-        ctx,
-        AllyProfile,
-        AllyProfile.person_id == req.ally_id,
-        AllyProfile.open_count > 0,
-        open_count=AllyProfile.open_count - 1,
-        updated_at=ctx.now,
-    )
+    support.CLOSE_TALK(ctx.session, ally=req.ally_id, now=ctx.now)
     log.info("request %s finished", req.id)
     retry_waiting(ctx)
     return True
@@ -646,11 +608,8 @@ def retry_waiting(ctx: Context) -> None:
 
 # --- views ---------------------------------------------------------------------------------
 def open_request(ctx: Context, person_id: int) -> SupportRequest | None:
-    return ctx.session.exec(
-        select(SupportRequest).where(
-            SupportRequest.requester_id == person_id, col(SupportRequest.status).in_(OPEN)
-        )
-    ).first()
+    request: SupportRequest | None = support.OPEN_REQUEST.first(ctx.session, person=person_id)
+    return request
 
 
 def request_status(ctx: Context, req: SupportRequest) -> list[Block]:
@@ -736,11 +695,6 @@ def _me(ctx: Context) -> Person:
     return ctx.actor
 
 
-def _one_less(column: Any) -> Any:
-    """`column - 1`, never below zero (in SQL, for a conditional update)."""
-    return case((column > 0, column - 1), else_=0)
-
-
 def _cas(ctx: Context, table: type, *where: object, **values: object) -> bool:
     """A conditional update: True if exactly the row(s) matching `where` were changed."""
     result = ctx.session.exec(update(table).where(*where).values(**values))
@@ -763,9 +717,9 @@ def _close_offer(ctx: Context, offer: Offer, status: str) -> bool:
             ctx,
             AllyProfile,
             AllyProfile.person_id == offer.ally_id,
-            pending=_one_less(AllyProfile.pending),
+            pending=support.one_less(AllyProfile.pending),
         )
-        _finish_timer(ctx, offer.id)
+        support.EXPIRY_DONE(ctx.session, offer=offer.id)
         ctx.rewrite(offer.ally_id, offer_key(offer.id), ctx.say(_CLOSED_OFFER[status]))
     return done
 
@@ -776,17 +730,6 @@ def _withdraw_pending(ctx: Context, request_id: int) -> None:
     ).all()
     for offer in pending:
         _close_offer(ctx, offer, "withdrawn")  # the rewritten offer DM tells the ally
-
-
-def _finish_timer(ctx: Context, offer_id: int) -> None:
-    _cas(
-        ctx,
-        Timer,
-        Timer.kind == OFFER_EXPIRY,
-        Timer.subject_id == offer_id,
-        Timer.status != "done",
-        status="done",
-    )
 
 
 def _move_on(ctx: Context, req: SupportRequest | None) -> None:
@@ -829,7 +772,7 @@ def _no_ally(ctx: Context, req: SupportRequest, direct: bool = True) -> None:
 def _hand_off(ctx: Context, req: SupportRequest) -> None:
     ally = ctx.session.get(Person, req.ally_id)
     if not req.anonymous:
-        _cas(ctx, SupportRequest, SupportRequest.id == req.id, introduced=True)
+        support.INTRODUCED(ctx.session, request=req.id)
         _group_intro(ctx, req)
         return
     # They talk through the bot (handlers/relay.py) until the requester chooses to be named;

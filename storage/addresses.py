@@ -12,11 +12,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import Person, PersonAddress
+from storage.prepared import Lookup
 
 
 @dataclass(frozen=True)
@@ -34,18 +35,27 @@ class Address:
     unreachable: bool = False
 
 
+# Every event starts by finding its person: built once (storage/prepared.py).
+_BY_OWN_ADDRESS = Lookup(
+    select(Person).where(
+        Person.platform == bindparam("platform"), Person.platform_user_id == bindparam("user")
+    )
+)
+_BY_FURTHER_ADDRESS = Lookup(
+    select(Person)
+    .join(PersonAddress, col(PersonAddress.person_id) == col(Person.id))
+    .where(
+        PersonAddress.platform == bindparam("platform"), PersonAddress.user_id == bindparam("user")
+    )
+)
+
+
 def person_with(session: Session, platform: str, user_id: str) -> Person | None:
     """The person who has this platform address, on their own row or as a further address."""
-    person = session.exec(
-        select(Person).where(Person.platform == platform, Person.platform_user_id == user_id)
-    ).first()
-    if person is not None:
-        return person
-    return session.exec(
-        select(Person)
-        .join(PersonAddress, col(PersonAddress.person_id) == col(Person.id))
-        .where(PersonAddress.platform == platform, PersonAddress.user_id == user_id)
-    ).first()
+    person: Person | None = _BY_OWN_ADDRESS.first(session, platform=platform, user=user_id)
+    if person is None:
+        person = _BY_FURTHER_ADDRESS.first(session, platform=platform, user=user_id)
+    return person
 
 
 def add(session: Session, person_id: int, platform: str, user_id: str, now: datetime) -> bool:

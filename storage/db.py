@@ -12,9 +12,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, event, inspect, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -51,6 +53,17 @@ def is_busy(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and "locked" in str(exc.orig or exc).lower()
 
 
+def insert_new(session: Session, table: type[SQLModel], **values: object) -> bool:
+    """Insert a row unless it would repeat a unique key: True if it was added.
+
+    One statement (INSERT .. ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike) where a
+    savepoint around an insert that may fail costs three, and nothing is rolled back."""
+    dialect = session.get_bind().dialect.name
+    make = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    result = session.exec(make(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount > 0)
+
+
 def normalise_url(url: str) -> str:
     """Accept the usual URL forms and pick the driver: psycopg 3 for PostgreSQL."""
     if url.startswith(("postgres://", "postgresql://")):
@@ -74,7 +87,12 @@ def _sqlite_setup(engine: Engine, wait: Callable[[], float]) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait() * 1000)}")
+        # The timeout is set only when it changes (it is kept per connection), not per
+        # transaction: one statement fewer on every event.
+        busy_ms = int(wait() * 1000)
+        if conn.info.get("busy_ms") != busy_ms:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+            conn.info["busy_ms"] = busy_ms
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

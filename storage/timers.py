@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.db import insert_new
 from storage.models import Delivery, OutboxMessage, Timer
 
 LEASE = timedelta(minutes=5)
@@ -26,14 +26,16 @@ def plan(
     session: Session, kind: str, subject_id: int, due_at: datetime, key: str | None = None
 ) -> bool:
     """Add a timer. With a `key`, only if no live timer has that key (False if one has)."""
-    if key is not None and session.exec(select(Timer.id).where(Timer.key == key)).first():
-        return False  # the common case, answered without a failed insert
-    try:
-        with session.begin_nested():
-            session.add(Timer(kind=kind, subject_id=subject_id, due_at=due_at, key=key))
-        return True
-    except IntegrityError:
-        return False
+    return insert_new(
+        session,
+        Timer,
+        kind=kind,
+        subject_id=subject_id,
+        due_at=due_at,
+        key=key,
+        status="pending",
+        attempts=0,
+    )
 
 
 def cancel(session: Session, key: str, now: datetime) -> None:

@@ -1,0 +1,45 @@
+"""Statements built once, for the paths every event takes.
+
+Building a statement with SQLAlchemy costs several times more than running it (an UPDATE about
+0.4 ms against 0.07 ms on SQLite, a person lookup 0.45 ms against 0.15 ms), and an accepted
+offer runs a dozen. So the statements on the support path and the lookups every event makes are
+built once, at import, with `bindparam`s for what differs between calls, and run here.
+
+`Change` is a conditional update (`UPDATE .. WHERE <the state it expects>`, reporting whether it
+won; never a read-modify-write). It does not update objects already loaded in the session: read
+one again (`populate_existing`) when its new state matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, Update
+from sqlmodel import Session
+
+
+@dataclass(frozen=True)
+class Change:
+    """One conditional update."""
+
+    statement: Update
+
+    def __call__(self, session: Session, **params: object) -> bool:
+        """Run it in the session's transaction (after flushing what is pending); True if it
+        changed at least one row."""
+        session.flush()
+        return session.connection().execute(self.statement, params).rowcount > 0
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One query for ORM objects (or columns)."""
+
+    statement: Select[Any]
+
+    def first(self, session: Session, **params: object) -> Any:
+        return session.execute(self.statement, params).scalars().first()
+
+    def all(self, session: Session, **params: object) -> list[Any]:
+        return list(session.execute(self.statement, params).scalars().all())

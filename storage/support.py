@@ -1,0 +1,85 @@
+"""The support path's statements, built once (storage/prepared.py): a person's open request,
+and the conditional updates by which an offer is taken, a request matched or finished, an
+ally's slots change and an offer's expiry timer is retired."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, case, update
+from sqlmodel import col, select
+
+from storage.models import AllyProfile, Offer, SupportRequest, Timer
+from storage.prepared import Change, Lookup
+
+OFFER_EXPIRY = "offer.expire"
+OPEN = ("offering", "waiting", "matched")  # a request in one of these is still open
+
+# person: their open request, if they have one (looked at on every /findally).
+OPEN_REQUEST = Lookup(
+    select(SupportRequest).where(
+        col(SupportRequest.requester_id) == bindparam("person"),
+        col(SupportRequest.status).in_(OPEN),
+    )
+)
+
+
+def one_less(column: Any) -> Any:
+    """`column - 1`, never below zero (in SQL, for a conditional update)."""
+    return case((column > 0, column - 1), else_=0)
+
+
+# offer, now: a pending offer is accepted.
+ACCEPT_OFFER = Change(
+    update(Offer)
+    .where(col(Offer.id) == bindparam("offer"), col(Offer.status) == "pending")
+    .values(status="accepted", decided_at=bindparam("now"))
+)
+# request, ally, now: a request being offered is matched to the ally who accepted.
+MATCH_REQUEST = Change(
+    update(SupportRequest)
+    .where(col(SupportRequest.id) == bindparam("request"), col(SupportRequest.status) == "offering")
+    .values(status="matched", ally_id=bindparam("ally"), matched_at=bindparam("now"))
+)
+# ally, now: an active ally under capacity takes on a talk; the offer's slot becomes the talk's.
+OPEN_TALK = Change(
+    update(AllyProfile)
+    .where(
+        col(AllyProfile.person_id) == bindparam("ally"),
+        col(AllyProfile.status) == "active",
+        col(AllyProfile.open_count) < AllyProfile.capacity,
+    )
+    .values(
+        open_count=AllyProfile.open_count + 1,
+        pending=one_less(AllyProfile.pending),
+        updated_at=bindparam("now"),
+    )
+)
+# ally, now: a talk ended; its slot is free again.
+CLOSE_TALK = Change(
+    update(AllyProfile)
+    .where(col(AllyProfile.person_id) == bindparam("ally"), col(AllyProfile.open_count) > 0)
+    .values(open_count=AllyProfile.open_count - 1, updated_at=bindparam("now"))
+)
+# request, now: a matched request is finished.
+FINISH_REQUEST = Change(
+    update(SupportRequest)
+    .where(col(SupportRequest.id) == bindparam("request"), col(SupportRequest.status) == "matched")
+    .values(status="finished", open_key=None, closed_at=bindparam("now"))
+)
+# request: both sides have been named to each other.
+INTRODUCED = Change(
+    update(SupportRequest)
+    .where(col(SupportRequest.id) == bindparam("request"))
+    .values(introduced=True)
+)
+# offer: its expiry timer will not be needed.
+EXPIRY_DONE = Change(
+    update(Timer)
+    .where(
+        col(Timer.kind) == OFFER_EXPIRY,
+        col(Timer.subject_id) == bindparam("offer"),
+        col(Timer.status) != "done",
+    )
+    .values(status="done")
+)
