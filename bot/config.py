@@ -137,6 +137,9 @@ class Delivery(_Strict):
     sweep_seconds: float = Field(default=15, ge=0.1, le=300)  # timers and unsent messages
     lease_seconds: float = Field(default=60, ge=1, le=3600)  # a claim to send runs out after
     retry_seconds: float = Field(default=30, ge=0, le=3600)  # first wait after a failure
+    # How often each replica checks (or takes) the calendar's leader lock: a leader that died
+    # is replaced within this, and a post it had in flight is sent within this + lease_seconds.
+    leader_seconds: float = Field(default=30, ge=0.1, le=300)
 
 
 class Platforms(_Strict):

@@ -132,6 +132,22 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class Posting:
+    """Which Delivery row (storage/deliveries.py) a scheduled post is. `unsure_since`: the
+    claim this one took over ran out (its sender died), so the post may have gone out after
+    that moment; a platform that can look (Slack) checks before posting it again. Kept apart
+    from Receipt, which settles outbox rows: the two numberings must never be confused."""
+
+    delivery: int
+    unsure_since: datetime | None = None
+
+    @property
+    def tag(self) -> str:
+        """The post's mark in what the platform shows (a Slack block id), "dl:<delivery>"."""
+        return f"dl:{self.delivery}"
+
+
+@dataclass(frozen=True)
 class Outgoing:
     to: Recipient
     message: Message
@@ -140,6 +156,7 @@ class Outgoing:
     # for words that must not be stored (what a relay passes between two people).
     transient: bool = False
     receipt: Receipt | None = None  # set once the message is an outbox row
+    posting: Posting | None = None  # set on a scheduled post (never with a receipt)
 
 
 # --- to and from the outbox table -------------------------------------------------------------

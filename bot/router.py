@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -28,6 +29,7 @@ from bot.messages import (
     OnlyYou,
     Outbox,
     Outgoing,
+    Posting,
     Receipt,
     message_data,
     message_from,
@@ -61,7 +63,14 @@ from storage import addresses, deliveries
 from storage import outbox as outbox_rows
 from storage.crypto import Sealer, SealError
 from storage.db import Database, is_busy
-from storage.models import AllyProfile, AuditLog, Person, ProcessedEvent, Timer
+from storage.models import (
+    AllyProfile,
+    AuditLog,
+    DeliveryStatus,
+    Person,
+    ProcessedEvent,
+    Timer,
+)
 from storage.outbox import NewRow, Settled
 from storage.timers import claim_due, mark_done, release
 
@@ -590,18 +599,21 @@ class Router:
         return self._schedules
 
     def claim_posts(self) -> list[tuple[int, Outgoing]]:
-        """Scheduled posts ready to send, each claimed by this process."""
+        """Scheduled posts ready to send, each claimed by this process for
+        delivery.lease_seconds and marked with its Delivery row (`Outgoing.posting`)."""
         now = self.now()
         posts: list[tuple[int, Outgoing]] = []
         with self.db.session() as session:
             ctx = self.context(session, now)
-            for row in deliveries.claim(session, now):
+            for claimed in deliveries.claim(session, now, self._lease()):
+                row = claimed.row
                 assert row.id is not None  # read from the database, so it has its key
                 item = schedules.render(ctx, row)
                 if item is None:  # its message was removed from content/ since
-                    deliveries.finish(session, row.id, "skipped", now)
+                    deliveries.finish(session, row.id, DeliveryStatus.SKIPPED, now)
                 else:
-                    posts.append((row.id, item))
+                    posting = Posting(row.id, claimed.unsure_since)
+                    posts.append((row.id, replace(item, posting=posting)))
         return posts
 
     def audit(self, days: int) -> list[str]:
@@ -621,7 +633,8 @@ class Router:
 
     def posted(self, delivery_id: int, sent: bool) -> None:
         with self.db.session() as session:
-            deliveries.finish(session, delivery_id, "sent" if sent else "failed", self.now())
+            status = DeliveryStatus.SENT if sent else DeliveryStatus.FAILED
+            deliveries.finish(session, delivery_id, status, self.now())
 
 
 # Looking for support leaves no trace with a name on it: these are audited without the person.
@@ -662,6 +675,9 @@ _READ_ONLY = (
 )
 
 
+_AUDIT_ROW = insert(AuditLog)
+
+
 def _audit(
     session: Session,
     now: datetime,
@@ -676,7 +692,9 @@ def _audit(
         return
     if name.startswith(_SUPPORT_PATH):
         person_id = None
-    session.add(AuditLog(at=now, person_id=person_id, kind=kind, name=name[:64], outcome=outcome))
+    row = {"at": now, "person_id": person_id, "kind": kind, "name": name[:64], "outcome": outcome}
+    session.flush()  # the person it names may be new
+    session.connection().execute(_AUDIT_ROW, row)  # built once: it is on every event's path
 
 
 def _trace(exc: BaseException) -> str:

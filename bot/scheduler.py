@@ -1,10 +1,16 @@
 """APScheduler wiring: the due-timer sweeper, a job per calendar entry, and the leader lock.
 
 Each process has its own in-memory job store (APScheduler 3 cannot share one). Every process
-sweeps timers, which are claimed in the database, so each runs once. Only the leader (see
-storage/leader.py) runs the calendar jobs; on becoming leader, and at start, it catches up on
-whatever fell due while no one was watching. Each post is a unique Delivery row, so even two
-leaders at once would post it once.
+sweeps timers and unsent messages, which are claimed in the database, so each runs once. Only
+the leader (see storage/leader.py) runs the calendar jobs and sends scheduled posts, so one
+process keeps each channel's pace; on becoming leader, and at start, it catches up on whatever
+fell due while no one was watching. Each post is a unique Delivery row, so even two leaders at
+once would post it once.
+
+Takeover: every process checks the lock every `delivery.leader_seconds`. A leader that dies
+loses the lock with its connection, so another process leads within leader_seconds; the posts
+the dead leader had claimed are taken over once their claim, `delivery.lease_seconds`, runs
+out, and (on Slack) looked for in the channel before being posted again.
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
 
-LEADER_SECONDS = 30
 POSTS_AT_ONCE = 50  # scheduled posts in flight at once (to different places)
 
 
@@ -32,17 +37,20 @@ class Calendar:
     def __init__(self, router: Router, platform: Sender):
         self.router, self.platform = router, platform
         self.leadership = Leadership(router.db)
-        self.leader = False
+        # None until the lock is first checked (serve checks it before any job runs): a
+        # Calendar used on its own, as tests and benchmarks do, then sends what is queued.
+        self.leader: bool | None = None
         self._turn = asyncio.Lock()  # calendar runs in this process take turns
         self.stopping = threading.Event()  # read by the sweep's thread between timers
         self._idle = asyncio.Event()  # no sweep is running
         self._idle.set()
 
     async def sweep(self) -> None:
-        """Due timers, messages to send again (a failed send, or one whose process died), then
-        any post that is queued (a "send now", a retry). Timers are run a bounded round at a
-        time in a thread (bot/router.py SWEEP_TIMERS), what each round says is sent before the
-        next, and the loop is yielded between rounds; a stop ends it after the timer running."""
+        """Due timers, messages to send again (a failed send, or one whose process died), then,
+        on the leader, any post that is queued (a "send now", a retry, a post whose sender
+        died). Timers are run a bounded round at a time in a thread (bot/router.py
+        SWEEP_TIMERS), what each round says is sent before the next, and the loop is yielded
+        between rounds; a stop ends it after the timer running."""
         self._idle.clear()
         try:
             while not self.stopping.is_set():
@@ -57,7 +65,8 @@ class Calendar:
             unsent = await asyncio.to_thread(self.router.unsent)
             if unsent:
                 await self.platform.deliver(unsent)
-            await self.send_posts()
+            if self.leader is not False:  # a follower leaves posts to the leader
+                await self.send_posts()
         finally:
             self._idle.set()
 
@@ -115,9 +124,8 @@ def build_scheduler(calendar: Calendar, timezone: str) -> AsyncIOScheduler:
     once = {"max_instances": 1, "coalesce": True}
     every = calendar.router.app.delivery.sweep_seconds
     scheduler.add_job(calendar.sweep, "interval", seconds=every, id="sweeper", **once)
-    scheduler.add_job(
-        calendar.check_leader, "interval", seconds=LEADER_SECONDS, id="leader", **once
-    )
+    leader_every = calendar.router.app.delivery.leader_seconds
+    scheduler.add_job(calendar.check_leader, "interval", seconds=leader_every, id="leader", **once)
     for entry in calendar.router.schedules():
         scheduler.add_job(
             calendar.run, entry.rule, id=f"calendar:{entry.id}", misfire_grace_time=60, **once

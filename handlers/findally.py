@@ -586,12 +586,7 @@ def still_waiting(ctx: Context, request_id: int) -> None:
 
 def retry_waiting(ctx: Context) -> None:
     """Offer waiting requests, oldest first, now that an ally may be free."""
-    waiting = ctx.session.exec(
-        select(SupportRequest)
-        .where(SupportRequest.status == "waiting")
-        .order_by(SupportRequest.created_at)
-    ).all()
-    for req in waiting:
+    for req in support.WAITING_REQUESTS.all(ctx.session):
         # A new round: allies who let an earlier offer expire may be asked again.
         if not _cas(
             ctx,
@@ -725,10 +720,7 @@ def _close_offer(ctx: Context, offer: Offer, status: str) -> bool:
 
 
 def _withdraw_pending(ctx: Context, request_id: int) -> None:
-    pending = ctx.session.exec(
-        select(Offer).where(Offer.request_id == request_id, Offer.status == "pending")
-    ).all()
-    for offer in pending:
+    for offer in support.PENDING_OFFERS.all(ctx.session, request=request_id):
         _close_offer(ctx, offer, "withdrawn")  # the rewritten offer DM tells the ally
 
 

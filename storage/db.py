@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, event, inspect, text
+from sqlalchemy import Connection, Engine, event, inspect, literal_column, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -59,9 +60,17 @@ def insert_new(session: Session, table: type[SQLModel], **values: object) -> boo
     One statement (INSERT .. ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike) where a
     savepoint around an insert that may fail costs three, and nothing is rolled back."""
     dialect = session.get_bind().dialect.name
-    make = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    result = session.exec(make(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount > 0)
+    statement = _INSERT_NEW.get((dialect, table))
+    if statement is None:  # built once per table (building costs more than running it)
+        make = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        skip = make(table).on_conflict_do_nothing()
+        statement = _INSERT_NEW[dialect, table] = skip.returning(literal_column("1"))
+    session.flush()
+    # A row comes back only if it was added (rowcount is not reliable here on PostgreSQL).
+    return session.connection().execute(statement, values).first() is not None
+
+
+_INSERT_NEW: dict[tuple[str, type[SQLModel]], Any] = {}
 
 
 def normalise_url(url: str) -> str:

@@ -6,18 +6,28 @@ records an occurrence first owns it and every other attempt is a no-op.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import Checkpoint, Delivery
+from storage.models import Checkpoint, Delivery, DeliveryStatus
 from storage.timers import take
 
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 RETRY_AFTER = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A post this process now holds. `unsure_since`: the claim it took over ran out (its
+    sender died while holding it), so the post may have gone out after that moment; a platform
+    that can look (Slack) checks before posting it again."""
+
+    row: Delivery
+    unsure_since: datetime | None = None
 
 
 def record(session: Session, delivery: Delivery) -> bool:
@@ -41,16 +51,21 @@ def exists(session: Session, message: str, occurrence: str) -> bool:
     )
 
 
-def claim(session: Session, now: datetime, limit: int = 50) -> list[Delivery]:
-    """Queued posts, posts whose sender died, and failed posts due for another try."""
+def claim(session: Session, now: datetime, lease: timedelta, limit: int = 50) -> list[Claimed]:
+    """Queued posts, posts whose sender died (claimed more than `lease` ago and never
+    finished), and failed posts due for another try. Each is taken with one conditional update
+    on the status and attempts it was read with, so two processes never both take one."""
     rows = session.exec(
         select(Delivery)
         .where(
             or_(
-                col(Delivery.status) == "queued",
-                and_(col(Delivery.status) == "sending", col(Delivery.claimed_at) < now - LEASE),
+                col(Delivery.status) == DeliveryStatus.QUEUED,
                 and_(
-                    col(Delivery.status) == "failed",
+                    col(Delivery.status) == DeliveryStatus.SENDING,
+                    col(Delivery.claimed_at) < now - lease,
+                ),
+                and_(
+                    col(Delivery.status) == DeliveryStatus.FAILED,
                     col(Delivery.attempts) < MAX_ATTEMPTS,
                     col(Delivery.claimed_at) < now - RETRY_AFTER,
                 ),
@@ -59,17 +74,25 @@ def claim(session: Session, now: datetime, limit: int = 50) -> list[Delivery]:
         .order_by(col(Delivery.due_at), col(Delivery.id))
         .limit(limit)
     ).all()
-    return [row for row in rows if take(session, row, "sending", now)]
+    claimed: list[Claimed] = []
+    for row in rows:
+        # Read before the take, which may refresh the row in the session.
+        died_at = row.claimed_at if row.status == DeliveryStatus.SENDING else None
+        if take(session, row, DeliveryStatus.SENDING, now):
+            claimed.append(Claimed(row, died_at))
+    return claimed
 
 
-def finish(session: Session, delivery_id: int, status: str, now: datetime) -> None:
-    """A claimed post is sent, failed (tried again later) or skipped."""
-    values = {"status": status, "sent_at": now if status == "sent" else None}
-    session.exec(
+def finish(session: Session, delivery_id: int, status: DeliveryStatus, now: datetime) -> bool:
+    """A claimed post is sent, failed (tried again later) or skipped; False if it was no longer
+    "sending" (its claim ran out and another process took it)."""
+    sent_at = now if status == DeliveryStatus.SENT else None
+    result = session.exec(
         update(Delivery)
-        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == "sending")
-        .values(**values)
+        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == DeliveryStatus.SENDING)
+        .values(status=status, sent_at=sent_at)
     )
+    return bool(result.rowcount == 1)
 
 
 def checkpoint(session: Session, name: str) -> datetime | None:

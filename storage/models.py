@@ -378,13 +378,23 @@ class SentMessage(SQLModel, table=True):
     sent_at: datetime = Field(index=True)
 
 
+class DeliveryStatus(StrEnum):
+    """Where a scheduled post is: queued -> sending -> sent | failed (tried again later)."""
+
+    QUEUED = "queued"  # to post (a calendar occurrence, a "send now")
+    SENDING = "sending"  # claimed at claimed_at; after delivery.lease_seconds anyone may take it
+    SENT = "sent"
+    FAILED = "failed"  # the platform refused it: tried again after a wait, MAX_ATTEMPTS in all
+    SKIPPED = "skipped"  # by a coordinator, or its message was removed from content/
+    MISSED = "missed"  # due while the bot was down, older than the grace window
+
+
 class Delivery(SQLModel, table=True):
     """One scheduled post to one target, at most once: an awareness message or a digest.
 
     Unique on (message, occurrence, target), so two schedulers or a restart cannot post it
     twice. `target` is "#channel", "dm:<person id>" or "task" (a job with nothing to post).
-    Status: queued -> sending -> sent | failed; skipped (by a coordinator); missed (due while
-    the bot was down, older than the grace window).
+    Status: see DeliveryStatus.
     """
 
     __table_args__ = (
@@ -397,7 +407,10 @@ class Delivery(SQLModel, table=True):
     occurrence: str = Field(max_length=32)  # local date and time, e.g. 2026-10-10T10:00
     target: str = Field(max_length=96)
     tip: str | None = Field(default=None, max_length=80)  # which tip of a series went out
-    status: str = Field(default="queued", max_length=16)
+    # A plain string column (not a database enum type): a new status needs no type migration.
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.QUEUED, sa_column=Column(String(16), nullable=False)
+    )
     due_at: datetime
     claimed_at: datetime | None = None
     attempts: int = 0

@@ -31,6 +31,11 @@ MAX_CLAIMS = 20
 LONGEST_WAIT = timedelta(hours=1)
 
 
+# One INSERT .. RETURNING for all (in order), built once and not the ORM's unit of work: this
+# is on the path of every event.
+_INSERT = insert(OutboxMessage).returning(col(OutboxMessage.id), sort_by_parameter_order=True)
+
+
 @dataclass(frozen=True)
 class NewRow:
     recipient: str  # JSON: internal ids or a channel name
@@ -72,10 +77,7 @@ def record(session: Session, rows: list[NewRow], now: datetime, lease: timedelta
         }
         for row in rows
     ]
-    # One INSERT .. RETURNING for all (in order), not the ORM's unit of work: this is on the
-    # path of every event.
-    statement = insert(OutboxMessage).returning(col(OutboxMessage.id), sort_by_parameter_order=True)
-    return list(session.execute(statement, values).scalars())
+    return list(session.execute(_INSERT, values).scalars())
 
 
 @dataclass(frozen=True)

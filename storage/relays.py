@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, delete, or_, update
+from sqlalchemy import ColumnElement, bindparam, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage import limits, timers
 from storage.models import RateCount, Relay, RelayEnd, RelayStatus
+from storage.prepared import Lookup
 
 IDLE = "relay.idle"  # the timer that closes a relay left silent (handlers/relay.py)
 MINUTE = timedelta(minutes=1)
@@ -60,8 +61,12 @@ def start(
     return relay
 
 
+_OF_REQUEST = Lookup(select(Relay).where(col(Relay.request_id) == bindparam("request")))
+
+
 def of_request(session: Session, request_id: int | None) -> Relay | None:
-    return session.exec(select(Relay).where(Relay.request_id == request_id)).first()
+    relay: Relay | None = _OF_REQUEST.first(session, request=request_id)  # on every finish
+    return relay
 
 
 def open_for(session: Session, person_id: int | None) -> list[Relay]:

@@ -29,6 +29,19 @@ def one_less(column: Any) -> Any:
     return case((column > 0, column - 1), else_=0)
 
 
+# request: the offers for it still waiting for an answer.
+PENDING_OFFERS = Lookup(
+    select(Offer).where(
+        col(Offer.request_id) == bindparam("request"), col(Offer.status) == "pending"
+    )
+)
+# Requests waiting for an ally, oldest first (offered again when an ally may be free).
+WAITING_REQUESTS = Lookup(
+    select(SupportRequest)
+    .where(col(SupportRequest.status) == "waiting")
+    .order_by(col(SupportRequest.created_at))
+)
+
 # offer, now: a pending offer is accepted.
 ACCEPT_OFFER = Change(
     update(Offer)

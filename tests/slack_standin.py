@@ -45,6 +45,9 @@ class SlackStandIn:
     # not answered). `after_call` runs once a recorded call's answer has been sent.
     before_call: Callable[[Call], Awaitable[bool]] | None = None
     after_call: Callable[[Call], Awaitable[None]] | None = None
+    # Awaited once a Web API call is recorded (it shows in history at once), before it is
+    # answered: a slow Slack, which may take a post and answer a sender that has died since.
+    before_answer: Callable[[Call], Awaitable[None]] | None = None
     server: TestServer | None = None
     _arrived: asyncio.Condition | None = None
 
@@ -155,6 +158,8 @@ class SlackStandIn:
             self._arrived.notify_all()
         if method in self.refusals:
             return web.json_response({"ok": False, "error": self.refusals[method]})
+        if self.before_answer is not None:
+            await self.before_answer(call)
         return await self._answered(request, call, web.json_response(self._answer(method, args)))
 
     def _history(self, args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -163,6 +168,9 @@ class SlackStandIn:
         most."""
         channel, oldest = args.get("channel"), float(args.get("oldest") or 0)
         limit = min(int(args.get("limit") or 100), 1000)
+        # a channel is asked for by id; the bot posts to it by id or by "#name"
+        name = self.channels.get(str(channel), {}).get("name")
+        places = {channel, f"#{name}"} if name else {channel}
         found = [
             {
                 "type": "message",
@@ -173,9 +181,7 @@ class SlackStandIn:
                 "blocks": c.args.get("blocks") or [],
             }
             for n, c in enumerate(self.calls, 1)
-            if c.method == "chat.postMessage"
-            and c.args.get("channel") == channel
-            and c.at >= oldest
+            if c.method == "chat.postMessage" and c.args.get("channel") in places and c.at >= oldest
         ]
         return found[::-1][:limit]
 

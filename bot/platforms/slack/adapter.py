@@ -35,6 +35,7 @@ from bot.messages import (
     Message,
     OnlyYou,
     Outgoing,
+    Posting,
     Receipt,
     Replace,
 )
@@ -50,7 +51,7 @@ from bot.platforms.slack.blocks import (
     row_of,
     to_blocks,
 )
-from bot.platforms.slack.channels import ChannelCheck, check_private
+from bot.platforms.slack.channels import ChannelCheck, channel_id, check_private
 from bot.platforms.slack.manifest import NAMES_PEOPLE
 from bot.platforms.slack.mentions import split_mentions
 from bot.platforms.work import Background, Receipts, db_call
@@ -131,6 +132,7 @@ class SlackPlatform:
         self._profiles: Lru[str, tuple[float, Actor]] = Lru(size)  # user -> (fresh until, actor)
         self._dm_channels: Lru[str, str] = Lru(size)
         self._user_ids: Lru[int, str] = Lru(size)
+        self._channel_ids: Lru[str, str] = Lru(size)  # channel name -> id
         self._background = Background("Slack")
         self.pacer = Pacer()
         self.fanout: Elsewhere | None = None
@@ -362,7 +364,9 @@ class SlackPlatform:
         await receipts.settle(self.bot.db, self.bot.router)
 
     async def broadcast(self, item: Outgoing) -> bool:
-        """A scheduled post (awareness, digest): True once Slack has accepted all of it."""
+        """A scheduled post (awareness, digest): True once Slack has accepted all of it. Its
+        blocks carry its Delivery row ("dl:<id>"), so a post whose sender died is looked for
+        in the channel before it is posted again (`_send`)."""
         try:
             await self._send(item, _Source())
             return True
@@ -376,12 +380,11 @@ class SlackPlatform:
     async def _send(self, item: Outgoing, source: _Source) -> tuple[str, str] | None:
         """Post one message; (channel, ts) of its first part, if Slack says."""
         to = item.to
-        parts = chunks(item.message, item.receipt.tag if item.receipt else None)
+        mark = item.receipt or item.posting  # an outbox row or a scheduled post
+        parts = chunks(item.message, mark.tag if mark else None)
         if isinstance(to, OnlyYou | DirectMessage):
             channel = await self._dm_channel([await self._user_id(to.person_id)])
-            receipt = item.receipt
-            found = await self._already(channel, receipt) if receipt else None
-            if found:
+            if found := await self._already(channel, mark):
                 return found
         elif isinstance(to, GroupDM):
             users = [await self._user_id(p) for p in to.person_ids]
@@ -389,6 +392,8 @@ class SlackPlatform:
         else:
             assert isinstance(to, Channel)
             channel = f"#{to.name}"
+            if found := await self._already_in_channel(to.name, mark):
+                return found
         first: tuple[str, str] | None = None
         for blocks, text in parts:
             if isinstance(to, Channel):
@@ -399,22 +404,47 @@ class SlackPlatform:
             await self._db_call(self._remember, item.key, *first)
         return first
 
-    async def _already(self, channel: str, receipt: Receipt) -> tuple[str, str] | None:
-        """A DM whose earlier claim ran out may have gone out before its process died: look
-        for its tag in the DM's recent history (im:history) before posting it again."""
-        if receipt.unsure_since is None:
+    async def _already(
+        self, channel: str, mark: Receipt | Posting | None
+    ) -> tuple[str, str] | None:
+        """A message (outbox row) or scheduled post (Delivery row) whose earlier claim ran out
+        may have gone out before its process died: look for its tag in the conversation's
+        recent history (`channel` is an id) before posting it again. The one history lookup
+        for both: a DM's (im:history) and a channel's (channels:history)."""
+        if mark is None or mark.unsure_since is None:
             return None
-        oldest = (receipt.unsure_since - timedelta(seconds=60)).timestamp()
+        oldest = (mark.unsure_since - timedelta(seconds=60)).timestamp()
         resp = await self.client.conversations_history(
             channel=channel, oldest=f"{oldest:.6f}", limit=200
         )
-        first_block = f"{receipt.tag}:0"
+        first_block = f"{mark.tag}:0"
         for message in resp.get("messages") or []:
             blocks = message.get("blocks") or [{}]
             if blocks[0].get("block_id") == first_block:
-                log.info("outbox row %s had been delivered; not sent again", receipt.row)
+                log.info("%s had been delivered; not sent again", mark.tag)
                 return channel, str(message.get("ts") or "")
         return None
+
+    async def _already_in_channel(
+        self, name: str, mark: Receipt | Posting | None
+    ) -> tuple[str, str] | None:
+        """`_already` for a channel named in app.yaml: its id is looked up once (channels:read).
+        Reading its history needs channels:history and the bot in the channel; where the bot
+        cannot look, the message is posted again: once too often rather than never."""
+        if mark is None or mark.unsure_since is None:
+            return None
+        try:
+            if name not in self._channel_ids:
+                found = await channel_id(self.client, name)
+                if found is None:
+                    log.warning("cannot see #%s to look in it: posted again", name)
+                    return None
+                self._channel_ids[name] = found
+            return await self._already(self._channel_ids[name], mark)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "error") if exc.response else "error"
+            log.warning("cannot look in #%s (%s): posted again", name, error)
+            return None
 
     def _remember(self, key: str, channel: str, ts: str) -> None:
         with self.bot.db.session() as session:

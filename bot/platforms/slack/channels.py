@@ -72,6 +72,12 @@ async def check_private(client: AsyncWebClient, channel: str) -> ChannelCheck:
     return ChannelCheck(channel, True)
 
 
+async def channel_id(client: AsyncWebClient, channel: str) -> str | None:
+    """The id of the channel called `channel` (a name from app.yaml), or None if the bot can see
+    no such channel."""
+    return await _find(client, channel)
+
+
 async def _find(client: AsyncWebClient, channel: str) -> str | None:
     """The id of the channel called `channel`: public, or private with the bot in it."""
     cursor = None

@@ -171,6 +171,10 @@ class TeamsPlatform:
         await self._deliver(out, routed)
 
     async def broadcast(self, item: Outgoing) -> bool:
+        """A scheduled post: True once the channel has it. The Bot Connector has no history to
+        look in, so a post whose sender died after Teams took it and before it was marked sent
+        is posted again when its claim runs out (`item.posting.unsure_since`): on Teams such a
+        post is at least once, where Slack checks the channel and posts it once."""
         try:
             await self._post(item, scheduled=True)
             return True
