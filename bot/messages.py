@@ -124,6 +124,9 @@ class Receipt:
     row: int
     attempt: int
     unsure_since: datetime | None = None
+    # Written already sent, in the transaction of the change it reports: the platform answers
+    # it in the acknowledgement of the request (a Slack ack), so there is nothing to settle.
+    sent: bool = False
 
     @property
     def tag(self) -> str:

@@ -78,6 +78,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Context, str], None]
 TimerHandler = Callable[[Context, int], None]
+# Whether replies only the asker sees fit in the platform's acknowledgement (Router.dispatch).
+Answered = Callable[[list[Outgoing]], bool]
 
 
 @dataclass(frozen=True)
@@ -245,8 +247,13 @@ class Router:
         )
 
     # --- events ----------------------------------------------------------------------------
-    def dispatch(self, event: Event) -> Outbox:
-        """Handle one event in one transaction; return what to send once it is committed."""
+    def dispatch(self, event: Event, answered: Answered | None = None) -> Outbox:
+        """Handle one event in one transaction; return what to send once it is committed.
+
+        `answered`, from a platform that answers the asker in its acknowledgement of the
+        request (a Slack ack): whether these replies (only the asker sees them) fit in it.
+        If they do, their rows are written already sent, in the same transaction, rather than
+        settled by a second one after the ack."""
         kind, name, arg = _describe(event)
         now = self.now()
         person_id = None
@@ -275,7 +282,7 @@ class Router:
                     assert person.id is not None  # find_or_create flushed the row
                     ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), lead))
                 _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
-                out = self._record(session, ctx.outbox, now)
+                out = self._record(session, ctx.outbox, now, answered, event.actor.platform)
             return out
         except Exception as exc:
             if is_busy(exc):
@@ -482,24 +489,42 @@ class Router:
         log.info("sweep stopped early: %s claimed timers given back", given)
 
     # --- the outbox --------------------------------------------------------------------------
-    def _record(self, session: Session, out: Outbox, now: datetime) -> Outbox:
+    def _record(
+        self,
+        session: Session,
+        out: Outbox,
+        now: datetime,
+        answered: Answered | None = None,
+        platform: str | None = None,
+    ) -> Outbox:
         """Write the outbox into the transaction about to commit: each message (but a
-        transient one) becomes a row this process holds until it has sent it."""
+        transient one) becomes a row this process holds until it has sent it, or one already
+        sent if it is a reply the platform's acknowledgement carries (see dispatch)."""
         kept = [item for item in out if not item.transient]
         if not kept:
             return out
-        rows = [
-            NewRow(
+        replies = [item for item in out if isinstance(item.to, OnlyYou)]
+        in_ack = bool(replies) and answered is not None and answered(replies)
+
+        def row(item: Outgoing) -> NewRow:
+            sent = in_ack and isinstance(item.to, OnlyYou)
+            # A sent message keeps its words only if a press of its buttons may need them.
+            keep = not sent or bool(item.message.buttons())
+            return NewRow(
                 recipient=json.dumps(recipient_data(item.to), separators=(",", ":")),
                 people=people_of(item.to),
-                body=self.sealer.seal({"m": message_data(item.message)}),
+                body=self.sealer.seal({"m": message_data(item.message)}) if keep else None,
                 key=item.key,
+                sent_on=platform if sent else None,
             )
-            for item in kept
-        ]
-        ids = iter(outbox_rows.record(session, rows, now, self._lease()))
+
+        ids = iter(outbox_rows.record(session, [row(item) for item in kept], now, self._lease()))
+
+        def receipt(item: Outgoing) -> Receipt:
+            return Receipt(next(ids), 1, sent=in_ack and isinstance(item.to, OnlyYou))
+
         recorded = Outbox(
-            item if item.transient else replace(item, receipt=Receipt(next(ids), 1)) for item in out
+            item if item.transient else replace(item, receipt=receipt(item)) for item in out
         )
         recorded.keep_pressed = out.keep_pressed
         return recorded

@@ -42,6 +42,7 @@ class NewRow:
     people: tuple[int, ...]
     body: str | None  # sealed; None for a message kept nowhere but in memory
     key: str | None
+    sent_on: str | None = None  # the platform it is already sent on (in an ack), if it is
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def record(session: Session, rows: list[NewRow], now: datetime, lease: timedelta
         return []
     values = [
         {
-            "status": OutboxStatus.SENDING.value,
+            "status": (OutboxStatus.SENT if row.sent_on else OutboxStatus.SENDING).value,
             "attempts": 1,
             "due_at": now + lease,
             "claimed_at": now,
@@ -74,6 +75,8 @@ def record(session: Session, rows: list[NewRow], now: datetime, lease: timedelta
             "people": "".join(f",{p}" for p in row.people) + ("," if row.people else ""),
             "key": row.key,
             "body": row.body,
+            "platform": row.sent_on,
+            "sent_at": now if row.sent_on else None,
         }
         for row in rows
     ]

@@ -233,3 +233,20 @@ def test_a_pressed_message_is_rebuilt_from_the_bots_own_copy(bot, standin):
     assert updated
     for call in updated:
         assert "forged" not in str(call["blocks"])
+
+
+def test_a_reply_carried_by_the_ack_is_recorded_sent_with_the_command(bot, standin):
+    async def scenario(h: SlackHarness):
+        _, body = await h.command("UEVE")
+        with bot.db.session() as session:
+            rows = session.exec(select(OutboxMessage)).all()
+        # Written sent in the command's own transaction: nothing is left to settle or resend.
+        assert [(r.status, r.platform) for r in rows] == [(OutboxStatus.SENT, "slack")]
+        assert row_of(body["blocks"][0]["block_id"]) == rows[0].id
+        bot.clock.advance(timedelta(minutes=5))
+        await Calendar(bot.router, h.slack).sweep()
+        return body
+
+    body = asyncio.run(run(bot, standin, scenario))
+    assert button(body["blocks"], "Talk to an ally")
+    assert not standin.called("chat.postMessage")  # the choices reached Eve once, in the ack

@@ -64,7 +64,7 @@ class Receipts:
     def sent(
         self, item: Outgoing, conversation: str | None = None, message_id: str | None = None
     ) -> None:
-        if item.receipt is not None:
+        if item.receipt is not None and not item.receipt.sent:
             self.results.append(
                 Settled(
                     item.receipt.row,

@@ -156,13 +156,14 @@ class SlackPlatform:
             text, mentions = split_mentions(text)
         # Slack never retries a slash command, so there is no event id to dedupe on.
         event = Command(name, text, actor, place, mentions=mentions)
-        out = await self._db_call(self.bot.router.dispatch, event)
+        out = await self._db_call(self.bot.router.dispatch, event, _fits_one_reply)
         mine = [o for o in out if isinstance(o.to, OnlyYou)]
         rest = [o for o in out if not isinstance(o.to, OnlyYou)]
         reply = _one_reply(mine)
         if reply is not None:
-            # Settled before the ack goes: if the ack is lost with the process, Slack tells
-            # the person the command failed, and a reply sent again by DM would come twice.
+            # Settled before the ack goes (written already sent by dispatch, as a rule): if the
+            # ack is lost with the process, Slack tells the person the command failed, and a
+            # reply sent again by DM would come twice.
             receipts = Receipts(PLATFORM)
             for item in mine:
                 receipts.sent(item)
@@ -564,6 +565,11 @@ class SlackPlatform:
         )
         self._profiles[actor.user_id] = (time.monotonic() + PROFILE_TTL, fresh)
         await self._db_call(self.bot.router.update_profile, fresh)
+
+
+def _fits_one_reply(items: list[Outgoing]) -> bool:
+    """Whether these replies go in the ack (Router.dispatch writes their rows already sent)."""
+    return _one_reply(items) is not None
 
 
 def _one_reply(items: list[Outgoing]) -> tuple[list[dict[str, Any]], str] | None:
