@@ -10,8 +10,9 @@ allies a request never reaches.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import case, exists, func, or_
+from sqlalchemy import exists, func, or_
 from sqlmodel import Session, col, select
 
 from handlers import matching
@@ -30,36 +31,56 @@ def best(
 ) -> list[int]:
     """The person ids of the eligible allies, best first (all of them, or the first `most`).
     `lapsed_before`: training done before this day is overdue its refresher."""
-    query = _query(want, lapsed_before)
     found: list[int] = []
-    offset = 0
-    while most is None or len(found) < most:
-        rows = session.exec(query.offset(offset).limit(PAGE)).all()
-        for row in rows:
-            c = matching.Candidate(
-                person_id=row.person_id,
-                department=row.department,
-                topics=(),
-                status=row.status,
-                available=row.available,
-                capacity=row.capacity,
-                open_count=row.open_count,
-                pending=row.pending,
-                last_asked_at=row.last_asked_at,
-                hours_start=row.hours_start,
-                hours_end=row.hours_end,
-                tz=row.tz,
-            )
-            # The query has applied every rule but the hours; this checks them all again, so a
-            # rule the SQL states more loosely (department case) still holds exactly.
-            if matching.eligible(c, want, now):
-                found.append(c.person_id)
-                if most is not None and len(found) == most:
-                    break
-        if len(rows) < PAGE:
-            break
-        offset += PAGE
+    for query in _queries(want, lapsed_before):
+        offset = 0
+        while most is None or len(found) < most:
+            rows = session.exec(query.offset(offset).limit(PAGE)).all()
+            for row in rows:
+                c = matching.Candidate(
+                    person_id=row.person_id,
+                    department=row.department,
+                    topics=(),
+                    status=row.status,
+                    available=row.available,
+                    capacity=row.capacity,
+                    open_count=row.open_count,
+                    pending=row.pending,
+                    last_asked_at=row.last_asked_at,
+                    hours_start=row.hours_start,
+                    hours_end=row.hours_end,
+                    tz=row.tz,
+                )
+                # The query has applied every rule but the hours; this checks them all again,
+                # so a rule the SQL states more loosely (department case) still holds exactly.
+                if matching.eligible(c, want, now):
+                    found.append(c.person_id)
+                    if most is not None and len(found) == most:
+                        return found
+            if len(rows) < PAGE:
+                break
+            offset += PAGE
     return found
+
+
+def _queries(want: matching.Wanted, lapsed_before: date) -> list[Any]:
+    """One query per preference group, best group first: allies who speak the language asked
+    for (if any) before those who do not, and within each, those who offer the topic before
+    those who do not, as matching.rank orders them. Each group is read in the index's order
+    (ix_allyprofile_next) and stops at the first page that has enough, where one query ordered
+    by "has the topic" would have to sort every eligible ally first."""
+    query = _query(want, lapsed_before)
+    pid = col(AllyProfile.person_id)
+    groups = [query]
+    if want.topic:
+        offers = exists().where(col(AllyTopic.person_id) == pid, AllyTopic.topic == key(want.topic))
+        groups = [g.where(wanted) for wanted in (offers, ~offers) for g in groups]
+    if want.language:
+        speaks = exists().where(
+            col(AllyLanguage.person_id) == pid, AllyLanguage.language == key(want.language)
+        )
+        groups = [g.where(wanted) for wanted in (speaks, ~speaks) for g in groups]
+    return groups
 
 
 def _query(want: matching.Wanted, lapsed_before: date):  # type: ignore[no-untyped-def]
@@ -107,16 +128,7 @@ def _query(want: matching.Wanted, lapsed_before: date):  # type: ignore[no-untyp
                 func.lower(func.trim(person.department)) != theirs.lower(),
             )
         )
-    order = []
-    if want.language:
-        speaks = exists().where(
-            col(AllyLanguage.person_id) == pid, AllyLanguage.language == key(want.language)
-        )
-        order.append(case((speaks, 0), else_=1))
-    if want.topic:
-        offers = exists().where(col(AllyTopic.person_id) == pid, AllyTopic.topic == key(want.topic))
-        order.append(case((offers, 0), else_=1))
     # Never asked first, then least recently asked, then least load: matching.rank's order, as
     # the index ix_allyprofile_next has it (the same expressions, so the database walks it).
     asked = col(ally.last_asked_at)
-    return query.order_by(*order, asked.is_not(None), asked, load, pid)
+    return query.order_by(asked.is_not(None), asked, load, pid)
