@@ -4,8 +4,8 @@ Builds a database with N allies, 10 x N other people and 2 x N past requests (ea
 accepted offer and its finished timer), then times, over repeated rounds, whole events through
 the router (the handler, its transaction and its outbox rows): a requester opening the
 preferences ("talk"), pressing "Any ally" until the offer is written, the ally accepting, the
-ally's home view, and the requester finishing. PostgreSQL runs when its server programs are
-installed (tests/postgres_server.py).
+ally's home view, the requester finishing, and someone else asking for a topic and a language.
+PostgreSQL runs when its server programs are installed (tests/postgres_server.py).
 
     .venv/bin/python -m bench.scale_bench [--allies 1000 10000] [--large] [--rounds 40]
 """
@@ -46,6 +46,7 @@ TOPICS = ["Stress", "Grief", "Money", "Caring", "Burnout", "Sleep", "Anxiety", "
 LANGUAGES = ["Welsh", "French", "Polish", "Urdu"]
 ZONES = ["Europe/London", "Europe/Warsaw", "America/New_York", "Asia/Kolkata"]
 ANY_ALLY = '{"t":null,"o":0,"a":0}'
+TOPIC_AND_LANGUAGE = '{"t":"Grief","o":0,"a":0,"l":"Welsh"}'
 CHUNK = 5000
 
 
@@ -184,7 +185,14 @@ def timed(times: list[float], run: Callable[..., object], *args: object) -> None
 
 def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
     """`count` requests, each from someone new, through to the requester finishing it."""
-    names = ["talk (preferences)", "Any ally -> offer", "accept", "ally's home", "finish"]
+    names = [
+        "talk (preferences)",
+        "Any ally -> offer",
+        "accept",
+        "ally's home",
+        "finish",
+        "topic + language -> offer",
+    ]
     times: dict[str, list[float]] = {n: [] for n in names}
     dispatch, warm = bot.router.dispatch, 3
     for i in range(count + warm):
@@ -208,6 +216,18 @@ def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
         with bot.db.session() as session:
             request = session.get(SupportRequest, request_id)
             assert request is not None and request.status == "finished"
+        # Someone else asks for a topic and a language (the preference groups), then cancels.
+        other = Actor("shell", f"p{allies + 1 + count + warm + i}")
+        dispatch(Action("findally:talk", "", other))
+        timed(got[names[5]], dispatch, Action("findally:start", TOPIC_AND_LANGUAGE, other))
+        with bot.db.session() as session:
+            asked = session.exec(
+                select(SupportRequest.id)
+                .join(Person, col(Person.id) == SupportRequest.requester_id)
+                .where(Person.platform_user_id == other.user_id)
+            ).first()
+        assert asked is not None
+        dispatch(Action("request:cancel", str(asked), other))
     return times
 
 
