@@ -259,13 +259,7 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
     Returns "offered", "none" (the request now waits) or "closed" (it was cancelled or
     matched meanwhile, perhaps by another process: nothing is changed).
     """
-    if not _cas(
-        ctx,
-        SupportRequest,
-        SupportRequest.id == req.id,
-        col(SupportRequest.status).in_(("offering", "waiting")),
-        status="offering",
-    ):
+    if not support.OFFERING(ctx.session, request=req.id):
         return "closed"
     ctx.session.refresh(req)
     # Another process may take the ally's last free slot between ranking and offering
@@ -310,15 +304,7 @@ def send_offer(ctx: Context, req: SupportRequest, ally_id: int) -> Offer | None:
     try:
         with ctx.session.begin_nested():
             # The offer holds a slot of the ally's capacity until it is answered or closed.
-            if not _cas(
-                ctx,
-                AllyProfile,
-                AllyProfile.person_id == ally_id,
-                AllyProfile.status == "active",
-                AllyProfile.open_count + AllyProfile.pending < AllyProfile.capacity,
-                pending=AllyProfile.pending + 1,
-                last_asked_at=ctx.now,
-            ):
+            if not support.HOLD_SLOT(ctx.session, ally=ally_id, now=ctx.now):
                 raise _Undo
             ctx.session.add(offer)
     except (IntegrityError, _Undo):

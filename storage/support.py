@@ -42,6 +42,25 @@ WAITING_REQUESTS = Lookup(
     .order_by(col(SupportRequest.created_at))
 )
 
+# request: an open request not yet matched is (again) being offered.
+OFFERING = Change(
+    update(SupportRequest)
+    .where(
+        col(SupportRequest.id) == bindparam("request"),
+        col(SupportRequest.status).in_(("offering", "waiting")),
+    )
+    .values(status="offering")
+)
+# ally, now: an offer holds a slot of an active ally's capacity until it is answered or closed.
+HOLD_SLOT = Change(
+    update(AllyProfile)
+    .where(
+        col(AllyProfile.person_id) == bindparam("ally"),
+        col(AllyProfile.status) == "active",
+        col(AllyProfile.open_count) + AllyProfile.pending < AllyProfile.capacity,
+    )
+    .values(pending=AllyProfile.pending + 1, last_asked_at=bindparam("now"))
+)
 # offer, now: a pending offer is accepted.
 ACCEPT_OFFER = Change(
     update(Offer)

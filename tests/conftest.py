@@ -8,6 +8,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,8 +28,11 @@ START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning
 BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str | None]:
+@contextmanager
+def postgres_server() -> Iterator[str | None]:
+    """A PostgreSQL database URL: ALLYBOT_TEST_POSTGRES_URL's server (a database per xdist
+    worker), else a throwaway server while the block runs, else None (no server programs).
+    Benchmarks use it too."""
     url = os.environ.get("ALLYBOT_TEST_POSTGRES_URL")
     if url:
         yield _own_database(url)
@@ -41,6 +45,12 @@ def postgres_url() -> Iterator[str | None]:
         yield server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    with postgres_server() as url:
+        yield url
 
 
 def _own_database(url: str) -> str:

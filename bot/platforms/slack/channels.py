@@ -39,7 +39,7 @@ def fix_for(channel: str) -> str:
 async def check_private(client: AsyncWebClient, channel: str) -> ChannelCheck:
     """Whether `channel` (a name from app.yaml) is a private channel the bot is a member of."""
     try:
-        found = await _find(client, channel)
+        found = await channel_id(client, channel)
         if found is None:
             return ChannelCheck(
                 channel,
@@ -73,13 +73,8 @@ async def check_private(client: AsyncWebClient, channel: str) -> ChannelCheck:
 
 
 async def channel_id(client: AsyncWebClient, channel: str) -> str | None:
-    """The id of the channel called `channel` (a name from app.yaml), or None if the bot can see
-    no such channel."""
-    return await _find(client, channel)
-
-
-async def _find(client: AsyncWebClient, channel: str) -> str | None:
-    """The id of the channel called `channel`: public, or private with the bot in it."""
+    """The id of the channel called `channel` (a name from app.yaml): public, or private with
+    the bot in it; None if the bot can see no such channel."""
     cursor = None
     for _ in range(MAX_PAGES):
         resp = await client.conversations_list(
