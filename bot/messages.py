@@ -143,6 +143,7 @@ class Posting:
 
     delivery: int
     unsure_since: datetime | None = None
+    attempt: int = 1  # which claim of the row this process holds (its attempts once taken)
 
     @property
     def tag(self) -> str:

@@ -623,11 +623,11 @@ class Router:
             self._schedules = schedules.all_schedules(self.app, self.content)
         return self._schedules
 
-    def claim_posts(self) -> list[tuple[int, Outgoing]]:
+    def claim_posts(self) -> list[Outgoing]:
         """Scheduled posts ready to send, each claimed by this process for
         delivery.lease_seconds and marked with its Delivery row (`Outgoing.posting`)."""
         now = self.now()
-        posts: list[tuple[int, Outgoing]] = []
+        posts: list[Outgoing] = []
         with self.db.session() as session:
             ctx = self.context(session, now)
             for claimed in deliveries.claim(session, now, self._lease()):
@@ -635,10 +635,10 @@ class Router:
                 assert row.id is not None  # read from the database, so it has its key
                 item = schedules.render(ctx, row)
                 if item is None:  # its message was removed from content/ since
-                    deliveries.finish(session, row.id, DeliveryStatus.SKIPPED, now)
+                    deliveries.finish(session, row.id, claimed.attempt, DeliveryStatus.SKIPPED, now)
                 else:
-                    posting = Posting(row.id, claimed.unsure_since)
-                    posts.append((row.id, replace(item, posting=posting)))
+                    posting = Posting(row.id, claimed.unsure_since, claimed.attempt)
+                    posts.append(replace(item, posting=posting))
         return posts
 
     def audit(self, days: int) -> list[str]:
@@ -656,10 +656,11 @@ class Router:
             for row in rows
         ]
 
-    def posted(self, delivery_id: int, sent: bool) -> None:
+    def posted(self, posting: Posting, sent: bool) -> None:
+        """Record how a claimed post went (by the claim `posting` holds)."""
         with self.db.session() as session:
             status = DeliveryStatus.SENT if sent else DeliveryStatus.FAILED
-            deliveries.finish(session, delivery_id, status, self.now())
+            deliveries.finish(session, posting.delivery, posting.attempt, status, self.now())
 
 
 # Looking for support leaves no trace with a name on it: these are audited without the person.

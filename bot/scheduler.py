@@ -85,17 +85,18 @@ class Calendar:
         sent = 0
         gate = asyncio.Semaphore(POSTS_AT_ONCE)
 
-        async def post(delivery_id: int, item: Outgoing) -> bool:
+        async def post(item: Outgoing) -> bool:
             async with gate:
                 ok = await self.platform.broadcast(item)
-            await asyncio.to_thread(self.router.posted, delivery_id, ok)
+            assert item.posting is not None  # claim_posts marks every post with its row
+            await asyncio.to_thread(self.router.posted, item.posting, ok)
             return ok
 
         while not self.stopping.is_set():
             claimed = await asyncio.to_thread(self.router.claim_posts)
             if not claimed:
                 break
-            results = await asyncio.gather(*(post(i, item) for i, item in claimed))
+            results = await asyncio.gather(*(post(item) for item in claimed))
             sent += sum(results)
         return sent
 

@@ -28,6 +28,7 @@ class Claimed:
 
     row: Delivery
     unsure_since: datetime | None = None
+    attempt: int = 1  # the row's attempts under this claim
 
 
 def record(session: Session, delivery: Delivery) -> bool:
@@ -78,18 +79,26 @@ def claim(session: Session, now: datetime, lease: timedelta, limit: int = 50) ->
     for row in rows:
         # Read before the take, which may refresh the row in the session.
         died_at = row.claimed_at if row.status == DeliveryStatus.SENDING else None
+        attempt = row.attempts + 1
         if take(session, row, DeliveryStatus.SENDING, now):
-            claimed.append(Claimed(row, died_at))
+            claimed.append(Claimed(row, died_at, attempt))
     return claimed
 
 
-def finish(session: Session, delivery_id: int, status: DeliveryStatus, now: datetime) -> bool:
-    """A claimed post is sent, failed (tried again later) or skipped; False if it was no longer
-    "sending" (its claim ran out and another process took it)."""
+def finish(
+    session: Session, delivery_id: int, attempt: int, status: DeliveryStatus, now: datetime
+) -> bool:
+    """A claimed post is sent, failed (tried again later) or skipped, by the claim that holds
+    it (`attempt`); False if that claim ran out and another process took the post since (a
+    slow sender's "failed" must not undo the post the taker sent)."""
     sent_at = now if status == DeliveryStatus.SENT else None
     result = session.exec(
         update(Delivery)
-        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == DeliveryStatus.SENDING)
+        .where(
+            col(Delivery.id) == delivery_id,
+            col(Delivery.status) == DeliveryStatus.SENDING,
+            col(Delivery.attempts) == attempt,
+        )
         .values(status=status, sent_at=sent_at)
     )
     return bool(result.rowcount == 1)

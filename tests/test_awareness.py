@@ -117,9 +117,10 @@ def send_due(bot: AllyBot) -> list[Outgoing]:
     """One scheduler run: record what fell due, claim it, "send" it, mark it sent."""
     bot.router.plan_calendar()
     sent = []
-    for delivery_id, item in bot.router.claim_posts():
+    for item in bot.router.claim_posts():
         sent.append(item)
-        bot.router.posted(delivery_id, True)
+        assert item.posting is not None
+        bot.router.posted(item.posting, True)
     return sent
 
 
@@ -452,6 +453,23 @@ def _race(bots: list[AllyBot]) -> list[tuple[int, Outgoing]]:
     return claimed
 
 
+def test_a_sender_whose_claim_ran_out_cannot_undo_the_post_another_sent(db):
+    slow, taker = make_bot(db), make_bot(db, seed=False)  # two processes on one database
+    slow.router.plan_calendar()  # the calendar counts from START
+    for bot in (slow, taker):
+        move_to(bot, WED)
+    slow.router.plan_calendar()
+    [late] = slow.router.claim_posts()  # then it stalls past its claim
+    for bot in (slow, taker):
+        bot.clock.advance(timedelta(seconds=bot.settings.app.delivery.lease_seconds + 1))
+    [taken] = taker.router.claim_posts()
+    assert late.posting and taken.posting and taken.posting.unsure_since is not None
+    slow.router.posted(late.posting, False)  # its send failed at last: too late to count
+    taker.router.posted(taken.posting, True)
+    assert [(r.tip, r.status) for r in rows(slow, "weekly-tips")] == [("notice-changes", "sent")]
+    assert send_due(slow) == [] and send_due(taker) == []  # nobody posts it again
+
+
 def test_two_schedulers_on_one_database_post_each_due_tip_once(db, caplog):
     first = make_bot(db)
     first.router.plan_calendar()  # the calendar counts from START
@@ -464,11 +482,12 @@ def test_two_schedulers_on_one_database_post_each_due_tip_once(db, caplog):
 
             posts = _race([first, second])
 
-            assert [(item.to, tip_of(item)) for _, item in posts] == [
+            assert [(item.to, tip_of(item)) for item in posts] == [
                 (Channel("general"), TIP_IDS[week])
             ]
-            [(delivery_id, _)] = posts
-            second.router.posted(delivery_id, True)
+            [post] = posts
+            assert post.posting is not None
+            second.router.posted(post.posting, True)
             assert send_due(second) == []
             assert send_due(first) == []
 

@@ -215,17 +215,19 @@ def test_a_retried_post_and_a_second_scheduler_show_the_same_comments_once(db):
         b.clock.advance(datetime(2026, 3, 9, 9, 0, tzinfo=UTC) - b.clock.now())
         b.router.plan_calendar()
     first = bots[0].router.claim_posts()  # claims both digest posts (and renders them)
-    assert len([p for p in first if "Ally network" in p[1].message.fallback_text()]) == 2
+    assert len([p for p in first if "Ally network" in p.message.fallback_text()]) == 2
     assert bots[1].router.claim_posts() == []  # the other process finds nothing to send
-    for delivery_id, _ in first:
-        bots[0].router.posted(delivery_id, sent=False)  # the platform failed: try again later
+    for post in first:
+        assert post.posting is not None
+        bots[0].router.posted(post.posting, sent=False)  # the platform failed: try again later
     for b in bots:
         b.clock.advance(timedelta(minutes=3))
     again = bots[1].router.claim_posts()  # the retry happens in the other process
-    texts = [item.message.fallback_text() for _, item in again]
+    texts = [item.message.fallback_text() for item in again]
     assert len(texts) == 2 and all(f"“{COMMENT}”" in t for t in texts)
-    for delivery_id, _ in again:
-        bots[1].router.posted(delivery_id, sent=True)
+    for post in again:
+        assert post.posting is not None
+        bots[1].router.posted(post.posting, sent=True)
     with bots[0].db.session() as session:
         statuses = {d.status for d in session.exec(select(Delivery)) if d.message == "digest"}
     assert statuses == {"sent"}
@@ -236,7 +238,7 @@ def test_on_slack_a_comment_is_literal_text(sh):
     bot = sh.bot
     bot.clock.advance(datetime(2026, 3, 9, 9, 0, tzinfo=UTC) - bot.clock.now())
     bot.router.plan_calendar()
-    posts = [item for _, item in bot.router.claim_posts()]
+    posts = bot.router.claim_posts()
     assert len(posts) == 2
     for post in posts:
         words = json.dumps(to_blocks(post.message))

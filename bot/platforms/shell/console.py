@@ -123,9 +123,10 @@ class Shell:
                 break
         self.deliver(router.unsent())
         router.plan_calendar()
-        for delivery_id, item in router.claim_posts():
+        for item in router.claim_posts():
             self.deliver([item])
-            router.posted(delivery_id, True)
+            assert item.posting is not None  # claim_posts marks every post with its row
+            router.posted(item.posting, True)
 
     # --- input ------------------------------------------------------------------------------
     def greet(self) -> None:
