@@ -4,7 +4,8 @@ Builds a database with N allies, 10 x N other people and 2 x N past requests (ea
 accepted offer and its finished timer), then times, over repeated rounds, whole events through
 the router (the handler, its transaction and its outbox rows): a requester opening the
 preferences ("talk"), pressing "Any ally" until the offer is written, the ally accepting, the
-ally's home view, the requester finishing, and someone else asking for a topic and a language.
+ally's home view, the requester finishing, someone else asking for a topic and a language, and
+the answer to their next /findally (with, apart, the two reads it needs).
 PostgreSQL runs when its server programs are installed (tests/postgres_server.py).
 
     .venv/bin/python -m bench.scale_bench [--allies 1000 10000] [--large] [--rounds 40]
@@ -22,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, text
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bench.measure import summary
 from bot.app import AllyBot, build
 from bot.clock import Clock
 from bot.config import REPO_ROOT, Settings, load_settings
-from bot.events import Action, Actor
+from bot.events import Action, Actor, Command
+from storage import addresses, support
 from storage.db import Database
 from storage.models import (
     AllyLanguage,
@@ -183,6 +185,12 @@ def timed(times: list[float], run: Callable[..., object], *args: object) -> None
     times.append(time.perf_counter() - start)
 
 
+def ack_lookups(session: Session, actor: Actor) -> None:
+    person = addresses.person_with(session, actor.platform, actor.user_id)
+    assert person is not None and person.id is not None
+    support.OPEN_REQUEST.first(session, person=person.id)
+
+
 def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
     """`count` requests, each from someone new, through to the requester finishing it."""
     names = [
@@ -192,6 +200,8 @@ def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
         "ally's home",
         "finish",
         "topic + language -> offer",
+        "/findally ack (router)",
+        "  its two lookups",
     ]
     times: dict[str, list[float]] = {n: [] for n in names}
     dispatch, warm = bot.router.dispatch, 3
@@ -228,6 +238,11 @@ def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
             ).first()
         assert asked is not None
         dispatch(Action("request:cancel", str(asked), other))
+        # The answer to a /findally from someone known, and the two reads it needs: who they
+        # are, and whether they have a request open.
+        timed(got[names[6]], dispatch, Command("findally", "", other))
+        with bot.db.session() as session:  # the queries alone, in an open transaction
+            timed(got[names[7]], ack_lookups, session, other)
     return times
 
 
