@@ -20,7 +20,7 @@ test: $(BIN)/.installed
 	$(BIN)/lint-imports --no-cache --no-logo  # the rooms: [tool.importlinter] in pyproject.toml
 	$(BIN)/mypy  # bot/ and storage/: [tool.mypy] in pyproject.toml
 	$(BIN)/allybot check
-	$(BIN)/pytest -q -n auto  # one worker per core, each with its own databases
+	$(BIN)/pytest -q -n auto --dist worksteal  # a worker per core, own databases; idle ones take queued tests
 
 clean:
 	rm -rf $(VENV) data/demo.db* .pytest_cache .ruff_cache
