@@ -241,7 +241,8 @@ def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
         # The answer to a /findally from someone known, and the two reads it needs: who they
         # are, and whether they have a request open.
         timed(got[names[6]], dispatch, Command("findally", "", other))
-        with bot.db.session() as session:  # the queries alone, in an open transaction
+        with bot.db.session() as session:  # the queries alone, in a transaction already begun
+            session.connection()
             timed(got[names[7]], ack_lookups, session, other)
     return times
 

@@ -750,7 +750,6 @@ def _no_ally(ctx: Context, req: SupportRequest, direct: bool = True) -> None:
 def _hand_off(ctx: Context, req: SupportRequest) -> None:
     ally = ctx.session.get(Person, req.ally_id)
     if not req.anonymous:
-        support.INTRODUCED(ctx.session, request=req.id)
         _group_intro(ctx, req)
         return
     # They talk through the bot (handlers/relay.py) until the requester chooses to be named;

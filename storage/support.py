@@ -67,11 +67,17 @@ ACCEPT_OFFER = Change(
     .where(col(Offer.id) == bindparam("offer"), col(Offer.status) == "pending")
     .values(status="accepted", decided_at=bindparam("now"))
 )
-# request, ally, now: a request being offered is matched to the ally who accepted.
+# request, ally, now: a request being offered is matched to the ally who accepted. Unless it
+# is anonymous, the two are named to each other at once (handlers/findally.py _hand_off).
 MATCH_REQUEST = Change(
     update(SupportRequest)
     .where(col(SupportRequest.id) == bindparam("request"), col(SupportRequest.status) == "offering")
-    .values(status="matched", ally_id=bindparam("ally"), matched_at=bindparam("now"))
+    .values(
+        status="matched",
+        ally_id=bindparam("ally"),
+        matched_at=bindparam("now"),
+        introduced=~col(SupportRequest.anonymous),
+    )
 )
 # ally, now: an active ally under capacity takes on a talk; the offer's slot becomes the talk's.
 OPEN_TALK = Change(
@@ -98,12 +104,6 @@ FINISH_REQUEST = Change(
     update(SupportRequest)
     .where(col(SupportRequest.id) == bindparam("request"), col(SupportRequest.status) == "matched")
     .values(status="finished", open_key=None, closed_at=bindparam("now"))
-)
-# request: both sides have been named to each other.
-INTRODUCED = Change(
-    update(SupportRequest)
-    .where(col(SupportRequest.id) == bindparam("request"))
-    .values(introduced=True)
 )
 # offer: its expiry timer will not be needed.
 EXPIRY_DONE = Change(
