@@ -20,6 +20,7 @@ from storage.ally_lists import key
 from storage.models import AllyLanguage, AllyProfile, AllyTopic, Person, PersonAddress
 
 PAGE = 25
+RARE = 300  # allies listing a topic or language, at most, for their ids to be read at once
 
 
 def best(
@@ -32,7 +33,7 @@ def best(
     """The person ids of the eligible allies, best first (all of them, or the first `most`).
     `lapsed_before`: training done before this day is overdue its refresher."""
     found: list[int] = []
-    for query in _queries(want, lapsed_before):
+    for query in _queries(session, want, lapsed_before):
         offset = 0
         while most is None or len(found) < most:
             rows = session.exec(query.offset(offset).limit(PAGE)).all()
@@ -63,24 +64,41 @@ def best(
     return found
 
 
-def _queries(want: matching.Wanted, lapsed_before: date) -> list[Any]:
+def _queries(session: Session, want: matching.Wanted, lapsed_before: date) -> list[Any]:
     """One query per preference group, best group first: allies who speak the language asked
     for (if any) before those who do not, and within each, those who offer the topic before
     those who do not, as matching.rank orders them. Each group is read in the index's order
     (ix_allyprofile_next) and stops at the first page that has enough, where one query ordered
     by "has the topic" would have to sort every eligible ally first."""
     query = _query(want, lapsed_before)
-    pid = col(AllyProfile.person_id)
     groups = [query]
     if want.topic:
-        offers = exists().where(col(AllyTopic.person_id) == pid, AllyTopic.topic == key(want.topic))
-        groups = [g.where(wanted) for wanted in (offers, ~offers) for g in groups]
+        offers = _holding(session, AllyTopic, AllyTopic.topic, key(want.topic))
+        groups = [g.where(wanted) for wanted in offers for g in groups]
     if want.language:
-        speaks = exists().where(
-            col(AllyLanguage.person_id) == pid, AllyLanguage.language == key(want.language)
-        )
-        groups = [g.where(wanted) for wanted in (speaks, ~speaks) for g in groups]
+        speaks = _holding(session, AllyLanguage, AllyLanguage.language, key(want.language))
+        groups = [g.where(wanted) for wanted in speaks for g in groups]
     return groups
+
+
+def _holding(session: Session, table: Any, column: Any, value: str) -> tuple[Any, Any]:
+    """(has it, has it not): the conditions for allies who list `value` in `table`, and for
+    the others.
+
+    "Has it" is said so that finding the group's first page costs the same at any size: if few
+    allies list it (at most RARE), their ids, read from the preference rows; if many, a probe
+    per ally as the index is walked in order, which finds a page within about
+    PAGE x allies / RARE rows. Written as a plain EXISTS, PostgreSQL's planner merge-joins the
+    whole ally table instead, whose cost grows with it."""
+    pid = col(AllyProfile.person_id)
+    own = col(table.person_id)
+    listed = session.exec(select(own).where(column == value).limit(RARE + 1)).all()
+    has_not = ~exists().where(own == pid, column == value)
+    if len(listed) <= RARE:
+        return pid.in_(listed), has_not
+    # A scalar subquery, which the planner keeps as a probe rather than turning into a join.
+    probe = select(own).where(own == pid, column == value).limit(1).scalar_subquery()
+    return probe.is_not(None), has_not
 
 
 def _query(want: matching.Wanted, lapsed_before: date):  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+import pytest
 from alembic import command
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -103,7 +104,11 @@ def _everyone(session: Session) -> list[matching.Candidate]:
     ]
 
 
-def test_the_database_ranks_allies_as_rank_does(db):
+@pytest.mark.parametrize("rare", [candidates.RARE, 2], ids=["ids read", "probed"])
+def test_the_database_ranks_allies_as_rank_does(db, rare, monkeypatch):
+    # With few allies a topic or language is always "rare" (its allies' ids are read); a
+    # threshold of 2 takes the other path (a probe per ally as the index is walked).
+    monkeypatch.setattr(candidates, "RARE", rare)
     rng = random.Random(13)
     chosen = 0  # allies ranked over all the cases: enough for the order to matter
     with db.session() as session:
