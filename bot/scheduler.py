@@ -41,6 +41,9 @@ class Calendar:
         # Calendar used on its own, as tests and benchmarks do, then sends what is queued.
         self.leader: bool | None = None
         self._turn = asyncio.Lock()  # calendar runs in this process take turns
+        # One send_posts at a time in this process: otherwise a sweep could take back, once
+        # their claim ran out, posts a slow calendar run of this very process is still sending.
+        self._posting = asyncio.Lock()
         self.stopping = threading.Event()  # read by the sweep's thread between timers
         self._idle = asyncio.Event()  # no sweep is running
         self._idle.set()
@@ -82,6 +85,10 @@ class Calendar:
         """Send every queued post, claimed a batch at a time until none is left. Posts to
         different places go out together (the platform keeps each place's own pace), at most
         POSTS_AT_ONCE at a time."""
+        async with self._posting:
+            return await self._send_posts()
+
+    async def _send_posts(self) -> int:
         sent = 0
         gate = asyncio.Semaphore(POSTS_AT_ONCE)
 

@@ -20,10 +20,15 @@ from handlers import coordinators, findally, when
 from handlers.content import AwarenessItem, Tip
 from handlers.context import Context, buttons
 from storage import deliveries
-from storage.models import Delivery
+from storage.models import Delivery, DeliveryStatus
 
 UPCOMING = 12  # how many coming posts the desk lists
-POSTED = ("queued", "sending", "sent", "failed")  # a tip in one of these has had its turn
+POSTED = (
+    DeliveryStatus.QUEUED,
+    DeliveryStatus.SENDING,
+    DeliveryStatus.SENT,
+    DeliveryStatus.FAILED,
+)  # a tip in one of these has had its turn
 
 
 def rule(app: AppConfig, it: AwarenessItem) -> BaseTrigger:
@@ -222,7 +227,11 @@ def skip(ctx: Context, value: str) -> None:
         return
     for name in channels(ctx, it) or [""]:
         row = Delivery(
-            message=it.id, occurrence=key, target=f"#{name}", due_at=at, status="skipped"
+            message=it.id,
+            occurrence=key,
+            target=f"#{name}",
+            due_at=at,
+            status=DeliveryStatus.SKIPPED,
         )
         deliveries.record(ctx.session, row)
     ctx.reply(ctx.say("awareness.skipped", title=it.title, when=_local(ctx, at)))
@@ -241,7 +250,7 @@ def unskip(ctx: Context, value: str) -> None:
         delete(Delivery).where(
             col(Delivery.message) == it.id,
             col(Delivery.occurrence) == key,
-            col(Delivery.status) == "skipped",
+            col(Delivery.status) == DeliveryStatus.SKIPPED,
         )
     )
     ctx.reply(ctx.say("awareness.unskipped", title=it.title, when=_local(ctx, at)))
@@ -278,7 +287,7 @@ def _skipped(ctx: Context, item_id: str, occurrence: str) -> bool:
             select(Delivery.id).where(
                 Delivery.message == item_id,
                 Delivery.occurrence == occurrence,
-                Delivery.status == "skipped",
+                Delivery.status == DeliveryStatus.SKIPPED,
             )
         ).first()
         is not None

@@ -722,12 +722,7 @@ def _move_on(ctx: Context, req: SupportRequest | None) -> None:
 
 
 def _pending_offer(ctx: Context, request_id: int | None) -> bool:
-    return (
-        ctx.session.exec(
-            select(Offer.id).where(Offer.request_id == request_id, Offer.status == "pending")
-        ).first()
-        is not None
-    )
+    return support.PENDING_OFFERS.first(ctx.session, request=request_id) is not None
 
 
 def _no_ally(ctx: Context, req: SupportRequest, direct: bool = True) -> None:

@@ -22,7 +22,7 @@ from handlers import awareness, care, coordinators, stats, when
 from handlers.content import DAILY_ID, DIGEST_ID, Content
 from handlers.context import Context
 from storage import deliveries, retention
-from storage.models import Delivery
+from storage.models import Delivery, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def plan_due(ctx: Context, schedules: list[Schedule]) -> None:
             key = when.occurrence_key(at, tz)
             if schedule.id == DAILY:
                 daily_due |= deliveries.record(
-                    ctx.session, _row(DAILY, key, TASK, at, status="sent")
+                    ctx.session, _row(DAILY, key, TASK, at, status=DeliveryStatus.SENT)
                 )
             elif at < ctx.now - grace:
                 _missed(ctx, schedule.id, key, at)

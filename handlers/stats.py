@@ -32,6 +32,7 @@ from storage.models import (
     AllyProfile,
     Application,
     Delivery,
+    DeliveryStatus,
     Feedback,
     FollowUpAnswer,
     SupportRequest,
@@ -305,8 +306,9 @@ def _drop_finished_batches(ctx: Context) -> None:
             select(Delivery.occurrence).where(
                 Delivery.message == DIGEST_ID,
                 or_(
-                    col(Delivery.status).in_(("queued", "sending")),
-                    (col(Delivery.status) == "failed") & (col(Delivery.attempts) < MAX_ATTEMPTS),
+                    col(Delivery.status).in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
+                    (col(Delivery.status) == DeliveryStatus.FAILED)
+                    & (col(Delivery.attempts) < MAX_ATTEMPTS),
                 ),
             )
         ).all()

@@ -66,7 +66,8 @@ def insert_new(session: Session, table: type[SQLModel], **values: object) -> boo
         skip = make(table).on_conflict_do_nothing()
         statement = _INSERT_NEW[dialect, table] = skip.returning(literal_column("1"))
     session.flush()
-    # A row comes back only if it was added (rowcount is not reliable here on PostgreSQL).
+    # A row comes back only if it was added: that, not the driver's rowcount (which misled on
+    # PostgreSQL here), says whether it was.
     return session.connection().execute(statement, values).first() is not None
 
 

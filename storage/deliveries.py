@@ -16,7 +16,10 @@ from sqlmodel import Session, col, select
 from storage.models import Checkpoint, Delivery, DeliveryStatus
 from storage.timers import take
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 5  # sends that failed
+# Claims taken over from a sender that died (or outlived its claim): a post that takes down
+# every process that sends it stops at this many instead of being taken over for ever.
+MAX_CLAIMS = 20
 RETRY_AFTER = timedelta(minutes=2)
 
 
@@ -64,6 +67,7 @@ def claim(session: Session, now: datetime, lease: timedelta, limit: int = 50) ->
                 and_(
                     col(Delivery.status) == DeliveryStatus.SENDING,
                     col(Delivery.claimed_at) < now - lease,
+                    col(Delivery.attempts) < MAX_CLAIMS,
                 ),
                 and_(
                     col(Delivery.status) == DeliveryStatus.FAILED,

@@ -1,8 +1,9 @@
 """Which replica runs the calendar: the one holding a PostgreSQL advisory lock.
 
 The lock lives as long as the connection that took it, so a replica that dies hands it on by
-itself. On SQLite there is one process per file, which is always the leader. Leadership only
-saves work: every post is also guarded by its unique Delivery row.
+itself. On SQLite there is one process per file, which is always the leader. The leader runs
+the calendar and sends the scheduled posts (so one process keeps each channel's pace); every
+post is also guarded by its unique Delivery row, so two leaders at once still post it once.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The support path's statements, built once (storage/prepared.py): a person's open request,
-and the conditional updates by which an offer is taken, a request matched or finished, an
-ally's slots change and an offer's expiry timer is retired."""
+a request's pending offers, the requests waiting for an ally, and the conditional updates by
+which a request is offered, matched or finished, an offer is accepted, an ally's slots are held
+and freed, and an offer's expiry timer is retired."""
 
 from __future__ import annotations
 

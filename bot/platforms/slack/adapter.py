@@ -7,6 +7,7 @@ task, so the ack never waits on the Web API.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -132,7 +133,8 @@ class SlackPlatform:
         self._profiles: Lru[str, tuple[float, Actor]] = Lru(size)  # user -> (fresh until, actor)
         self._dm_channels: Lru[str, str] = Lru(size)
         self._user_ids: Lru[int, str] = Lru(size)
-        self._channel_ids: Lru[str, str] = Lru(size)  # channel name -> id
+        self._channel_ids: Lru[str, str] = Lru(size)  # channel name -> id ("" if not found)
+        self._listing = asyncio.Lock()  # one conversations.list paging at a time
         self._background = Background("Slack")
         self.pacer = Pacer()
         self.fanout: Elsewhere | None = None
@@ -161,9 +163,9 @@ class SlackPlatform:
         rest = [o for o in out if not isinstance(o.to, OnlyYou)]
         reply = _one_reply(mine)
         if reply is not None:
-            # Settled before the ack goes (written already sent by dispatch, as a rule): if the
-            # ack is lost with the process, Slack tells the person the command failed, and a
-            # reply sent again by DM would come twice.
+            # Settled before the ack goes: if the ack is lost with the process, Slack tells the
+            # person the command failed, and a reply sent again by DM would come twice. Dispatch
+            # wrote them already sent; only an apology's rows (recorded apart) are settled here.
             receipts = Receipts(PLATFORM)
             for item in mine:
                 receipts.sent(item)
@@ -429,19 +431,23 @@ class SlackPlatform:
     async def _already_in_channel(
         self, name: str, mark: Receipt | Posting | None
     ) -> tuple[str, str] | None:
-        """`_already` for a channel named in app.yaml: its id is looked up once (channels:read).
-        Reading its history needs channels:history and the bot in the channel; where the bot
-        cannot look, the message is posted again: once too often rather than never."""
+        """`_already` for a channel named in app.yaml: its id is looked up once (channels:read),
+        one listing at a time, and a channel not found is remembered as such ("") so that many
+        posts taken over at once do not each page through the channel list. Reading its
+        history needs channels:history (groups:history for a private channel) and the bot in
+        the channel; where the bot cannot look, the message is posted again: once too often
+        rather than never."""
         if mark is None or mark.unsure_since is None:
             return None
         try:
-            if name not in self._channel_ids:
-                found = await channel_id(self.client, name)
-                if found is None:
-                    log.warning("cannot see #%s to look in it: posted again", name)
-                    return None
-                self._channel_ids[name] = found
-            return await self._already(self._channel_ids[name], mark)
+            async with self._listing:
+                if name not in self._channel_ids:
+                    self._channel_ids[name] = await channel_id(self.client, name) or ""
+            found = self._channel_ids[name]
+            if not found:
+                log.warning("cannot see #%s to look in it: posted again", name)
+                return None
+            return await self._already(found, mark)
         except SlackApiError as exc:
             error = exc.response.get("error", "error") if exc.response else "error"
             log.warning("cannot look in #%s (%s): posted again", name, error)
