@@ -20,6 +20,7 @@ from bot.app import AllyBot, build
 from bot.clock import Clock
 from bot.config import REPO_ROOT, Settings, load_settings
 from bot.platforms.shell.console import Shell
+from handlers.content import Content, load_content
 from storage.db import Database
 from storage.models import AllyProfile, Person
 from tests.postgres_server import TempPostgres
@@ -121,6 +122,16 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
+_content: list[Content] = []
+
+
+def shared_content() -> Content:
+    """content/, loaded once per session (a frozen Content: nothing a test does changes it)."""
+    if not _content:
+        _content.append(load_content())
+    return _content[0]
+
+
 def make_bot(database: Database, seed: bool = True, **config_changes: object) -> AllyBot:
     settings = load_settings({"ALLYBOT_CONFIG": str(REPO_ROOT / "app.yaml")})
     if config_changes:
@@ -128,7 +139,7 @@ def make_bot(database: Database, seed: bool = True, **config_changes: object) ->
             **{**settings.__dict__, "app": settings.app.model_copy(update=config_changes)}
         )
     settings = Settings(**{**settings.__dict__, "database_url": database.url})
-    bot = build(settings, clock=Clock(START), migrate=False)
+    bot = build(settings, clock=Clock(START), content=shared_content(), migrate=False)
     bot.db.dispose()
     bot.db = database
     bot.router.db = database
