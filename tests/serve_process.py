@@ -22,6 +22,7 @@ import socket
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ from bot.config import REPO_ROOT
 from handlers.allies import import_roster, parse_roster
 from storage.db import Database
 from tests.conftest import _migrated_sqlite
-from tests.slack_harness import SECRET, TOKEN, sign
+from tests.slack_harness import SECRET, TOKEN, event_body, sign
 
 READY = re.compile(r"serving slack on port (\d+)")  # what bot/serve.py logs once it listens
 FORKED = re.compile(r"^forked (\d+) (\d+)$")
@@ -71,6 +72,16 @@ while line := sys.stdin.readline():
         os._exit(code)
     print(f"forked {port} {pid}", flush=True)
 """
+
+
+async def until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    """Wait for a condition on what another process wrote (its database, a file, its log):
+    there is no event to wait on across processes, so it is looked at every 20 ms until true,
+    failing after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
 
 
 def free_port() -> int:
@@ -378,16 +389,7 @@ class ServeProcess:
     async def event(self, event: dict[str, Any], event_id: str, retry: int = 0) -> bool:
         """An Events API callback (retry > 0: Slack's retry of the same event); True once it
         was acknowledged."""
-        body = json.dumps(
-            {
-                "type": "event_callback",
-                "team_id": "T1",
-                "api_app_id": "A1",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "event": event,
-            }
-        )
+        body = event_body(event, event_id)
         headers = (
             {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_error"} if retry else {}
         )

@@ -22,6 +22,20 @@ TOKEN = "xoxb-test"
 SECRET = "test-signing-secret"
 
 
+def event_body(event: dict[str, Any], event_id: str) -> str:
+    """An Events API callback as Slack sends it."""
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+        }
+    )
+
+
 def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
     ts = str(timestamp if timestamp is not None else int(time.time()))
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
@@ -133,17 +147,7 @@ class SlackHarness:
     async def event(
         self, event: dict[str, Any], event_id: str, headers: dict[str, str] | None = None
     ) -> int:
-        body = json.dumps(
-            {
-                "type": "event_callback",
-                "team_id": "T1",
-                "api_app_id": "A1",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "event": event,
-            }
-        )
-        status, _ = await self.post(body, "application/json", headers)
+        status, _ = await self.post(event_body(event, event_id), "application/json", headers)
         await self.slack.drain()
         return status
 

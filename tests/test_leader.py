@@ -15,14 +15,13 @@ Runs only where PostgreSQL is (the `postgres_url` fixture, as the other PostgreS
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
 from tests.conftest import fresh_database
-from tests.serve_process import ServeProcess, prepare, rows
+from tests.serve_process import ServeProcess, prepare, rows, until
 from tests.slack_harness import text_of
 from tests.slack_standin import Call, SlackStandIn, default_channels
 from tests.test_slack import _profile
@@ -60,11 +59,8 @@ def _channel_posts(standin: SlackStandIn) -> list[Call]:
 
 
 async def _until(database_url: str, sql: str, expected: int) -> None:
-    """Poll the database (as an operator would) until `sql` counts `expected`."""
-    deadline = time.monotonic() + PATIENCE
-    while (found := await asyncio.to_thread(rows, database_url, sql)) != [(expected,)]:
-        assert time.monotonic() < deadline, f"{sql}: {found}, not {expected}"
-        await asyncio.sleep(0.05)
+    """Wait until `sql` counts `expected` in the database the serve processes write."""
+    await until(lambda: rows(database_url, sql) == [(expected,)], PATIENCE, sql)
 
 
 def _count(status: str) -> str:

@@ -19,20 +19,12 @@ from bot.scheduler import Calendar
 from storage.db import Database
 from storage.models import Timer
 from tests.conftest import make_bot
-from tests.serve_process import ServeProcess, prepare, rows
+from tests.serve_process import ServeProcess, prepare, rows, until
 from tests.slack_harness import run, text_of
 from tests.slack_standin import Call, SlackStandIn
 from tests.test_slack import _profile
 
 CASEY = {"UCASEY": _profile("Casey", "casey@example.com")}
-
-
-async def until(condition, timeout: float = 30.0, what: str = "") -> None:
-    """Wait for a condition on something only readable by looking (a file, a log)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 # --- a sweep is bounded ------------------------------------------------------------------------
