@@ -343,43 +343,49 @@ def offer_in_key(key: str | None) -> int | None:
 
 def accept(ctx: Context, value: str) -> None:
     """Accept an offer: offer, request and ally capacity change together or not at all."""
-    me = _me(ctx)
-    offer = _own_offer(ctx, value)
-    if offer is None:
-        return
-    if offer.status != "pending" or offer.expires_at <= ctx.now:
-        ctx.reply(ctx.say("findally.offer_gone"))
-        return
-    took_request = reserved = False
+    me, offer_id = _me(ctx), whole_number(value)
     session, now = ctx.session, ctx.now
+    request_id: int | None = None
+    took_request = reserved = False
     try:
         with session.begin_nested():
-            took_offer = support.ACCEPT_OFFER(session, offer=offer.id, now=now)
-            took_request = took_offer and support.MATCH_REQUEST(
-                session, request=offer.request_id, ally=me.id, now=now
+            # The usual case reads nothing first: the accept itself checks that the offer is
+            # this ally's, still pending and not expired.
+            if offer_id is not None:
+                request_id = support.ACCEPT_OFFER.returning(
+                    session, offer=offer_id, ally=me.id, now=now
+                )
+            took_request = request_id is not None and support.MATCH_REQUEST(
+                session, request=request_id, ally=me.id, now=now
             )
             reserved = took_request and support.OPEN_TALK(session, ally=me.id, now=now)
             if not reserved:
                 raise _Undo
     except _Undo:
         pass
+    if request_id is None:  # not theirs, or already answered, withdrawn or expired
+        if _own_offer(ctx, value) is not None:
+            ctx.reply(ctx.say("findally.offer_gone"))
+        return
+    assert offer_id is not None
     if not took_request:
+        offer = session.get(Offer, offer_id, populate_existing=True)
         _close_offer(ctx, offer, "withdrawn")  # its request was cancelled or taken meanwhile
         ctx.reply(ctx.say("findally.offer_gone"))
         return
-    support.EXPIRY_DONE(session, offer=offer.id)
-    req = session.get(SupportRequest, offer.request_id, populate_existing=True)
+    support.EXPIRY_DONE(session, offer=offer_id)
+    req = session.get(SupportRequest, request_id, populate_existing=True)
     if not reserved:
-        _close_offer(ctx, offer, "passed")
+        _close_offer(ctx, session.get(Offer, offer_id, populate_existing=True), "passed")
         ctx.reply(ctx.say("findally.at_capacity"))
         _move_on(ctx, req)
         return
-    log.info("offer %s accepted; request %s matched", offer.id, req.id)
-    ctx.rewrite(me.id, offer_key(offer.id), ctx.say("findally.offer_closed_accepted"))
-    _withdraw_pending(ctx, req.id)  # any other live offer for it (from a racing replica)
+    log.info("offer %s accepted; request %s matched", offer_id, request_id)
+    ctx.rewrite(me.id, offer_key(offer_id), ctx.say("findally.offer_closed_accepted"))
+    _withdraw_pending(ctx, request_id)  # any other live offer for it (from a racing replica)
     _hand_off(ctx, req)
     later = ctx.now + timedelta(days=ctx.app.follow_up_days)
-    timers.plan(ctx.session, FOLLOW_UP, req.id, later, f"{FOLLOW_UP}:{req.id}")
+    timers.plan(ctx.session, FOLLOW_UP, request_id, later, f"{FOLLOW_UP}:{request_id}")
 
 
 def pass_offer(ctx: Context, value: str) -> None:

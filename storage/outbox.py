@@ -31,9 +31,13 @@ MAX_CLAIMS = 20
 LONGEST_WAIT = timedelta(hours=1)
 
 
-# One INSERT .. RETURNING for all (in order), built once and not the ORM's unit of work: this
-# is on the path of every event.
+# One INSERT .. RETURNING for all rows, built once and not the ORM's unit of work: this is on
+# the path of every event. PostgreSQL returns the ids in the rows' order (SQLAlchemy adds a
+# sentinel); SQLite has no such sentinel, and SQLAlchemy would send one INSERT per row. But the
+# rows of one SQLite INSERT take ascending ids in their order (one writer at a time, ids only
+# grow), so there the ids come back in any order and are sorted.
 _INSERT = insert(OutboxMessage).returning(col(OutboxMessage.id), sort_by_parameter_order=True)
+_INSERT_SQLITE = insert(OutboxMessage).returning(col(OutboxMessage.id))
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,10 @@ def record(session: Session, rows: list[NewRow], now: datetime, lease: timedelta
         }
         for row in rows
     ]
-    return list(session.execute(_INSERT, values).scalars())
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        return sorted(connection.execute(_INSERT_SQLITE, values).scalars())
+    return list(connection.execute(_INSERT, values).scalars())
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,12 @@ class Change:
         session.flush()
         return session.connection().execute(self.statement, params).rowcount > 0
 
+    def returning(self, session: Session, **params: object) -> Any:
+        """As calling it, for an update built with `.returning(column)`: that column of the
+        row it changed, or None if it changed none."""
+        session.flush()
+        return session.connection().execute(self.statement, params).scalar()
+
 
 @dataclass(frozen=True)
 class Lookup:
