@@ -35,11 +35,15 @@ from storage.db import Database
 from storage.models import (
     AllyLanguage,
     AllyProfile,
+    AllyStatus,
     AllyTopic,
     Offer,
+    OfferStatus,
     Person,
+    RequestStatus,
     SupportRequest,
     Timer,
+    TimerStatus,
 )
 from tests.postgres_server import TempPostgres
 
@@ -87,7 +91,7 @@ def populate(db: Database, allies: int, rng: random.Random) -> None:
         profiles.append(
             {
                 "person_id": i,
-                "status": "active" if rng.random() < 0.95 else "paused",
+                "status": AllyStatus.ACTIVE if rng.random() < 0.95 else AllyStatus.PAUSED,
                 "available": rng.random() < 0.9,
                 "capacity": rng.randint(2, 4),
                 "pending": 0,
@@ -118,7 +122,7 @@ def populate(db: Database, allies: int, rng: random.Random) -> None:
             {
                 "id": r,
                 "requester_id": rng.randint(allies + 1, people),
-                "status": "finished",
+                "status": RequestStatus.FINISHED,
                 "round": 1,
                 "outside_department": False,
                 "anonymous": False,
@@ -136,7 +140,7 @@ def populate(db: Database, allies: int, rng: random.Random) -> None:
                 "request_id": r,
                 "ally_id": ally,
                 "round": 1,
-                "status": "accepted",
+                "status": OfferStatus.ACCEPTED,
                 "created_at": at,
                 "expires_at": at + timedelta(minutes=30),
                 "decided_at": at,
@@ -147,7 +151,7 @@ def populate(db: Database, allies: int, rng: random.Random) -> None:
                 "kind": "offer.expire",
                 "subject_id": r,
                 "due_at": at + timedelta(minutes=30),
-                "status": "done",
+                "status": TimerStatus.DONE,
                 "attempts": 0,
                 "finished_at": at,
             }
@@ -215,7 +219,10 @@ def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
                 select(Offer)
                 .join(SupportRequest, col(SupportRequest.id) == Offer.request_id)
                 .join(Person, col(Person.id) == SupportRequest.requester_id)
-                .where(Person.platform_user_id == requester.user_id, Offer.status == "pending")
+                .where(
+                    Person.platform_user_id == requester.user_id,
+                    Offer.status == OfferStatus.PENDING,
+                )
             ).first()
             assert offer is not None, "no ally was offered the request"
             offer_id, request_id, ally_id = offer.id, offer.request_id, offer.ally_id
@@ -225,7 +232,7 @@ def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
         timed(got[names[4]], dispatch, Action("request:finish", str(request_id), requester))
         with bot.db.session() as session:
             request = session.get(SupportRequest, request_id)
-            assert request is not None and request.status == "finished"
+            assert request is not None and request.status == RequestStatus.FINISHED
         # Someone else asks for a topic and a language (the preference groups), then cancels.
         other = Actor("shell", f"p{allies + 1 + count + warm + i}")
         dispatch(Action("findally:talk", "", other))

@@ -70,6 +70,7 @@ from storage.models import (
     Person,
     ProcessedEvent,
     Timer,
+    TimerStatus,
 )
 from storage.outbox import NewRow, Settled
 from storage.timers import claim_due, mark_done, release
@@ -485,7 +486,7 @@ class Router:
     def _release(self, timers: list[Timer], now: datetime) -> None:
         ids = [t.id for t in timers if t.id is not None]
         with self.db.session() as session:
-            given = release(session, Timer, ids, now, "claimed", "pending")
+            given = release(session, Timer, ids, now, TimerStatus.CLAIMED, TimerStatus.PENDING)
         log.info("sweep stopped early: %s claimed timers given back", given)
 
     # --- the outbox --------------------------------------------------------------------------
@@ -608,7 +609,7 @@ class Router:
         /wait, which moves time forward one due moment at a time)."""
         with self.db.session() as session:
             timer = session.exec(
-                select(func.min(Timer.due_at)).where(Timer.status == "pending")
+                select(func.min(Timer.due_at)).where(Timer.status == TimerStatus.PENDING)
             ).one()
             since = deliveries.checkpoint(session, schedules.CHECKPOINT) or self.now()
         times = [t for s in self.schedules() if (t := when.next_after(s.rule, since)) is not None]

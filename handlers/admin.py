@@ -19,18 +19,31 @@ from bot.events import MENTION
 from bot.messages import Section
 from handlers import allies, awareness, care, coordinators, findally
 from handlers.context import Context, buttons, whole_number
-from storage.models import AllyProfile, Person, SupportRequest
+from storage.changes import won
+from storage.models import (
+    AllyProfile,
+    AllyStatus,
+    ApplicationStatus,
+    Person,
+    RequestStatus,
+    SupportRequest,
+)
+from storage.support import UNMATCHED
 
 log = logging.getLogger(__name__)
 
-ROLE_CHANGES = {"pause": "paused", "resume": "active", "remove": "removed"}
+ROLE_CHANGES = {
+    "pause": AllyStatus.PAUSED,
+    "resume": AllyStatus.ACTIVE,
+    "remove": AllyStatus.REMOVED,
+}
 # An ally's status as a coordinator reads it (allies.STATE_KEYS speaks to the ally).
 STATE_KEYS = {
-    "onboarding": "admin.state_onboarding",
-    "active": "admin.state_active",
-    "paused": "admin.state_paused",
-    "stepped_down": "admin.state_stepped_down",
-    "removed": "admin.state_removed",
+    AllyStatus.ONBOARDING: "admin.state_onboarding",
+    AllyStatus.ACTIVE: "admin.state_active",
+    AllyStatus.PAUSED: "admin.state_paused",
+    AllyStatus.STEPPED_DOWN: "admin.state_stepped_down",
+    AllyStatus.REMOVED: "admin.state_removed",
 }
 LONG_OFFERING = timedelta(hours=1)  # a request still being offered this long is listed too
 MAX_LISTED = 20  # requests per screen: two blocks each, inside Slack's 50 per message
@@ -77,7 +90,7 @@ def show_applications(ctx: Context, _value: str = "") -> None:
         return
     blocks: list = [ctx.section("admin.applications_title", count=len(open_apps))]
     for app, person in open_apps:
-        if app.status == "more_info":
+        if app.status == ApplicationStatus.MORE_INFO:
             blocks.append(ctx.note("admin.waiting_for_applicant"))
         blocks += coordinators.application_blocks(
             ctx, app, person, ctx.unseal(app.answers, f"application {app.id}")
@@ -118,7 +131,7 @@ def show_roster(ctx: Context, _value: str = "") -> None:
             )
         )
         row = [ctx.button("admin.button_trained", "admin:trained", pid)]
-        if profile.status == "paused":
+        if profile.status == AllyStatus.PAUSED:
             row.append(ctx.button("admin.button_resume", "admin:resume", pid))
         else:
             row.append(ctx.button("admin.button_pause", "admin:pause", pid))
@@ -136,12 +149,12 @@ def trained_button(ctx: Context, value: str) -> None:
 
 def pause_button(ctx: Context, value: str) -> None:
     if coordinators.allowed(ctx):
-        _change(ctx, _ally_by_id(ctx, value), "paused")
+        _change(ctx, _ally_by_id(ctx, value), AllyStatus.PAUSED)
 
 
 def resume_button(ctx: Context, value: str) -> None:
     if coordinators.allowed(ctx):
-        _change(ctx, _ally_by_id(ctx, value), "active")
+        _change(ctx, _ally_by_id(ctx, value), AllyStatus.ACTIVE)
 
 
 def remove_button(ctx: Context, value: str) -> None:
@@ -152,7 +165,7 @@ def remove_button(ctx: Context, value: str) -> None:
 
 def remove_confirmed(ctx: Context, value: str) -> None:
     if coordinators.allowed(ctx):
-        _change(ctx, _ally_by_id(ctx, value), "removed")
+        _change(ctx, _ally_by_id(ctx, value), AllyStatus.REMOVED)
 
 
 # --- requests waiting for an ally ------------------------------------------------------------
@@ -188,7 +201,7 @@ def offer_to_all(ctx: Context, value: str) -> None:
     req = _waiting_request(ctx, value)
     if req is None:
         return
-    was_waiting = req.status == "waiting"
+    was_waiting = req.status == RequestStatus.WAITING
     asked = findally.offer_to_all(ctx, req)
     if asked is None:
         ctx.reply(ctx.say("admin.request_gone"))
@@ -209,15 +222,16 @@ def reach_out(ctx: Context, value: str) -> None:
     if req is None:
         return
     # Recorded once, by a conditional update: of two presses (or two coordinators) one wins.
-    sent = ctx.session.exec(
+    sent = won(
+        ctx.session,
         update(SupportRequest)
         .where(
             col(SupportRequest.id) == req.id,
             col(SupportRequest.reached_out_at).is_(None),
-            col(SupportRequest.status).in_(("offering", "waiting")),
+            col(SupportRequest.status).in_(UNMATCHED),
         )
-        .values(reached_out_at=ctx.now)
-    ).rowcount
+        .values(reached_out_at=ctx.now),
+    )
     if not sent:
         ctx.session.refresh(req)
         if req.reached_out_at is None:  # closed between the read and the update
@@ -272,8 +286,9 @@ def waiting_requests(ctx: Context) -> list[SupportRequest]:
             select(SupportRequest)
             .where(
                 or_(
-                    SupportRequest.status == "waiting",
-                    (SupportRequest.status == "offering") & (SupportRequest.created_at <= long_ago),
+                    SupportRequest.status == RequestStatus.WAITING,
+                    (SupportRequest.status == RequestStatus.OFFERING)
+                    & (SupportRequest.created_at <= long_ago),
                 )
             )
             .order_by(SupportRequest.created_at, SupportRequest.id)
@@ -285,14 +300,15 @@ def _waiting_request(ctx: Context, value: str) -> SupportRequest | None:
     """The request a button names, if it still waits for an ally; otherwise a plain answer."""
     request_id = whole_number(value)
     req = ctx.session.get(SupportRequest, request_id) if request_id is not None else None
-    if req is None or req.status not in ("offering", "waiting"):
+    if req is None or req.status not in UNMATCHED:
         ctx.reply(ctx.say("admin.request_gone"))
         return None
     return req
 
 
 def _request_entry(ctx: Context, req: SupportRequest) -> Section:
-    state = "admin.state_waiting" if req.status == "waiting" else "admin.state_offering"
+    waiting = req.status == RequestStatus.WAITING
+    state = "admin.state_waiting" if waiting else "admin.state_offering"
     values = {
         "state": ctx.content.plain(state, age=_age(ctx, req.created_at)),
         "topic": req.topic or ctx.content.plain("admin.any_topic"),
@@ -330,9 +346,9 @@ def _overview(ctx: Context) -> None:
             "admin.overview",
             waiting=len(waiting_requests(ctx)),
             applications=len(coordinators.open_applications(ctx)),
-            active=counts.get("active", 0),
-            onboarding=counts.get("onboarding", 0),
-            paused=counts.get("paused", 0),
+            active=counts.get(AllyStatus.ACTIVE, 0),
+            onboarding=counts.get(AllyStatus.ONBOARDING, 0),
+            paused=counts.get(AllyStatus.PAUSED, 0),
         ),
         buttons(
             ctx.button("admin.button_applications", "admin:applications", style="primary"),
@@ -375,7 +391,7 @@ def _confirm_remove(ctx: Context, found: tuple[Person, AllyProfile] | None) -> N
     )
 
 
-def _change(ctx: Context, found: tuple[Person, AllyProfile] | None, status: str) -> None:
+def _change(ctx: Context, found: tuple[Person, AllyProfile] | None, status: AllyStatus) -> None:
     if found is None:
         return
     person, profile = found

@@ -19,11 +19,12 @@ from handlers import coordinators, findally, matching, when
 from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
 from storage import ally_lists, timers
-from storage.models import AllyProfile, Person, Timer
+from storage.models import AllyProfile, AllyStatus, Person, Timer
 
 log = logging.getLogger(__name__)
 
-CURRENT = ("onboarding", "active", "paused")  # statuses of someone who is an ally
+# The statuses of someone who is an ally.
+CURRENT = (AllyStatus.ONBOARDING, AllyStatus.ACTIVE, AllyStatus.PAUSED)
 BACK_FROM_AWAY = "ally.back"
 GRACE_OVER = "ally.grace_over"  # the refresher is overdue past its grace: the ally is told
 GRACE_HOUR = time(10, 0)  # that DM arrives mid-morning, organisation time
@@ -34,17 +35,17 @@ MAX_ITEM = 40
 MAX_AWAY_DAYS = 365
 # How each ally status is named, and how the ally is told a coordinator changed it.
 STATE_KEYS = {
-    "onboarding": "allies.state_onboarding",
-    "active": "allies.state_active",
-    "paused": "allies.state_paused",
-    "stepped_down": "allies.state_stepped_down",
-    "removed": "allies.state_removed",
+    AllyStatus.ONBOARDING: "allies.state_onboarding",
+    AllyStatus.ACTIVE: "allies.state_active",
+    AllyStatus.PAUSED: "allies.state_paused",
+    AllyStatus.STEPPED_DOWN: "allies.state_stepped_down",
+    AllyStatus.REMOVED: "allies.state_removed",
 }
 TOLD_KEYS = {
-    "onboarding": "allies.told_onboarding",
-    "active": "allies.told_active",
-    "paused": "allies.told_paused",
-    "removed": "allies.told_removed",
+    AllyStatus.ONBOARDING: "allies.told_onboarding",
+    AllyStatus.ACTIVE: "allies.told_active",
+    AllyStatus.PAUSED: "allies.told_paused",
+    AllyStatus.REMOVED: "allies.told_removed",
 }
 _HOURS = re.compile(r"((?:[01][0-9]|2[0-3]):[0-5][0-9])-((?:[01][0-9]|2[0-3]):[0-5][0-9])")
 
@@ -178,7 +179,7 @@ def back_from_away(ctx: Context, person_id: int) -> None:
     ctx.session.add(profile)
     ctx.session.flush()
     ctx.dm(person_id, ctx.say("allies.back_from_away"))
-    if profile.status == "active":
+    if profile.status == AllyStatus.ACTIVE:
         findally.retry_waiting(ctx)
 
 
@@ -193,13 +194,13 @@ def _set(ctx: Context, profile: AllyProfile, **changes: Any) -> None:
     ctx.session.add(profile)
     ctx.session.flush()
     log.info("ally %s changed %s", profile.person_id, ",".join(changes))
-    if profile.available and profile.status == "active":
+    if profile.available and profile.status == AllyStatus.ACTIVE:
         findally.retry_waiting(ctx)
 
 
 def status_blocks(ctx: Context, profile: AllyProfile) -> list:
     """The ally's own status with the one-click availability toggle."""
-    if profile.status != "active":
+    if profile.status != AllyStatus.ACTIVE:
         state = ctx.content.plain(STATE_KEYS[profile.status])
     elif profile.available:
         state = ctx.content.plain("allies.state_available")
@@ -256,7 +257,7 @@ def directory(ctx: Context, _text: str = "") -> None:
     rows = ctx.session.exec(
         select(Person, AllyProfile)
         .join(AllyProfile, AllyProfile.person_id == Person.id)
-        .where(AllyProfile.status == "active", AllyProfile.listed)
+        .where(AllyProfile.status == AllyStatus.ACTIVE, AllyProfile.listed)
     ).all()
     rows = sorted(rows, key=lambda r: r[0].display_name.casefold())
     if not rows:
@@ -299,7 +300,7 @@ def step_down_command(ctx: Context, _text: str = "") -> None:
 
 def step_down(ctx: Context, _value: str = "") -> None:
     profile = ctx.session.get(AllyProfile, ctx.actor.id)
-    if profile is None or not change_role(ctx, profile, "stepped_down"):
+    if profile is None or not change_role(ctx, profile, AllyStatus.STEPPED_DOWN):
         ctx.reply(ctx.say("allies.not_an_ally"))
         return
     ctx.reply(ctx.say("allies.stepped_down", open=profile.open_count))
@@ -312,20 +313,21 @@ def stay(ctx: Context, _value: str = "") -> None:
     ctx.reply(ctx.say("allies.staying"))
 
 
-def change_role(ctx: Context, profile: AllyProfile, status: str) -> bool:
+def change_role(ctx: Context, profile: AllyProfile, status: AllyStatus) -> bool:
     """Pause, resume, step down or remove. Leaving the rota hands unanswered offers on."""
     allowed = {
-        "paused": ("onboarding", "active"),
-        "active": ("paused",),
-        "stepped_down": CURRENT,
-        "removed": CURRENT,
+        AllyStatus.PAUSED: (AllyStatus.ONBOARDING, AllyStatus.ACTIVE),
+        AllyStatus.ACTIVE: (AllyStatus.PAUSED,),
+        AllyStatus.STEPPED_DOWN: CURRENT,
+        AllyStatus.REMOVED: CURRENT,
     }[status]
     if profile.status not in allowed:
         return False
-    if status == "active" and profile.trained_on is None and profile.approved_at is not None:
-        status = "onboarding"  # approved here and resumed, but still to be trained
+    resumed = status == AllyStatus.ACTIVE
+    if resumed and profile.trained_on is None and profile.approved_at is not None:
+        status = AllyStatus.ONBOARDING  # approved here and resumed, but still to be trained
     _set_status(ctx, profile, status)
-    if status not in ("active", "onboarding"):
+    if status not in (AllyStatus.ACTIVE, AllyStatus.ONBOARDING):
         moved = findally.release_offers(ctx, profile.person_id)
         log.info("ally %s is now %s; %s offers handed on", profile.person_id, status, moved)
     return True
@@ -334,8 +336,8 @@ def change_role(ctx: Context, profile: AllyProfile, status: str) -> bool:
 def record_training(ctx: Context, profile: AllyProfile, day: date) -> None:
     """Training done on `day`: an onboarding ally becomes active."""
     changes: dict[str, Any] = {"trained_on": day}
-    if profile.status == "onboarding":
-        changes["status"] = "active"
+    if profile.status == AllyStatus.ONBOARDING:
+        changes["status"] = AllyStatus.ACTIVE
         ctx.dm(profile.person_id, ctx.say("allies.now_active"))
     _set(ctx, profile, **changes)  # an overdue ally is offered requests again from here
     plan_grace(ctx, profile)
@@ -416,8 +418,8 @@ def _overdue_section(ctx: Context, profile: AllyProfile) -> Section:
     )
 
 
-def _set_status(ctx: Context, profile: AllyProfile, status: str) -> None:
-    if status in ("stepped_down", "removed"):
+def _set_status(ctx: Context, profile: AllyProfile, status: AllyStatus) -> None:
+    if status in (AllyStatus.STEPPED_DOWN, AllyStatus.REMOVED):
         profile.available = False
     profile.status = status
     _set(ctx, profile)
@@ -460,7 +462,7 @@ class RosterRow:
     department: str
     topics: tuple[str, ...]
     capacity: int
-    status: str | None = None  # from an export; without it a removed ally comes back active
+    status: AllyStatus | None = None  # from an export; without it a removed ally comes back active
 
 
 def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], list[str]]:
@@ -520,8 +522,9 @@ def parse_roster(text: str, default_capacity: int) -> tuple[list[RosterRow], lis
         if problems:
             errors.extend(f"line {line}: {p}" for p in problems)
             continue
+        role = AllyStatus(status) if status else None
         rows.append(
-            RosterRow(line, platform, user_id, email, name, department, topics, capacity, status)
+            RosterRow(line, platform, user_id, email, name, department, topics, capacity, role)
         )
     if not rows and not errors:
         errors.append("line 2: the file has a header but no allies")
@@ -541,8 +544,8 @@ def import_roster(session: Session, rows: list[RosterRow], now: datetime) -> int
         )
         if row.status is not None:
             profile.status = row.status
-        elif profile.status == "removed":
-            profile.status = "active"
+        elif profile.status == AllyStatus.REMOVED:
+            profile.status = AllyStatus.ACTIVE
         ally_lists.write(session, profile, topics=row.topics)
         profile.capacity = row.capacity
         profile.updated_at = now

@@ -22,8 +22,17 @@ from handlers import coordinators, when
 from handlers.content import Question, normalise_words
 from handlers.context import Context, buttons, whole_number
 from storage import timers
+from storage.changes import won
 from storage.crypto import SealError
-from storage.models import OPEN_APPLICATION, AllyProfile, Application, Conversation, Person
+from storage.models import (
+    OPEN_APPLICATION,
+    AllyProfile,
+    AllyStatus,
+    Application,
+    ApplicationStatus,
+    Conversation,
+    Person,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +40,9 @@ FLOW = "apply"
 DRAFT = "application.draft"  # the timer that reminds about, then drops, an unfinished application
 CONSENT, REVIEW = "consent", "review"
 ALREADY_KEYS = {  # an ally who asks to apply is told where they stand
-    "onboarding": "apply.already_onboarding",
-    "active": "apply.already_active",
-    "paused": "apply.already_paused",
+    AllyStatus.ONBOARDING: "apply.already_onboarding",
+    AllyStatus.ACTIVE: "apply.already_active",
+    AllyStatus.PAUSED: "apply.already_paused",
 }
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _SHOWN = 40  # characters of an answer shown on a button
@@ -129,9 +138,7 @@ def send_role(ctx: Context, _value: str = "") -> None:
 def withdraw(ctx: Context) -> None:
     """/allyapply withdraw: an open application is withdrawn and its answers deleted."""
     me = ctx.actor
-    dropped = ctx.session.exec(
-        delete(Conversation).where(col(Conversation.person_id) == me.id)
-    ).rowcount
+    dropped = won(ctx.session, delete(Conversation).where(col(Conversation.person_id) == me.id))
     if withdraw_open(ctx):
         _tell(ctx, ctx.say("apply.withdrawn"))
     elif dropped:
@@ -146,14 +153,16 @@ def withdraw_open(ctx: Context) -> bool:
     /allyapply withdraw and erasure (handlers/privacy.py) both go through here, so the
     coordinators hear the same either way."""
     app = open_application(ctx)
-    if app is None or not _cas_application(
-        ctx,
-        app,
-        OPEN_APPLICATION,
-        status="withdrawn",
-        open_key=None,
-        answers=ctx.sealer.seal({}),
-        decided_at=ctx.now,
+    if app is None or not won(
+        ctx.session,
+        update(Application)
+        .where(col(Application.id) == app.id, col(Application.status).in_(OPEN_APPLICATION))
+        .values(
+            status=ApplicationStatus.WITHDRAWN,
+            open_key=None,
+            answers=ctx.sealer.seal({}),
+            decided_at=ctx.now,
+        ),
     ):
         return False
     log.info("application %s withdrawn", app.id)
@@ -168,7 +177,7 @@ def update_button(ctx: Context, value: str) -> None:
     if app is None or app.person_id != ctx.actor.id:
         _tell(ctx, ctx.say("apply.not_yours"))
         return
-    if app.status != "more_info":
+    if app.status != ApplicationStatus.MORE_INFO:
         _tell(ctx, *(_standing(ctx) or [ctx.section("apply.already_decided")]))
         return
     conv = _conversation(ctx)
@@ -328,19 +337,25 @@ def _submit(ctx: Context, conv: Conversation) -> None:
     if conv.application_id is None and _over_limit(ctx):
         return  # the draft stays as it is, to send once the limit lifts
     # Deleting the conversation at its revision is what makes a second "submit" a no-op.
-    gone = ctx.session.exec(
+    if not won(
+        ctx.session,
         delete(Conversation).where(
             col(Conversation.id) == conv.id, col(Conversation.revision) == conv.revision
-        )
-    ).rowcount
-    if not gone:
+        ),
+    ):
         _tell(ctx, ctx.say("apply.stale"))
         return
     sealed = ctx.sealer.seal(answers)
     app = ctx.session.get(Application, conv.application_id) if conv.application_id else None
     if app is not None:
-        if not _cas_application(
-            ctx, app, ("more_info",), status="pending", answers=sealed, submitted_at=ctx.now
+        if not won(
+            ctx.session,
+            update(Application)
+            .where(
+                col(Application.id) == app.id,
+                col(Application.status) == ApplicationStatus.MORE_INFO,
+            )
+            .values(status=ApplicationStatus.PENDING, answers=sealed, submitted_at=ctx.now),
         ):
             _tell(ctx, *(_standing(ctx) or [ctx.section("apply.already_decided")]))
             return
@@ -349,7 +364,7 @@ def _submit(ctx: Context, conv: Conversation) -> None:
         app = Application(
             person_id=ctx.actor.id,
             open_key=ctx.actor.id,
-            status="pending",
+            status=ApplicationStatus.PENDING,
             answers=sealed,
             consented_at=conv.consented_at or ctx.now,
             submitted_at=ctx.now,
@@ -535,7 +550,7 @@ def _standing(ctx: Context) -> list:
     app = open_application(ctx)
     if app is None:
         return []
-    if app.status == "more_info":
+    if app.status == ApplicationStatus.MORE_INFO:
         return [
             ctx.section("apply.more_info_open"),
             buttons(ctx.button("apply.button_update", "apply:update", str(app.id), "primary")),
@@ -563,7 +578,7 @@ def _conversation(ctx: Context) -> Conversation | None:
         return None
     if conv is not None and conv.application_id is not None:
         app = ctx.session.get(Application, conv.application_id)
-        if app is None or app.status != "more_info":
+        if app is None or app.status != ApplicationStatus.MORE_INFO:
             # An update to an application the coordinators have since decided (or that was
             # withdrawn) has nothing left to update: it goes, and the person starts afresh.
             ctx.session.exec(delete(Conversation).where(col(Conversation.id) == conv.id))
@@ -658,12 +673,12 @@ def _save(
         values["reviewing"] = reviewing
     if consented_at is not None:
         values["consented_at"] = consented_at
-    changed = ctx.session.exec(
+    if won(
+        ctx.session,
         update(Conversation)
         .where(col(Conversation.id) == conv.id, col(Conversation.revision) == conv.revision)
-        .values(**values)
-    ).rowcount
-    if changed:
+        .values(**values),
+    ):
         ctx.session.refresh(conv)
         return True
     ctx.session.expire(conv)
@@ -711,15 +726,3 @@ def open_application(ctx: Context) -> Application | None:
             Application.person_id == ctx.actor.id, col(Application.status).in_(OPEN_APPLICATION)
         )
     ).first()
-
-
-def _cas_application(
-    ctx: Context, app: Application, states: tuple[str, ...], **values: Any
-) -> bool:
-    return bool(
-        ctx.session.exec(
-            update(Application)
-            .where(col(Application.id) == app.id, col(Application.status).in_(states))
-            .values(**values)
-        ).rowcount
-    )

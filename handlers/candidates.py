@@ -17,7 +17,14 @@ from sqlmodel import Session, col, select
 
 from handlers import matching
 from storage.ally_lists import key
-from storage.models import AllyLanguage, AllyProfile, AllyTopic, Person, PersonAddress
+from storage.models import (
+    AllyLanguage,
+    AllyProfile,
+    AllyStatus,
+    AllyTopic,
+    Person,
+    PersonAddress,
+)
 
 PAGE = 25
 RARE = 300  # allies listing a topic or language, at most, for their ids to be read at once
@@ -126,7 +133,7 @@ def _query(want: matching.Wanted, lapsed_before: date):  # type: ignore[no-untyp
         )
         .join(person, col(person.id) == pid)
         .where(
-            ally.status == "active",
+            ally.status == AllyStatus.ACTIVE,
             col(ally.available).is_(True),
             load < col(ally.capacity),
             pid != want.requester_id,

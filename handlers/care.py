@@ -14,7 +14,7 @@ from bot.messages import Block, DirectMessage, Message
 from handlers import allies, coordinators, findally, safety, when
 from handlers.context import Context, buttons
 from storage import timers
-from storage.models import AllyProfile, Person
+from storage.models import AllyProfile, AllyStatus, Person
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def plan_all(ctx: Context) -> None:
 
 def plan(ctx: Context, profile: AllyProfile) -> None:
     """Make sure this ally has their next check-in and (if due) training reminder planned."""
-    if profile.status == "active":
+    if profile.status == AllyStatus.ACTIVE:
         first = _morning(ctx, ctx.now.date() + timedelta(days=ctx.app.allies.check_in_days))
         key = f"{CHECK_IN}:{profile.person_id}"
         timers.plan(ctx.session, CHECK_IN, profile.person_id, first, key)
@@ -56,7 +56,7 @@ def renewal_date(ctx: Context, profile: AllyProfile) -> date:
 def check_in(ctx: Context, person_id: int) -> None:
     """Timer: ask an active ally how they are, then plan the next check-in."""
     profile = ctx.session.get(AllyProfile, person_id)
-    if profile is None or profile.status != "active":
+    if profile is None or profile.status != AllyStatus.ACTIVE:
         return  # paused, stepped down or removed: no check-ins (the daily job re-plans)
     ctx.dm(
         person_id,

@@ -14,7 +14,15 @@ from sqlmodel import col, select
 from bot.messages import Block, Channel, DirectMessage, Message, Recipient
 from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
-from storage.models import OPEN_APPLICATION, AllyProfile, Application, Person
+from storage.changes import won
+from storage.models import (
+    OPEN_APPLICATION,
+    AllyProfile,
+    AllyStatus,
+    Application,
+    ApplicationStatus,
+    Person,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,18 +89,22 @@ def notify(ctx: Context, *blocks: Block | Message) -> None:
 
 
 # --- applications ----------------------------------------------------------------------------
-DECISIONS = {"approve": "approved", "decline": "declined", "more": "more_info"}
+DECISIONS = {
+    "approve": ApplicationStatus.APPROVED,
+    "decline": ApplicationStatus.DECLINED,
+    "more": ApplicationStatus.MORE_INFO,
+}
 OUTCOME_KEYS = {
-    "pending": "review.outcome_pending",
-    "more_info": "review.outcome_more_info",
-    "approved": "review.outcome_approved",
-    "declined": "review.outcome_declined",
-    "withdrawn": "review.outcome_withdrawn",
+    ApplicationStatus.PENDING: "review.outcome_pending",
+    ApplicationStatus.MORE_INFO: "review.outcome_more_info",
+    ApplicationStatus.APPROVED: "review.outcome_approved",
+    ApplicationStatus.DECLINED: "review.outcome_declined",
+    ApplicationStatus.WITHDRAWN: "review.outcome_withdrawn",
 }
 DONE_KEYS = {
-    "approved": "review.done_approved",
-    "declined": "review.done_declined",
-    "more_info": "review.done_more_info",
+    ApplicationStatus.APPROVED: "review.done_approved",
+    ApplicationStatus.DECLINED: "review.done_declined",
+    ApplicationStatus.MORE_INFO: "review.done_more_info",
 }
 
 
@@ -128,7 +140,8 @@ def review(ctx: Context, value: str) -> None:
         return
     log.info("application %s shown to person %s", app.id, ctx.actor.id)
     answers = ctx.unseal(app.answers, f"application {app.id}")
-    waiting = [ctx.note("review.waiting_for_applicant")] if app.status == "more_info" else []
+    more = app.status == ApplicationStatus.MORE_INFO
+    waiting = [ctx.note("review.waiting_for_applicant")] if more else []
     ctx.reply(*waiting, *application_blocks(ctx, app, applicant, answers))
 
 
@@ -150,7 +163,7 @@ def _pressed_application(
 def _decided(ctx: Context, key: str, app: Application, applicant: Person) -> Message:
     """Who decided an application, and when (the applicant, for a withdrawal)."""
     decider = ctx.session.get(Person, app.decided_by) if app.decided_by else None
-    if app.status == "withdrawn":
+    if app.status == ApplicationStatus.WITHDRAWN:
         decider = applicant
     return ctx.say(
         key,
@@ -207,25 +220,27 @@ def _decide(ctx: Context, value: str, verb: str) -> None:
     if app is None:
         return
     outcome = DECISIONS[verb]
-    states = ("pending",) if outcome == "more_info" else OPEN_APPLICATION
+    more = outcome == ApplicationStatus.MORE_INFO
+    states = (ApplicationStatus.PENDING,) if more else OPEN_APPLICATION
     values: dict[str, Any] = {"status": outcome, "decided_by": me.id, "decided_at": ctx.now}
-    if outcome != "more_info":
+    if not more:
         values["open_key"] = None
-    changed = ctx.session.exec(
+    changed = won(
+        ctx.session,
         update(Application)
         .where(col(Application.id) == app.id, col(Application.status).in_(states))
-        .values(**values)
-    ).rowcount
+        .values(**values),
+    )
     ctx.session.refresh(app)
     applicant = ctx.session.get(Person, app.person_id)
     if not changed:
         ctx.reply(_decided(ctx, "review.already_decided", app, applicant))
         return
     log.info("application %s %s by person %s", app.id, outcome, me.id)
-    if outcome == "approved":
+    if outcome == ApplicationStatus.APPROVED:
         _onboard(ctx, applicant)
         ctx.dm(applicant.id, *welcome(ctx))
-    elif outcome == "declined":
+    elif outcome == ApplicationStatus.DECLINED:
         ctx.dm(applicant.id, ctx.say("apply.declined"))
     else:
         ctx.dm(
@@ -244,12 +259,13 @@ def _decide(ctx: Context, value: str, verb: str) -> None:
 def _onboard(ctx: Context, person: Person) -> None:
     """An approved applicant becomes an ally in onboarding: no requests until trained."""
     existing = ctx.session.get(AllyProfile, person.id)
-    if existing is not None and existing.status in ("onboarding", "active", "paused"):
+    current = (AllyStatus.ONBOARDING, AllyStatus.ACTIVE, AllyStatus.PAUSED)
+    if existing is not None and existing.status in current:
         return  # made an ally meanwhile (say, by a roster import): keep what they have
     profile = existing or AllyProfile(
         person_id=person.id, capacity=ctx.app.matching.default_capacity, updated_at=ctx.now
     )
-    profile.status = "onboarding"
+    profile.status = AllyStatus.ONBOARDING
     profile.available = True
     profile.away_until = None
     profile.trained_on = None

@@ -11,7 +11,7 @@ from handlers import when
 from handlers.content import Content
 from handlers.people import find_or_create
 from storage import ally_lists
-from storage.models import AllyProfile, SupportRequest
+from storage.models import AllyProfile, AllyStatus, RequestStatus, SupportRequest
 
 PLATFORM = "shell"
 
@@ -30,17 +30,18 @@ def seed(session: Session, content: Content, app: AppConfig, now: datetime) -> i
         profile = session.get(AllyProfile, person.id)
         if entry.ally is None:
             if profile is not None:
-                profile.status = "removed"
+                profile.status = AllyStatus.REMOVED
                 session.add(profile)
             continue
         profile = profile or AllyProfile(person_id=person.id, updated_at=now)
-        profile.status = "active"
+        profile.status = AllyStatus.ACTIVE
         profile.available = entry.ally.available
         profile.capacity = entry.ally.capacity
         profile.open_count = len(
             session.exec(
                 select(SupportRequest.id).where(
-                    SupportRequest.ally_id == person.id, SupportRequest.status == "matched"
+                    SupportRequest.ally_id == person.id,
+                    SupportRequest.status == RequestStatus.MATCHED,
                 )
             ).all()
         )

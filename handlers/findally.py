@@ -19,13 +19,16 @@ from bot.messages import Block, Button, Divider, GroupDM
 from handlers import candidates, coordinators, matching, safety
 from handlers.context import Context, buttons, whole_number
 from storage import ally_lists, relays, support, timers
+from storage.changes import won
 from storage.models import (
     AllyLanguage,
     AllyProfile,
     AllyTopic,
     Offer,
+    OfferStatus,
     Person,
     RelayEnd,
+    RequestStatus,
     SupportRequest,
     Timer,
 )
@@ -47,9 +50,9 @@ STILL_WAITING = "request.waiting"  # coordinators are told again about a request
 FOLLOW_UP = "request.follow_up"  # the requester is asked how it went (handlers/follow_up.py)
 # How a closed offer's DM reads afterwards: no topic, no buttons.
 _CLOSED_OFFER = {
-    "passed": "findally.offer_closed_passed",
-    "expired": "findally.offer_closed_expired",
-    "withdrawn": "findally.offer_closed_withdrawn",
+    OfferStatus.PASSED: "findally.offer_closed_passed",
+    OfferStatus.EXPIRED: "findally.offer_closed_expired",
+    OfferStatus.WITHDRAWN: "findally.offer_closed_withdrawn",
 }
 
 
@@ -188,7 +191,7 @@ def _recent_cancels(ctx: Context, person_id: int | None) -> int:
         .select_from(SupportRequest)
         .where(
             SupportRequest.requester_id == person_id,
-            SupportRequest.status == "cancelled",
+            SupportRequest.status == RequestStatus.CANCELLED,
             col(SupportRequest.created_at) > since,
         )
     ).one()
@@ -227,7 +230,7 @@ def start(ctx: Context, value: str) -> None:
     req = SupportRequest(
         requester_id=me.id,
         open_key=me.id,
-        status="offering",
+        status=RequestStatus.OFFERING,
         topic=prefs.topic,
         language=prefs.language,
         outside_department=prefs.outside,
@@ -273,13 +276,14 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
     else:
         ranked = []  # every ally ranked was taken meanwhile: it waits, as with nobody free
     if not ranked:
-        if _cas(
-            ctx,
-            SupportRequest,
-            SupportRequest.id == req.id,
-            SupportRequest.status == "offering",
-            status="waiting",
-            waited=True,
+        if won(
+            ctx.session,
+            update(SupportRequest)
+            .where(
+                col(SupportRequest.id) == req.id,
+                col(SupportRequest.status) == RequestStatus.OFFERING,
+            )
+            .values(status=RequestStatus.WAITING, waited=True),
         ):
             hours = timedelta(hours=ctx.app.matching.waiting_alert_hours)
             timers.plan(
@@ -370,13 +374,14 @@ def accept(ctx: Context, value: str) -> None:
     assert offer_id is not None
     if not took_request:
         offer = session.get(Offer, offer_id, populate_existing=True)
-        _close_offer(ctx, offer, "withdrawn")  # its request was cancelled or taken meanwhile
+        # Its request was cancelled or taken meanwhile.
+        _close_offer(ctx, offer, OfferStatus.WITHDRAWN)
         ctx.reply(ctx.say("findally.offer_gone"))
         return
     support.EXPIRY_DONE(session, offer=offer_id)
     req = session.get(SupportRequest, request_id, populate_existing=True)
     if not reserved:
-        _close_offer(ctx, session.get(Offer, offer_id, populate_existing=True), "passed")
+        _close_offer(ctx, session.get(Offer, offer_id, populate_existing=True), OfferStatus.PASSED)
         ctx.reply(ctx.say("findally.at_capacity"))
         _move_on(ctx, req)
         return
@@ -392,7 +397,7 @@ def pass_offer(ctx: Context, value: str) -> None:
     offer = _own_offer(ctx, value)
     if offer is None:
         return
-    if not _close_offer(ctx, offer, "passed"):
+    if not _close_offer(ctx, offer, OfferStatus.PASSED):
         ctx.reply(ctx.say("findally.offer_gone"))
         return
     ctx.reply(ctx.say("findally.passed"))
@@ -404,7 +409,9 @@ def undeliverable(ctx: Context, offer_id: int) -> None:
     as if passed, and the next ally is asked. The coordinators hear about the ally, from the
     platform's report, never about the request."""
     offer = ctx.session.get(Offer, offer_id)
-    if offer is None or offer.status != "pending" or not _close_offer(ctx, offer, "withdrawn"):
+    if offer is None or offer.status != OfferStatus.PENDING:
+        return
+    if not _close_offer(ctx, offer, OfferStatus.WITHDRAWN):
         return
     _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
 
@@ -412,7 +419,9 @@ def undeliverable(ctx: Context, offer_id: int) -> None:
 def expire_offer(ctx: Context, offer_id: int) -> None:
     """Timer: the ally did not answer in time, so the next one is asked."""
     offer = ctx.session.get(Offer, offer_id)
-    if offer is None or offer.status != "pending" or not _close_offer(ctx, offer, "expired"):
+    if offer is None or offer.status != OfferStatus.PENDING:
+        return
+    if not _close_offer(ctx, offer, OfferStatus.EXPIRED):
         return
     _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
 
@@ -425,21 +434,30 @@ def offer_to_all(ctx: Context, req: SupportRequest) -> int | None:
     request no longer needs an ally (matched, cancelled or finished meanwhile)."""
     # A waiting request starts a new round, as in retry_waiting, so allies who let an earlier
     # offer expire may be asked again; one still being offered keeps its round.
-    was_waiting = _cas(
-        ctx,
-        SupportRequest,
-        SupportRequest.id == req.id,
-        SupportRequest.status == "waiting",
-        round=SupportRequest.round + 1,
-        status="offering",
+    was_waiting = won(
+        ctx.session,
+        update(SupportRequest)
+        .where(
+            col(SupportRequest.id) == req.id,
+            col(SupportRequest.status) == RequestStatus.WAITING,
+        )
+        .values(round=SupportRequest.round + 1, status=RequestStatus.OFFERING),
     )
     ctx.session.refresh(req)
-    if req.status != "offering":
+    if req.status != RequestStatus.OFFERING:
         return None
     ranked = _ranked(ctx, req)
     asked = sum(send_offer(ctx, req, ally_id) is not None for ally_id in ranked)
     if not ranked and was_waiting:  # nobody to ask: it waits as before
-        _cas(ctx, SupportRequest, SupportRequest.id == req.id, status="waiting")
+        won(  # it cannot lose: this transaction made it offering and holds the row
+            ctx.session,
+            update(SupportRequest)
+            .where(
+                col(SupportRequest.id) == req.id,
+                col(SupportRequest.status) == RequestStatus.OFFERING,
+            )
+            .values(status=RequestStatus.WAITING),
+        )
         ctx.session.refresh(req)
     log.info("request %s offered to %s allies at once", req.id, asked)
     return asked
@@ -453,7 +471,10 @@ def _ranked(ctx: Context, req: SupportRequest, most: int | None = None) -> list[
     skip = ctx.session.exec(
         select(Offer.ally_id).where(
             Offer.request_id == req.id,
-            or_(Offer.round == req.round, col(Offer.status).in_(("pending", "passed"))),
+            or_(
+                Offer.round == req.round,
+                col(Offer.status).in_((OfferStatus.PENDING, OfferStatus.PASSED)),
+            ),
         )
     ).all()
     want = matching.Wanted(
@@ -477,16 +498,18 @@ def introduce(ctx: Context, value: str) -> None:
     req = _own_request(ctx, value, requester_only=True)
     if req is None:
         return
-    if req.status != "matched":
+    if req.status != RequestStatus.MATCHED:
         ctx.reply(ctx.say("findally.request_closed"))
         return
-    if not _cas(
-        ctx,
-        SupportRequest,
-        SupportRequest.id == req.id,
-        SupportRequest.status == "matched",
-        col(SupportRequest.introduced).is_(False),
-        introduced=True,
+    if not won(
+        ctx.session,
+        update(SupportRequest)
+        .where(
+            col(SupportRequest.id) == req.id,
+            col(SupportRequest.status) == RequestStatus.MATCHED,
+            col(SupportRequest.introduced).is_(False),
+        )
+        .values(introduced=True),
     ):
         ctx.reply(ctx.say("findally.already_introduced"))
         return
@@ -528,17 +551,14 @@ def cancel(ctx: Context, value: str) -> None:
     req = _own_request(ctx, value, requester_only=True)
     if req is None:
         return
-    if req.status == "matched":
+    if req.status == RequestStatus.MATCHED:
         ctx.reply(*request_status(ctx, req))
         return
-    if not _cas(
-        ctx,
-        SupportRequest,
-        SupportRequest.id == req.id,
-        col(SupportRequest.status).in_(("offering", "waiting")),
-        status="cancelled",
-        open_key=None,
-        closed_at=ctx.now,
+    if not won(
+        ctx.session,
+        update(SupportRequest)
+        .where(col(SupportRequest.id) == req.id, col(SupportRequest.status).in_(support.UNMATCHED))
+        .values(status=RequestStatus.CANCELLED, open_key=None, closed_at=ctx.now),
     ):
         ctx.reply(ctx.say("findally.request_closed"))
         return
@@ -549,11 +569,11 @@ def cancel(ctx: Context, value: str) -> None:
 def release_offers(ctx: Context, ally_id: int) -> int:
     """An ally has left the rota: their unanswered offers go to the next ally. Returns how many."""
     pending = ctx.session.exec(
-        select(Offer).where(Offer.ally_id == ally_id, Offer.status == "pending")
+        select(Offer).where(Offer.ally_id == ally_id, Offer.status == OfferStatus.PENDING)
     ).all()
     moved = 0
     for offer in pending:
-        if _close_offer(ctx, offer, "withdrawn"):
+        if _close_offer(ctx, offer, OfferStatus.WITHDRAWN):
             moved += 1
             _move_on(ctx, ctx.session.get(SupportRequest, offer.request_id))
     return moved
@@ -562,7 +582,7 @@ def release_offers(ctx: Context, ally_id: int) -> int:
 def still_waiting(ctx: Context, request_id: int) -> None:
     """Timer: a request has waited for an ally all this time; coordinators hear again."""
     req = ctx.session.get(SupportRequest, request_id)
-    if req is None or req.status != "waiting":
+    if req is None or req.status != RequestStatus.WAITING:
         return
     hours = ctx.app.matching.waiting_alert_hours
     waited = int((ctx.now - req.created_at).total_seconds() // 3600)
@@ -580,12 +600,14 @@ def retry_waiting(ctx: Context) -> None:
     """Offer waiting requests, oldest first, now that an ally may be free."""
     for req in support.WAITING_REQUESTS.all(ctx.session):
         # A new round: allies who let an earlier offer expire may be asked again.
-        if not _cas(
-            ctx,
-            SupportRequest,
-            SupportRequest.id == req.id,
-            SupportRequest.status == "waiting",
-            round=SupportRequest.round + 1,
+        if not won(
+            ctx.session,
+            update(SupportRequest)
+            .where(
+                col(SupportRequest.id) == req.id,
+                col(SupportRequest.status) == RequestStatus.WAITING,
+            )
+            .values(round=SupportRequest.round + 1),
         ):
             continue
         ctx.session.refresh(req)
@@ -601,7 +623,7 @@ def open_request(ctx: Context, person_id: int) -> SupportRequest | None:
 
 def request_status(ctx: Context, req: SupportRequest) -> list[Block]:
     rid = str(req.id)
-    if req.status == "matched":
+    if req.status == RequestStatus.MATCHED:
         ally = ctx.session.get(Person, req.ally_id)
         row = [ctx.button("findally.button_finish", "request:finish", rid)]
         if req.anonymous and not req.introduced:
@@ -609,7 +631,8 @@ def request_status(ctx: Context, req: SupportRequest) -> list[Block]:
                 0, ctx.button("findally.button_introduce", "request:introduce", rid, "primary")
             )
         return [ctx.section("findally.status_matched", ally=ally.display_name), buttons(*row)]
-    key = "findally.status_offering" if req.status == "offering" else "findally.status_waiting"
+    offering = req.status == RequestStatus.OFFERING
+    key = "findally.status_offering" if offering else "findally.status_waiting"
     return [ctx.section(key), buttons(ctx.button("findally.button_cancel", "request:cancel", rid))]
 
 
@@ -682,29 +705,20 @@ def _me(ctx: Context) -> Person:
     return ctx.actor
 
 
-def _cas(ctx: Context, table: type, *where: object, **values: object) -> bool:
-    """A conditional update: True if exactly the row(s) matching `where` were changed."""
-    result = ctx.session.exec(update(table).where(*where).values(**values))
-    return result.rowcount > 0
-
-
-def _close_offer(ctx: Context, offer: Offer, status: str) -> bool:
+def _close_offer(ctx: Context, offer: Offer, status: OfferStatus) -> bool:
     """Close a pending offer as passed, expired or withdrawn. The offer DM is rewritten without
     the topic and buttons, so an ally who did not take the request keeps nothing about it."""
-    done = _cas(
-        ctx,
-        Offer,
-        Offer.id == offer.id,
-        Offer.status == "pending",
-        status=status,
-        decided_at=ctx.now,
+    done = won(
+        ctx.session,
+        update(Offer)
+        .where(col(Offer.id) == offer.id, col(Offer.status) == OfferStatus.PENDING)
+        .values(status=status, decided_at=ctx.now),
     )
-    if done:
-        _cas(
-            ctx,
-            AllyProfile,
-            AllyProfile.person_id == offer.ally_id,
-            pending=support.one_less(AllyProfile.pending),
+    if done:  # the slot it held is free again (the one who closed it frees it, once)
+        ctx.session.exec(
+            update(AllyProfile)
+            .where(col(AllyProfile.person_id) == offer.ally_id)
+            .values(pending=support.one_less(AllyProfile.pending))
         )
         support.EXPIRY_DONE(ctx.session, offer=offer.id)
         ctx.rewrite(offer.ally_id, offer_key(offer.id), ctx.say(_CLOSED_OFFER[status]))
@@ -713,7 +727,7 @@ def _close_offer(ctx: Context, offer: Offer, status: str) -> bool:
 
 def _withdraw_pending(ctx: Context, request_id: int) -> None:
     for offer in support.PENDING_OFFERS.all(ctx.session, request=request_id):
-        _close_offer(ctx, offer, "withdrawn")  # the rewritten offer DM tells the ally
+        _close_offer(ctx, offer, OfferStatus.WITHDRAWN)  # the rewritten offer DM tells the ally
 
 
 def _move_on(ctx: Context, req: SupportRequest | None) -> None:
@@ -721,7 +735,7 @@ def _move_on(ctx: Context, req: SupportRequest | None) -> None:
     if req is None:
         return
     ctx.session.refresh(req)
-    if req.status != "offering" or _pending_offer(ctx, req.id):
+    if req.status != RequestStatus.OFFERING or _pending_offer(ctx, req.id):
         return  # closed meanwhile, or other allies still hold offers for it (offer to all)
     if offer_next(ctx, req) == "none":
         _no_ally(ctx, req, direct=False)

@@ -11,7 +11,8 @@ from sqlmodel import col
 
 from handlers import findally, stats
 from handlers.context import Context, buttons, whole_number
-from storage.models import FollowUp, FollowUpAnswer, SupportRequest
+from storage.changes import won
+from storage.models import FollowUp, FollowUpAnswer, FollowUpStatus, RequestStatus, SupportRequest
 
 SCORES = range(1, 6)
 LOW = 2  # a score this low also offers another conversation and the resources
@@ -20,7 +21,8 @@ LOW = 2  # a score this low also offers another conversation and the resources
 def ask(ctx: Context, request_id: int) -> None:
     """Timer (planned at the hand-off): ask the requester how it went."""
     req = ctx.session.get(SupportRequest, request_id)
-    if req is None or req.status not in ("matched", "finished") or req.ally_id is None:
+    handed_off = (RequestStatus.MATCHED, RequestStatus.FINISHED)
+    if req is None or req.status not in handed_off or req.ally_id is None:
         return
     question = FollowUp(request_id=req.id, asked_at=ctx.now)
     ctx.session.add(question)
@@ -44,10 +46,12 @@ def answer(ctx: Context, value: str) -> None:
         return
     # The question goes as it is answered: a row saying *who* answered in a given week could,
     # in a quiet week, point at the only score of that week.
-    gone = ctx.session.exec(
-        delete(FollowUp).where(col(FollowUp.id) == question.id, col(FollowUp.status) == "asked")
-    )
-    if gone.rowcount != 1:
+    if not won(
+        ctx.session,
+        delete(FollowUp).where(
+            col(FollowUp.id) == question.id, col(FollowUp.status) == FollowUpStatus.ASKED
+        ),
+    ):
         ctx.reply(ctx.say("follow_up.already_answered"))
         return
     score = int(m.group(2))

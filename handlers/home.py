@@ -7,7 +7,16 @@ from sqlmodel import col, func, select
 from bot.messages import Divider, Message
 from handlers import admin, allies, apply, coordinators, findally
 from handlers.context import Context, buttons
-from storage.models import OPEN_APPLICATION, AllyProfile, Application, Person, SupportRequest
+from storage.models import (
+    OPEN_APPLICATION,
+    AllyProfile,
+    AllyStatus,
+    Application,
+    ApplicationStatus,
+    Person,
+    RequestStatus,
+    SupportRequest,
+)
 
 
 def view(ctx: Context) -> Message:
@@ -33,7 +42,7 @@ def view(ctx: Context) -> Message:
 
 def _become_ally(ctx: Context) -> list:
     application = apply.open_application(ctx)
-    if application is not None and application.status == "pending":
+    if application is not None and application.status == ApplicationStatus.PENDING:
         return [ctx.section("home.application_pending")]
     if application is not None:
         return [
@@ -56,7 +65,10 @@ def _ally(ctx: Context, profile: AllyProfile) -> list:
     supporting = ctx.session.exec(
         select(SupportRequest, Person)
         .join(Person, Person.id == SupportRequest.requester_id)
-        .where(SupportRequest.ally_id == profile.person_id, SupportRequest.status == "matched")
+        .where(
+            SupportRequest.ally_id == profile.person_id,
+            SupportRequest.status == RequestStatus.MATCHED,
+        )
     ).all()
     for req, requester in supporting:
         name = requester.display_name if req.introduced else ctx.content.plain("home.anonymous")
@@ -76,7 +88,7 @@ def _coordinator(ctx: Context) -> list:
     available = ctx.session.exec(
         select(func.count())
         .select_from(AllyProfile)
-        .where(AllyProfile.status == "active", AllyProfile.available)
+        .where(AllyProfile.status == AllyStatus.ACTIVE, AllyProfile.available)
     ).one()
     applications = ctx.session.exec(
         select(func.count())

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from storage.models import AllyStatus
+
 
 @dataclass(frozen=True)
 class Candidate:
     person_id: int
     department: str | None
     topics: tuple[str, ...]
-    status: str
+    status: AllyStatus
     available: bool
     capacity: int
     open_count: int
@@ -76,7 +78,7 @@ def _same(a: str | None, b: str | None) -> bool:
 
 def eligible(c: Candidate, want: Wanted, now: datetime) -> bool:
     return (
-        c.status == "active"
+        c.status == AllyStatus.ACTIVE
         and c.available
         and c.open_count + c.pending < c.capacity
         and c.person_id != want.requester_id

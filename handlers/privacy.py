@@ -20,11 +20,14 @@ from handlers.context import Context, buttons
 from storage import ally_lists, outbox
 from storage.models import (
     AllyProfile,
+    AllyStatus,
     Application,
     Conversation,
     Offer,
+    OfferStatus,
     Person,
     PersonAddress,
+    RequestStatus,
     SupportRequest,
 )
 
@@ -142,15 +145,18 @@ def erase(ctx: Context, _value: str) -> None:
     relay.erase(ctx, pid)  # the other side of an anonymous conversation is told kindly
     open_request = findally.open_request(ctx, pid)
     if open_request is not None:
-        close = findally.finish if open_request.status == "matched" else findally.cancel
+        matched = open_request.status == RequestStatus.MATCHED
+        close = findally.finish if matched else findally.cancel
         close(ctx, str(open_request.id))
     profile = ctx.session.get(AllyProfile, pid)
     left_rota = False
     if profile is not None:
         # Their offers go to the next ally. False for someone who had already stepped down or
         # been removed: the coordinators were told then.
-        left_rota = allies.change_role(ctx, profile, "stepped_down")
-        ctx.session.exec(delete(Offer).where(col(Offer.ally_id) == pid, Offer.status != "pending"))
+        left_rota = allies.change_role(ctx, profile, AllyStatus.STEPPED_DOWN)
+        ctx.session.exec(
+            delete(Offer).where(col(Offer.ally_id) == pid, Offer.status != OfferStatus.PENDING)
+        )
         ally_lists.forget(ctx.session, pid)
         ctx.session.exec(delete(AllyProfile).where(col(AllyProfile.person_id) == pid))
     ctx.session.exec(delete(Conversation).where(col(Conversation.person_id) == pid))

@@ -105,7 +105,7 @@ def _row(message: str, occurrence: str, target: str, at: datetime, **values: obj
 def _missed(ctx: Context, message: str, key: str, at: datetime) -> None:
     if deliveries.exists(ctx.session, message, key):
         return
-    deliveries.record(ctx.session, _row(message, key, TASK, at, status="missed"))
+    deliveries.record(ctx.session, _row(message, key, TASK, at, status=DeliveryStatus.MISSED))
     log.warning(
         "%s for %s fell due while the bot was down and is older than the %s-hour grace "
         "window: skipped",

@@ -30,11 +30,13 @@ from storage.deliveries import MAX_ATTEMPTS
 from storage.models import (
     OPEN_APPLICATION,
     AllyProfile,
+    AllyStatus,
     Application,
     Delivery,
     DeliveryStatus,
     Feedback,
     FollowUpAnswer,
+    RequestStatus,
     SupportRequest,
 )
 
@@ -116,7 +118,7 @@ def _requests(ctx: Context, start: datetime, end: datetime) -> int:
         again = (
             before is not None
             and before[0] == requester
-            and before[2] == "cancelled"
+            and before[2] == RequestStatus.CANCELLED
             and created - before[1] <= repeat
         )
         if created > start and not again:
@@ -127,11 +129,11 @@ def _requests(ctx: Context, start: datetime, end: datetime) -> int:
 
 def gather_now(ctx: Context) -> Now:
     return Now(
-        active_allies=count(ctx, AllyProfile, AllyProfile.status == "active"),
+        active_allies=count(ctx, AllyProfile, AllyProfile.status == AllyStatus.ACTIVE),
         available_allies=count(
             ctx,
             AllyProfile,
-            AllyProfile.status == "active",
+            AllyProfile.status == AllyStatus.ACTIVE,
             AllyProfile.available == True,  # noqa: E712
             col(AllyProfile.open_count) < col(AllyProfile.capacity),
         ),

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.changes import won
 from storage.models import Person, PersonAddress
 from storage.prepared import Lookup
 
@@ -77,12 +78,6 @@ def add(session: Session, person_id: int, platform: str, user_id: str, now: date
     return True
 
 
-def _changed(session: Session, where: list, values: dict[str, object]) -> bool:
-    """The one conditional update of this module: True if a row matched and was written."""
-    result = session.exec(update(PersonAddress).where(*where).values(**values))
-    return bool(result.rowcount)
-
-
 def remember_reference(
     session: Session,
     person_id: int,
@@ -112,7 +107,7 @@ def remember_reference(
         }.items()
         if v is not None
     }
-    key = [PersonAddress.platform == platform, PersonAddress.user_id == user_id]
+    key = [col(PersonAddress.platform) == platform, col(PersonAddress.user_id) == user_id]
     same = [col(getattr(PersonAddress, k)) == v for k, v in fresh.items()]
     if conversation_id is not None:
         fresh["unreachable_at"] = None
@@ -120,19 +115,20 @@ def remember_reference(
     current = session.exec(select(PersonAddress.id).where(*key, *same)).first()
     if current is not None:
         return False
-    return _changed(session, key, {**fresh, "updated_at": now})
+    return won(session, update(PersonAddress).where(*key).values(**fresh, updated_at=now))
 
 
 def forget_conversation(session: Session, platform: str, user_id: str, now: datetime) -> bool:
     """They removed the app: their chat with the bot is gone (a new one is made if needed)."""
-    return _changed(
+    return won(
         session,
-        [
-            PersonAddress.platform == platform,
-            PersonAddress.user_id == user_id,
+        update(PersonAddress)
+        .where(
+            col(PersonAddress.platform) == platform,
+            col(PersonAddress.user_id) == user_id,
             col(PersonAddress.conversation_id).is_not(None),
-        ],
-        {"conversation_id": None, "updated_at": now},
+        )
+        .values(conversation_id=None, updated_at=now),
     )
 
 
@@ -142,14 +138,15 @@ def mark_unreachable(
     """The platform refused a message to them. True only the first time (so coordinators are
     told once, not at every refused message)."""
     add(session, person_id, platform, user_id, now)
-    return _changed(
+    return won(
         session,
-        [
-            PersonAddress.person_id == person_id,
-            PersonAddress.platform == platform,
+        update(PersonAddress)
+        .where(
+            col(PersonAddress.person_id) == person_id,
+            col(PersonAddress.platform) == platform,
             col(PersonAddress.unreachable_at).is_(None),
-        ],
-        {"unreachable_at": now, "updated_at": now},
+        )
+        .values(unreachable_at=now, updated_at=now),
     )
 
 
@@ -169,16 +166,16 @@ def unreachable_ids(session: Session) -> set[int]:
 
 def set_active(session: Session, person_id: int, platform: str) -> bool:
     """They used `platform`: messages for them go there from now on."""
-    result = session.exec(
+    return won(
+        session,
         update(Person)
         .where(
             col(Person.id) == person_id,
             (col(Person.active_platform).is_(None) & (col(Person.platform) != platform))
             | (col(Person.active_platform) != platform),
         )
-        .values(active_platform=platform)
+        .values(active_platform=platform),
     )
-    return bool(result.rowcount)
 
 
 def addresses(session: Session, person_id: int) -> list[Address]:

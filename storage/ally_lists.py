@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, insert, text
 from sqlmodel import Session, col
 
-from storage.models import AllyLanguage, AllyProfile, AllyTopic
+from storage.models import AllyLanguage, AllyProfile, AllyStatus, AllyTopic
 
 
 def key(value: str) -> str:
@@ -86,7 +86,7 @@ def offered(session: Session, table: Any, column: Any, most: int) -> list[str]:
             SELECT seen.value, (
                 SELECT t.label FROM {name} t
                 JOIN allyprofile a ON a.person_id = t.person_id
-                WHERE t.{key_column} = seen.value AND a.status = 'active'
+                WHERE t.{key_column} = seen.value AND a.status = '{AllyStatus.ACTIVE.value}'
                 LIMIT 1
             ) AS label
             FROM seen WHERE seen.value IS NOT NULL

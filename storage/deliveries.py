@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.changes import won
 from storage.models import Checkpoint, Delivery, DeliveryStatus
 from storage.timers import take
 
@@ -96,16 +97,16 @@ def finish(
     it (`attempt`); False if that claim ran out and another process took the post since (a
     slow sender's "failed" must not undo the post the taker sent)."""
     sent_at = now if status == DeliveryStatus.SENT else None
-    result = session.exec(
+    return won(
+        session,
         update(Delivery)
         .where(
             col(Delivery.id) == delivery_id,
             col(Delivery.status) == DeliveryStatus.SENDING,
             col(Delivery.attempts) == attempt,
         )
-        .values(status=status, sent_at=sent_at)
+        .values(status=status, sent_at=sent_at),
     )
-    return bool(result.rowcount == 1)
 
 
 def checkpoint(session: Session, name: str) -> datetime | None:

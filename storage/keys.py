@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.changes import won
 from storage.crypto import Sealer, SealError
 from storage.models import Application, Conversation, Feedback, KeyCheck, OutboxMessage
 
@@ -60,10 +61,9 @@ def rotate(session: Session, sealer: Sealer) -> dict[str, int]:
             select(table.id, field).where(col(field).is_not(None))
         ).all():
             fresh = sealer.rotate(token)
-            result = session.exec(
-                update(table).where(col(table.id) == row_id, field == token).values({column: fresh})
-            )
-            done += result.rowcount
+            replace = update(table).where(col(table.id) == row_id, field == token)
+            if won(session, replace.values({column: fresh})):
+                done += 1
         counts[table.__name__.lower()] = done
     check = session.get(KeyCheck, CHECK)
     if check is not None:

@@ -14,6 +14,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.changes import won
 from storage.models import RateCount
 
 
@@ -51,14 +52,13 @@ def full(session: Session, key: str, most: int, now: datetime) -> datetime | Non
 
 
 def _one_more(session: Session, key: str, most: int, now: datetime) -> bool:
-    return bool(
-        session.exec(
-            update(RateCount)
-            .where(
-                col(RateCount.key) == key,
-                col(RateCount.count) < most,
-                col(RateCount.ends_at) > now,
-            )
-            .values(count=RateCount.count + 1)
-        ).rowcount
+    return won(
+        session,
+        update(RateCount)
+        .where(
+            col(RateCount.key) == key,
+            col(RateCount.count) < most,
+            col(RateCount.ends_at) > now,
+        )
+        .values(count=RateCount.count + 1),
     )

@@ -7,9 +7,30 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Dialect, Index, String, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel, col
+
+
+class StatusString(TypeDecorator[StrEnum]):
+    """A status enum in a plain VARCHAR(16) (not a database enum type: a new status needs no
+    type migration), holding the member's value and read back as the member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__(16)
+        self.enum = enum
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
+
+
+def status_column(enum: type[StrEnum], nullable: bool = False) -> Any:
+    """The column for a status field typed `enum`."""
+    return Column(StatusString(enum), nullable=nullable)
 
 
 class Person(SQLModel, table=True):
@@ -61,16 +82,24 @@ class PersonAddress(SQLModel, table=True):
     updated_at: datetime
 
 
+class AllyStatus(StrEnum):
+    """Where an ally stands: an approval makes them onboarding, their recorded training active;
+    a coordinator pauses and resumes them; from any of those three they step down or are
+    removed. Only active allies are offered requests."""
+
+    ONBOARDING = "onboarding"  # approved, training not yet recorded
+    ACTIVE = "active"
+    PAUSED = "paused"  # by a coordinator
+    STEPPED_DOWN = "stepped_down"  # by the ally
+    REMOVED = "removed"  # by a coordinator
+
+
 class AllyProfile(SQLModel, table=True):
     """A person's role as an ally. `open_count` never exceeds `capacity` (conditional update).
-
-    Status: onboarding (approved, training not yet recorded), active, paused (by a
-    coordinator), stepped_down (by the ally) or removed (by a coordinator). Only active allies
-    are offered requests.
-    """
+    Status: see AllyStatus."""
 
     person_id: int = Field(foreign_key="person.id", primary_key=True)
-    status: str = Field(default="active", max_length=16)
+    status: AllyStatus = Field(default=AllyStatus.ACTIVE, sa_column=status_column(AllyStatus))
     available: bool = True
     away_until: datetime | None = None  # back to available at this moment (a timer does it)
     capacity: int = 2
@@ -148,7 +177,19 @@ class Conversation(SQLModel, table=True):
     reminded_at: datetime | None = None  # when the "you left this unfinished" reminder went
 
 
-OPEN_APPLICATION = ("pending", "more_info")  # awaiting a decision
+class ApplicationStatus(StrEnum):
+    """Where an application stands: pending <-> more_info (a coordinator asks for more, the
+    applicant sends it) until, once, a coordinator approves or declines it or the applicant
+    withdraws it."""
+
+    PENDING = "pending"  # awaiting a coordinator's decision
+    MORE_INFO = "more_info"  # a coordinator asked the applicant for more; still open
+    APPROVED = "approved"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # by the applicant
+
+
+OPEN_APPLICATION = (ApplicationStatus.PENDING, ApplicationStatus.MORE_INFO)  # awaiting a decision
 
 
 class Application(SQLModel, table=True):
@@ -156,12 +197,13 @@ class Application(SQLModel, table=True):
 
     `open_key` equals `person_id` while the application awaits a decision (pending or
     more_info) and is NULL afterwards: one open application per person on any database.
+    Status: see ApplicationStatus.
     """
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     open_key: int | None = Field(default=None, unique=True)
-    status: str = Field(max_length=16)  # pending|more_info|approved|declined|withdrawn
+    status: ApplicationStatus = Field(sa_column=status_column(ApplicationStatus))
     answers: str = Field(sa_column=Column(Text, nullable=False))
     consented_at: datetime
     submitted_at: datetime
@@ -169,11 +211,23 @@ class Application(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="person.id")
 
 
+class RequestStatus(StrEnum):
+    """Where a support request stands: offering <-> waiting (no ally was free; offered again
+    later) -> matched -> finished; offering or waiting -> cancelled."""
+
+    OFFERING = "offering"  # allies are being asked, one offer at a time
+    WAITING = "waiting"  # no ally left to ask: the requester was promised a connection
+    MATCHED = "matched"  # an ally accepted
+    FINISHED = "finished"
+    CANCELLED = "cancelled"  # by the requester (or their erasure) before a match
+
+
 class SupportRequest(SQLModel, table=True):
     """A request for support: the requester's choices and where it stands, never their words.
 
     `open_key` equals `requester_id` while the request is open and is NULL once it is closed,
     so a unique constraint allows one open request per person on any database.
+    Status: see RequestStatus.
     """
 
     __table_args__ = (
@@ -184,7 +238,7 @@ class SupportRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     requester_id: int = Field(foreign_key="person.id", index=True)
     open_key: int | None = Field(default=None, unique=True)
-    status: str = Field(max_length=16)  # offering|waiting|matched|finished|cancelled
+    status: RequestStatus = Field(sa_column=status_column(RequestStatus))
     round: int = 1  # bumped each time a waiting request is tried again
     topic: str | None = Field(default=None, max_length=40)
     language: str | None = Field(default=None, max_length=40)  # preferred, when allies list any
@@ -199,9 +253,20 @@ class SupportRequest(SQLModel, table=True):
     closed_at: datetime | None = None
 
 
+class OfferStatus(StrEnum):
+    """Where an offer stands: pending, then once accepted, passed, expired or withdrawn."""
+
+    PENDING = "pending"  # asked; holds a slot of the ally's capacity until it closes
+    ACCEPTED = "accepted"
+    PASSED = "passed"  # the ally said no (or accepted with no slot left)
+    EXPIRED = "expired"  # unanswered in time
+    WITHDRAWN = "withdrawn"  # its request closed or was taken, the ally left, or undeliverable
+
+
 class Offer(SQLModel, table=True):
     """One ally being asked to take one request (again only in a later round): unique, so two
-    processes (or a coordinator's "offer to all" racing an expiry) cannot ask them twice."""
+    processes (or a coordinator's "offer to all" racing an expiry) cannot ask them twice.
+    Status: see OfferStatus."""
 
     __table_args__ = (
         UniqueConstraint("request_id", "ally_id", "round"),
@@ -212,7 +277,7 @@ class Offer(SQLModel, table=True):
     request_id: int = Field(foreign_key="supportrequest.id", index=True)
     ally_id: int = Field(foreign_key="person.id", index=True)
     round: int = 1
-    status: str = Field(default="pending", max_length=16)  # pending|accepted|passed|expired|...
+    status: OfferStatus = Field(default=OfferStatus.PENDING, sa_column=status_column(OfferStatus))
 
     created_at: datetime
     expires_at: datetime
@@ -253,15 +318,24 @@ class Relay(SQLModel, table=True):
     request_id: int = Field(foreign_key="supportrequest.id", unique=True)
     requester_id: int = Field(foreign_key="person.id")
     ally_id: int = Field(foreign_key="person.id")
-    status: RelayStatus = Field(
-        default=RelayStatus.OPEN, sa_column=Column(String(16), nullable=False)
-    )
+    status: RelayStatus = Field(default=RelayStatus.OPEN, sa_column=status_column(RelayStatus))
     opened_at: datetime
     last_at: datetime  # when something was last passed on (or the relay opened)
     closed_at: datetime | None = None
-    closed_by: RelayEnd | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    closed_by: RelayEnd | None = Field(default=None, sa_column=status_column(RelayEnd, True))
     requester_picked_at: datetime | None = None
     ally_picked_at: datetime | None = None
+
+
+class TimerStatus(StrEnum):
+    """Where a timer stands: pending -> claimed -> done, or failed after MAX_ATTEMPTS
+    (storage/timers.py). A claim whose process died runs out after a lease and is taken again;
+    one given back by a stopping process is pending again."""
+
+    PENDING = "pending"  # to run at due_at
+    CLAIMED = "claimed"  # being run by the process that claimed it at claimed_at
+    DONE = "done"  # ran, or was cancelled
+    FAILED = "failed"  # given up (coordinators are told)
 
 
 class Timer(SQLModel, table=True):
@@ -280,11 +354,18 @@ class Timer(SQLModel, table=True):
     kind: str = Field(max_length=32)
     subject_id: int
     due_at: datetime
-    status: str = Field(default="pending", max_length=16)  # pending|claimed|done|failed
+    status: TimerStatus = Field(default=TimerStatus.PENDING, sa_column=status_column(TimerStatus))
     claimed_at: datetime | None = None
     attempts: int = 0
     key: str | None = Field(default=None, max_length=64, unique=True)
     finished_at: datetime | None = None
+
+
+class FollowUpStatus(StrEnum):
+    """A follow-up question is asked until it is answered, and then deleted (the answer is kept
+    apart, linked to nobody): so `asked` is the only status a row ever holds."""
+
+    ASKED = "asked"
 
 
 class FollowUp(SQLModel, table=True):
@@ -293,7 +374,9 @@ class FollowUp(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="supportrequest.id", index=True)
-    status: str = Field(default="asked", max_length=16)  # asked|answered
+    status: FollowUpStatus = Field(
+        default=FollowUpStatus.ASKED, sa_column=status_column(FollowUpStatus)
+    )
     asked_at: datetime
 
 
@@ -346,9 +429,8 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    # A plain string column (not a database enum type): a new status needs no type migration.
     status: OutboxStatus = Field(
-        default=OutboxStatus.PENDING, sa_column=Column(String(16), nullable=False)
+        default=OutboxStatus.PENDING, sa_column=status_column(OutboxStatus)
     )
     attempts: int = 0
     due_at: datetime  # PENDING: when to try; SENDING: when the claim runs out
@@ -407,9 +489,8 @@ class Delivery(SQLModel, table=True):
     occurrence: str = Field(max_length=32)  # local date and time, e.g. 2026-10-10T10:00
     target: str = Field(max_length=96)
     tip: str | None = Field(default=None, max_length=80)  # which tip of a series went out
-    # A plain string column (not a database enum type): a new status needs no type migration.
     status: DeliveryStatus = Field(
-        default=DeliveryStatus.QUEUED, sa_column=Column(String(16), nullable=False)
+        default=DeliveryStatus.QUEUED, sa_column=status_column(DeliveryStatus)
     )
     due_at: datetime
     claimed_at: datetime | None = None

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
+from storage.changes import won
 from storage.models import OutboxMessage, OutboxStatus
 from storage.timers import take
 
@@ -85,9 +86,10 @@ def record(session: Session, rows: list[NewRow], now: datetime, lease: timedelta
         for row in rows
     ]
     connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        return sorted(connection.execute(_INSERT_SQLITE, values).scalars())
-    return list(connection.execute(_INSERT, values).scalars())
+    sqlite = connection.dialect.name == "sqlite"
+    result = connection.execute(_INSERT_SQLITE if sqlite else _INSERT, values)
+    ids: list[int] = list(result.scalars())  # type: ignore[arg-type]  # ids: never NULL
+    return sorted(ids) if sqlite else ids
 
 
 @dataclass(frozen=True)
@@ -175,16 +177,16 @@ def settle(session: Session, results: list[Settled], now: datetime, retry: timed
 
 
 def give_up(session: Session, row_id: int | None, attempts: int, now: datetime) -> bool:
-    result = session.exec(
+    return won(
+        session,
         update(OutboxMessage)
         .where(
             col(OutboxMessage.id) == row_id,
             col(OutboxMessage.attempts) == attempts,
             col(OutboxMessage.status) != OutboxStatus.SENT,
         )
-        .values(status=OutboxStatus.FAILED, body=None, sent_at=now)
+        .values(status=OutboxStatus.FAILED, body=None, sent_at=now),
     )
-    return bool(result.rowcount)
 
 
 def find(session: Session, row_id: int) -> OutboxMessage | None:

@@ -6,8 +6,9 @@ offer runs a dozen. So the statements on the support path and the lookups every 
 built once, at import, with `bindparam`s for what differs between calls, and run here.
 
 `Change` is a conditional update (`UPDATE .. WHERE <the state it expects>`, reporting whether it
-won; never a read-modify-write). It does not update objects already loaded in the session: read
-one again (`populate_existing`) when its new state matters.
+won; never a read-modify-write): `storage.changes.won`, prepared. Unlike `won` it runs on the
+Core connection, so it does not update objects already loaded in the session: read one again
+(`populate_existing`) when its new state matters.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlmodel import Session
 
 @dataclass(frozen=True)
 class Change:
-    """One conditional update."""
+    """One conditional update, built once (`storage.changes.won` for a statement built per call)."""
 
     statement: Update
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage import limits, timers
+from storage.changes import won
 from storage.models import RateCount, Relay, RelayEnd, RelayStatus
 from storage.prepared import Lookup
 
@@ -92,12 +93,12 @@ def close(
     *where: ColumnElement[bool],
 ) -> bool:
     """Close an open relay (and any further `where` holds); True for the one caller that did."""
-    result = session.exec(
+    if not won(
+        session,
         update(Relay)
         .where(col(Relay.id) == relay_id, col(Relay.status) == RelayStatus.OPEN, *where)
-        .values(status=RelayStatus.CLOSED, closed_at=now, closed_by=why)
-    )
-    if result.rowcount != 1:
+        .values(status=RelayStatus.CLOSED, closed_at=now, closed_by=why),
+    ):
         return False
     timers.cancel(session, idle_key(relay_id), now)
     return True
@@ -105,24 +106,24 @@ def close(
 
 def touch(session: Session, relay_id: int | None, now: datetime) -> bool:
     """Something was passed on now: the silence starts again. False if it has closed."""
-    result = session.exec(
+    return won(
+        session,
         update(Relay)
         .where(col(Relay.id) == relay_id, col(Relay.status) == RelayStatus.OPEN)
-        .values(last_at=now)
+        .values(last_at=now),
     )
-    return result.rowcount == 1
 
 
 def pick(session: Session, relay: Relay, person_id: int, now: datetime) -> bool:
     """`person_id` chose this relay for what they write next: it becomes the one relay of
     theirs with a choice on their side (their others lose theirs). False if it has closed."""
     column = "requester_picked_at" if relay.requester_id == person_id else "ally_picked_at"
-    result = session.exec(
+    if not won(
+        session,
         update(Relay)
         .where(col(Relay.id) == relay.id, col(Relay.status) == RelayStatus.OPEN)
-        .values({column: now})
-    )
-    if result.rowcount != 1:
+        .values({column: now}),
+    ):
         return False
     for side, picked in (
         (Relay.requester_id, "requester_picked_at"),

@@ -9,6 +9,7 @@ from sqlmodel import Session, col
 
 from storage.models import (
     Application,
+    ApplicationStatus,
     AuditLog,
     Conversation,
     Feedback,
@@ -19,18 +20,20 @@ from storage.models import (
     ProcessedEvent,
     RateCount,
     Relay,
+    RequestStatus,
     SentMessage,
     SupportRequest,
     Timer,
+    TimerStatus,
 )
 
-CLOSED_REQUEST = ("finished", "cancelled")
+CLOSED_REQUEST = (RequestStatus.FINISHED, RequestStatus.CANCELLED)
 KEEP_SENT_ADDRESSES = timedelta(days=7)
 # A sent message's row keeps the words of one with buttons, to rebuild it when pressed: a month
 # covers every button the bot sends that still means something.
 KEEP_SENT_MESSAGES = timedelta(days=30)
 KEEP_COMMENTS_AT_LEAST = timedelta(days=21)
-CLOSED_APPLICATION = ("declined", "withdrawn")
+CLOSED_APPLICATION = (ApplicationStatus.DECLINED, ApplicationStatus.WITHDRAWN)
 
 
 def purge(
@@ -81,7 +84,7 @@ def purge(
     removed["finished timers"] = _delete(
         session,
         Timer,
-        col(Timer.status).in_(("done", "failed")),
+        col(Timer.status).in_((TimerStatus.DONE, TimerStatus.FAILED)),
         col(Timer.finished_at) < requests_before,
     )
     removed["processed events"] = _delete(

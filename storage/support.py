@@ -10,11 +10,22 @@ from typing import Any
 from sqlalchemy import bindparam, case, update
 from sqlmodel import col, select
 
-from storage.models import AllyProfile, Offer, SupportRequest, Timer
+from storage.models import (
+    AllyProfile,
+    AllyStatus,
+    Offer,
+    OfferStatus,
+    RequestStatus,
+    SupportRequest,
+    Timer,
+    TimerStatus,
+)
 from storage.prepared import Change, Lookup
 
 OFFER_EXPIRY = "offer.expire"
-OPEN = ("offering", "waiting", "matched")  # a request in one of these is still open
+# A request in one of these is still open.
+OPEN = (RequestStatus.OFFERING, RequestStatus.WAITING, RequestStatus.MATCHED)
+UNMATCHED = (RequestStatus.OFFERING, RequestStatus.WAITING)  # open, and no ally yet
 
 # person: their open request, if they have one (looked at on every /findally).
 OPEN_REQUEST = Lookup(
@@ -33,13 +44,13 @@ def one_less(column: Any) -> Any:
 # request: the offers for it still waiting for an answer.
 PENDING_OFFERS = Lookup(
     select(Offer).where(
-        col(Offer.request_id) == bindparam("request"), col(Offer.status) == "pending"
+        col(Offer.request_id) == bindparam("request"), col(Offer.status) == OfferStatus.PENDING
     )
 )
 # Requests waiting for an ally, oldest first (offered again when an ally may be free).
 WAITING_REQUESTS = Lookup(
     select(SupportRequest)
-    .where(col(SupportRequest.status) == "waiting")
+    .where(col(SupportRequest.status) == RequestStatus.WAITING)
     .order_by(col(SupportRequest.created_at))
 )
 
@@ -48,16 +59,16 @@ OFFERING = Change(
     update(SupportRequest)
     .where(
         col(SupportRequest.id) == bindparam("request"),
-        col(SupportRequest.status).in_(("offering", "waiting")),
+        col(SupportRequest.status).in_(UNMATCHED),
     )
-    .values(status="offering")
+    .values(status=RequestStatus.OFFERING)
 )
 # ally, now: an offer holds a slot of an active ally's capacity until it is answered or closed.
 HOLD_SLOT = Change(
     update(AllyProfile)
     .where(
         col(AllyProfile.person_id) == bindparam("ally"),
-        col(AllyProfile.status) == "active",
+        col(AllyProfile.status) == AllyStatus.ACTIVE,
         col(AllyProfile.open_count) + AllyProfile.pending < AllyProfile.capacity,
     )
     .values(pending=AllyProfile.pending + 1, last_asked_at=bindparam("now"))
@@ -69,19 +80,22 @@ ACCEPT_OFFER = Change(
     .where(
         col(Offer.id) == bindparam("offer"),
         col(Offer.ally_id) == bindparam("ally"),
-        col(Offer.status) == "pending",
+        col(Offer.status) == OfferStatus.PENDING,
         col(Offer.expires_at) > bindparam("now"),
     )
-    .values(status="accepted", decided_at=bindparam("now"))
+    .values(status=OfferStatus.ACCEPTED, decided_at=bindparam("now"))
     .returning(col(Offer.request_id))
 )
 # request, ally, now: a request being offered is matched to the ally who accepted. Unless it
 # is anonymous, the two are named to each other at once (handlers/findally.py _hand_off).
 MATCH_REQUEST = Change(
     update(SupportRequest)
-    .where(col(SupportRequest.id) == bindparam("request"), col(SupportRequest.status) == "offering")
+    .where(
+        col(SupportRequest.id) == bindparam("request"),
+        col(SupportRequest.status) == RequestStatus.OFFERING,
+    )
     .values(
-        status="matched",
+        status=RequestStatus.MATCHED,
         ally_id=bindparam("ally"),
         matched_at=bindparam("now"),
         introduced=~col(SupportRequest.anonymous),
@@ -92,7 +106,7 @@ OPEN_TALK = Change(
     update(AllyProfile)
     .where(
         col(AllyProfile.person_id) == bindparam("ally"),
-        col(AllyProfile.status) == "active",
+        col(AllyProfile.status) == AllyStatus.ACTIVE,
         col(AllyProfile.open_count) < AllyProfile.capacity,
     )
     .values(
@@ -110,8 +124,11 @@ CLOSE_TALK = Change(
 # request, now: a matched request is finished.
 FINISH_REQUEST = Change(
     update(SupportRequest)
-    .where(col(SupportRequest.id) == bindparam("request"), col(SupportRequest.status) == "matched")
-    .values(status="finished", open_key=None, closed_at=bindparam("now"))
+    .where(
+        col(SupportRequest.id) == bindparam("request"),
+        col(SupportRequest.status) == RequestStatus.MATCHED,
+    )
+    .values(status=RequestStatus.FINISHED, open_key=None, closed_at=bindparam("now"))
 )
 # offer: its expiry timer will not be needed.
 EXPIRY_DONE = Change(
@@ -119,7 +136,7 @@ EXPIRY_DONE = Change(
     .where(
         col(Timer.kind) == OFFER_EXPIRY,
         col(Timer.subject_id) == bindparam("offer"),
-        col(Timer.status) != "done",
+        col(Timer.status) != TimerStatus.DONE,
     )
-    .values(status="done")
+    .values(status=TimerStatus.DONE)
 )

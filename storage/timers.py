@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
+from storage.changes import won
 from storage.db import insert_new
-from storage.models import Delivery, OutboxMessage, Timer
+from storage.models import Delivery, OutboxMessage, Timer, TimerStatus
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -33,7 +34,7 @@ def plan(
         subject_id=subject_id,
         due_at=due_at,
         key=key,
-        status="pending",
+        status=TimerStatus.PENDING,
         attempts=0,
     )
 
@@ -42,8 +43,8 @@ def cancel(session: Session, key: str, now: datetime) -> None:
     """Retire the live timer with this key, if there is one."""
     session.exec(
         update(Timer)
-        .where(col(Timer.key) == key, col(Timer.status) == "pending")
-        .values(status="done", key=None, finished_at=now)
+        .where(col(Timer.key) == key, col(Timer.status) == TimerStatus.PENDING)
+        .values(status=TimerStatus.DONE, key=None, finished_at=now)
     )
 
 
@@ -54,8 +55,8 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> Claimed:
         select(Timer)
         .where(
             or_(
-                and_(col(Timer.status) == "pending", col(Timer.due_at) <= now),
-                and_(col(Timer.status) == "claimed", col(Timer.claimed_at) < stale),
+                and_(col(Timer.status) == TimerStatus.PENDING, col(Timer.due_at) <= now),
+                and_(col(Timer.status) == TimerStatus.CLAIMED, col(Timer.claimed_at) < stale),
             )
         )
         .order_by(col(Timer.due_at))
@@ -64,15 +65,15 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> Claimed:
     out = Claimed([], [])
     for timer in candidates:
         if timer.attempts >= MAX_ATTEMPTS:
-            result = session.exec(
+            if won(
+                session,
                 update(Timer)
                 .where(col(Timer.id) == timer.id, col(Timer.status) == timer.status)
-                .values(status="failed", key=None, finished_at=now)
-            )
-            if result.rowcount == 1:
+                .values(status=TimerStatus.FAILED, key=None, finished_at=now),
+            ):
                 out.given_up.append(timer)
             continue
-        if take(session, timer, "claimed", now):
+        if take(session, timer, TimerStatus.CLAIMED, now):
             out.due.append(timer)
     return out
 
@@ -88,16 +89,16 @@ def take(
     and attempts, so of two processes reading the same row only one takes it. `values`: more
     columns to set with the claim."""
     table = type(row)
-    result = session.exec(
+    return won(
+        session,
         update(table)
         .where(
             col(table.id) == row.id,
             col(table.status) == row.status,
             col(table.attempts) == row.attempts,
         )
-        .values(status=status, claimed_at=now, attempts=row.attempts + 1, **values)
+        .values(status=status, claimed_at=now, attempts=row.attempts + 1, **values),
     )
-    return result.rowcount == 1
 
 
 def release(
@@ -131,5 +132,5 @@ def mark_done(session: Session, timer_id: int, now: datetime) -> None:
     session.exec(
         update(Timer)
         .where(col(Timer.id) == timer_id)
-        .values(status="done", key=None, finished_at=now)
+        .values(status=TimerStatus.DONE, key=None, finished_at=now)
     )

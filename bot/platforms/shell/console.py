@@ -34,7 +34,7 @@ from bot.platforms.shell.render import render
 from bot.platforms.work import Receipts
 from bot.scheduler import Calendar, start
 from handlers import coordinators
-from storage.models import AllyProfile, Person
+from storage.models import AllyProfile, AllyStatus, Person
 
 PLATFORM = "shell"
 _WAIT = re.compile(r"^(\d{1,6})\s*([smhd])$")
@@ -219,12 +219,12 @@ class Shell:
                 ally = allies.get(p.id)
                 if coordinators.is_coordinator(ctx, p):
                     role = "coordinator"
-                elif ally is not None and ally.status == "active":
+                elif ally is not None and ally.status == AllyStatus.ACTIVE:
                     role = (
                         f"ally, {'available' if ally.available else 'away'}, "
                         f"{ally.open_count}/{ally.capacity} open"
                     )
-                elif ally is not None and ally.status in ("onboarding", "paused"):
+                elif ally is not None and ally.status in (AllyStatus.ONBOARDING, AllyStatus.PAUSED):
                     role = f"ally, {ally.status}"
                 else:
                     role = "employee"

@@ -1,0 +1,21 @@
+"""Every state change is a conditional update: `UPDATE (or DELETE) .. WHERE <the state it
+expects>`, which either wins or changes nothing, never a read-modify-write. Of two processes
+(or two presses) making the same change at once, exactly one is told it won.
+
+`won` runs one; storage/prepared.py `Change` is the same thing built once for the hot path.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.sql.dml import UpdateBase
+from sqlmodel import Session
+
+
+def won(session: Session, statement: UpdateBase) -> bool:
+    """Run a conditional UPDATE or DELETE in the session's transaction; True if it changed a
+    row (the state was as expected), False if it changed none (someone else moved it first).
+
+    It runs ORM-enabled (`session.exec`): pending changes are flushed first, and objects of
+    that table already in the session are brought in line with what it wrote (unless the
+    statement opts out with `synchronize_session=False`)."""
+    return session.exec(statement).rowcount > 0
