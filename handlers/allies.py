@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.messages import Section
@@ -19,6 +20,7 @@ from handlers import coordinators, findally, matching, when
 from handlers.context import Context, buttons, whole_number
 from handlers.people import find_or_create
 from storage import ally_lists, timers
+from storage.changes import won
 from storage.models import AllyProfile, AllyStatus, Person, Timer
 
 log = logging.getLogger(__name__)
@@ -321,15 +323,34 @@ def change_role(ctx: Context, profile: AllyProfile, status: AllyStatus) -> bool:
         AllyStatus.STEPPED_DOWN: CURRENT,
         AllyStatus.REMOVED: CURRENT,
     }[status]
-    if profile.status not in allowed:
-        return False
     resumed = status == AllyStatus.ACTIVE
     if resumed and profile.trained_on is None and profile.approved_at is not None:
         status = AllyStatus.ONBOARDING  # approved here and resumed, but still to be trained
-    _set_status(ctx, profile, status)
+    leaving = status in (AllyStatus.STEPPED_DOWN, AllyStatus.REMOVED)
+    # From the states it may come from only: of two coordinators (or a coordinator and the
+    # ally) changing the role at once, the second sees the first's change and loses.
+    changed = won(
+        ctx.session,
+        update(AllyProfile)
+        .where(
+            col(AllyProfile.person_id) == profile.person_id,
+            col(AllyProfile.status).in_(allowed),
+        )
+        .values(
+            status=status,
+            updated_at=ctx.now,
+            **({"available": False} if leaving else {}),
+        ),
+    )
+    ctx.session.refresh(profile)
+    if not changed:
+        return False
+    log.info("ally %s is now %s", profile.person_id, status)
+    if profile.available and status == AllyStatus.ACTIVE:
+        findally.retry_waiting(ctx)
     if status not in (AllyStatus.ACTIVE, AllyStatus.ONBOARDING):
         moved = findally.release_offers(ctx, profile.person_id)
-        log.info("ally %s is now %s; %s offers handed on", profile.person_id, status, moved)
+        log.info("ally %s: %s offers handed on", profile.person_id, moved)
     return True
 
 
@@ -416,13 +437,6 @@ def _overdue_section(ctx: Context, profile: AllyProfile) -> Section:
         date=f"{renewal:%d %b %Y}",
         days=ctx.app.allies.training_grace_days,
     )
-
-
-def _set_status(ctx: Context, profile: AllyProfile, status: AllyStatus) -> None:
-    if status in (AllyStatus.STEPPED_DOWN, AllyStatus.REMOVED):
-        profile.available = False
-    profile.status = status
-    _set(ctx, profile)
 
 
 def parse_date(text: str) -> date | None:
