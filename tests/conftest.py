@@ -9,8 +9,10 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -46,6 +48,30 @@ def postgres_server() -> Iterator[str | None]:
         yield server.start()
     finally:
         server.stop()
+
+
+# Tests that take ten seconds or more (real processes, long random sequences, a year of
+# schedules), started first and longest first: parallel workers then end together on short
+# tests, instead of one waiting for another to finish a long one it picked up last.
+LONG_FIRST = (
+    "tests/test_replicas.py::",
+    "tests/test_fault_kill.py::",
+    "tests/test_invariants.py::",
+    "tests/test_care_and_follow_ups.py::test_training_reminder_",
+    "tests/test_leader.py::",
+    "tests/test_awareness.py::test_tips_take_turns_",
+    "tests/test_apply.py::test_a_killed_shell_",
+    "tests/test_sweeper.py::test_sigterm_",
+    "tests/test_candidates.py::",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        found = (n for n, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix))
+        return next(found, len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: the rest as collected
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +110,11 @@ def _migrated_sqlite() -> Path:
         template.dispose()  # the last connection closing checkpoints the WAL into the file
         _sqlite_template.append(path)
     return _sqlite_template[0]
+
+
+def pytest_sessionfinish() -> None:
+    for path in _sqlite_template:  # this worker's template, made by _migrated_sqlite
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def fresh_database(backend: str, tmp_path: Path, postgres_url: str | None) -> Database:
@@ -144,8 +175,70 @@ def make_bot(database: Database, seed: bool = True, **config_changes: object) ->
     bot.db = database
     bot.router.db = database
     if seed:
-        bot.seed_demo()
+        seed_demo(bot)
     return bot
+
+
+@dataclass(frozen=True)
+class _Seeded:
+    """Every row the demo seed wrote into an empty database, and where each sequence stood."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    sequences: list[tuple[str, int]]  # PostgreSQL: (name, last_value) of those it used
+
+
+_seeded: dict[tuple[str, str], _Seeded] = {}
+
+
+def seed_demo(bot: AllyBot) -> None:
+    """`bot.seed_demo()`. Into an empty database, the rows the first such seed of the session
+    wrote are copied instead (a tenth of the time): the seed reads nothing but content/, the
+    app settings (both part of the key) and the bot clock (START in every new bot), so it
+    writes the same rows, with the same ids, every time. A database with anything in it is
+    seeded for real."""
+    db = bot.db
+    if not _empty(db):
+        bot.seed_demo()
+        return
+    key = (db.engine.dialect.name, bot.settings.app.model_dump_json())
+    seeded = _seeded.get(key)
+    if seeded is None:
+        bot.seed_demo()
+        _seeded[key] = _snapshot(db)
+        return
+    with db.engine.begin() as conn:
+        for table in SQLModel.metadata.sorted_tables:  # parents before the rows that name them
+            if rows := seeded.rows.get(table.name):
+                conn.execute(table.insert(), rows)
+        for name, value in seeded.sequences:  # the others are as new, as _empty found them
+            conn.execute(text("SELECT setval(:s, :v)"), {"s": name, "v": value})
+
+
+def _empty(db: Database) -> bool:
+    """No row in any table, and (PostgreSQL) no sequence used since the tables were emptied."""
+    counts = " + ".join(f"(SELECT count(*) FROM {t.name})" for t in SQLModel.metadata.sorted_tables)
+    with db.engine.connect() as conn:
+        if conn.execute(text(f"SELECT {counts}")).scalar_one():
+            return False
+        if db.is_sqlite:
+            return True
+        used = "SELECT count(*) FROM pg_sequences WHERE last_value IS NOT NULL"
+        return not conn.execute(text(used)).scalar_one()
+
+
+def _snapshot(db: Database) -> _Seeded:
+    with db.engine.connect() as conn:
+        rows = {
+            table.name: [dict(row) for row in conn.execute(table.select()).mappings()]
+            for table in SQLModel.metadata.sorted_tables
+        }
+        sequences: list[tuple[str, int]] = []
+        if not db.is_sqlite:
+            used = "SELECT schemaname, sequencename, last_value FROM pg_sequences"
+            for schema, name, value in conn.execute(text(used)):
+                if value is not None:  # NULL: not used since the tables were emptied
+                    sequences.append((f'"{schema}"."{name}"', value))
+    return _Seeded(rows, sequences)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import csv
 import io
 import os
 import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from bot.config import Coordinators
 from bot.events import Action, Actor, Command, Event
 from handlers.allies import import_roster, parse_roster
 from storage.models import AllyProfile, Application, Offer, Person, SupportRequest, Timer
+from tests import cli_process
 from tests.conftest import START, ShellDriver, make_bot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -535,15 +535,7 @@ def allybot(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProc
     env.pop("ALLYBOT_CONFIG", None)
     env["DATABASE_URL"] = db_url
     env["ALLYBOT_DATA_DIR"] = str(tmp_path / "data")
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "allies", *args],
-        stdin=subprocess.DEVNULL,
-        text=True,
-        capture_output=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    return cli_process.run(["allies", *args], cwd=ROOT, env=env)
 
 
 def export(sh: ShellDriver, tmp_path: Path) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 
 from storage.db import Database
+from tests import cli_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = """\
@@ -24,11 +25,17 @@ SCRIPT = """\
 """
 
 
-def run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess:
+def run(
+    args: list[str], tmp_path: Path, stdin: str = "", fresh: bool = False
+) -> subprocess.CompletedProcess:
+    """`python -m bot *args`, forked from preloaded imports (tests/cli_process.py); `fresh`: in a
+    new interpreter, as a newcomer starts it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
     env["ALLYBOT_DATA_DIR"] = str(tmp_path / "data")
     env.pop("ALLYBOT_CONFIG", None)
+    if not fresh:
+        return cli_process.run(args, cwd=ROOT, env=env, input=stdin)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -41,7 +48,7 @@ def run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.Complete
 
 
 def test_scripted_demo_shell_session(tmp_path):
-    result = run(["shell", "--demo"], tmp_path, SCRIPT)
+    result = run(["shell", "--demo"], tmp_path, SCRIPT, fresh=True)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("[shell] allybot shell for Example Co. You are eve.")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from handlers.content import CONTENT_DIR, load_content
 from handlers.yamlfile import ProblemsFound
+from tests import cli_process
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """\
@@ -48,15 +48,7 @@ def allybot(tmp_path: Path, *args: str, config: Path | None = None) -> subproces
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
     env["ALLYBOT_CONFIG"] = str(config or tmp_path / "app.yaml")
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'check.db'}"
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        stdin=subprocess.DEVNULL,
-        text=True,
-        capture_output=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    return cli_process.run(list(args), cwd=ROOT, env=env)
 
 
 def check(tmp_path: Path, text: str) -> tuple[Path, subprocess.CompletedProcess]:

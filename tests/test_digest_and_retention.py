@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,6 +38,7 @@ from storage.models import (
     SupportRequest,
     Timer,
 )
+from tests import cli_process
 from tests.conftest import START, ShellDriver, make_bot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,15 +229,7 @@ def allybot(tmp_path: Path, database_url: str, *args: str) -> subprocess.Complet
     env["ALLYBOT_CONFIG"] = str(REPO_ROOT / "app.yaml")
     env["DATABASE_URL"] = database_url
     env["ALLYBOT_DATA_DIR"] = str(tmp_path / "data")
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        stdin=subprocess.DEVNULL,
-        text=True,
-        capture_output=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    return cli_process.run(list(args), cwd=ROOT, env=env)
 
 
 # --- the weekly digest -------------------------------------------------------------------------

@@ -140,21 +140,26 @@ class World:
 def check(world: World, out: list[Outgoing]) -> None:
     """Every invariant, against the database and what was just sent."""
     with world.bot.db.session() as session:
+        # Counted per ally in one query each (after every step of every sequence: it adds up).
+        offers = session.exec(
+            select(Offer.ally_id, func.count())
+            .where(Offer.status == "pending")
+            .group_by(Offer.ally_id)
+        ).all()
+        matched = session.exec(
+            select(SupportRequest.ally_id, func.count())
+            .where(SupportRequest.status == "matched")
+            .group_by(SupportRequest.ally_id)
+        ).all()
+        pending_offers, talking_to = dict(offers), dict(matched)
         for ally in session.exec(select(AllyProfile)).all():
-            holding = session.exec(
-                select(func.count())
-                .select_from(Offer)
-                .where(Offer.ally_id == ally.person_id, Offer.status == "pending")
-            ).one()
+            holding = pending_offers.get(ally.person_id, 0)
             assert 0 <= ally.open_count <= ally.capacity, ally
             assert ally.pending == holding, (ally, holding)
             assert ally.open_count + ally.pending <= ally.capacity, ally
-            talking = session.exec(
-                select(func.count())
-                .select_from(SupportRequest)
-                .where(SupportRequest.ally_id == ally.person_id, SupportRequest.status == "matched")
-            ).one()
+            talking = talking_to.get(ally.person_id, 0)
             assert talking <= ally.open_count, (ally, talking)
+        names = dict(session.exec(select(Person.id, Person.display_name)).all())
         requesters: set[str] = set()
         for req in session.exec(select(SupportRequest)).all():
             assert req.status in STATES, req
@@ -162,9 +167,8 @@ def check(world: World, out: list[Outgoing]) -> None:
             assert (req.ally_id is not None) == (
                 req.status == "matched" or req.matched_at is not None
             )
-            person = session.get(Person, req.requester_id)
-            if person is not None:
-                requesters.add(person.display_name)
+            if req.requester_id in names:
+                requesters.add(names[req.requester_id])
     for item in out:
         if isinstance(item.to, Channel):
             words = item.message.fallback_text()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from bot.events import Actor, Command
 from handlers.allies import RosterRow, parse_roster
 from storage.db import Database
 from storage.models import AllyProfile, Person
+from tests import cli_process
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "platform,user,name,department,topics,capacity\n"
@@ -52,15 +52,7 @@ def write(tmp_path: Path, text: str, name: str = "allies.csv", **kw: str) -> Pat
 
 
 def allybot_import(env: dict[str, str], path: Path | str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "allies", "import", str(path)],
-        stdin=subprocess.DEVNULL,
-        text=True,
-        capture_output=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    return cli_process.run(["allies", "import", str(path)], cwd=ROOT, env=env)
 
 
 def allies_in(env: dict[str, str]) -> dict[str, dict]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import yaml
 from bot.config import Coordinators, Settings
 from bot.serve import serve
 from handlers.allies import import_roster, parse_roster
+from tests import cli_process
 from tests.conftest import make_bot
 from tests.slack_harness import SECRET, TOKEN, button, run, text_of
 from tests.slack_standin import SlackStandIn
@@ -361,14 +361,11 @@ def test_channel_scopes_only_with_a_coordinator_channel(tmp_path):
     config.write_text(
         (ROOT / "app.yaml").read_text().replace("channel: coordinators", "channel: null")
     )
-    out = subprocess.run(
-        [sys.executable, "-m", "bot", "manifest", "slack"],
+    out = cli_process.run(
+        ["manifest", "slack"],
         cwd=ROOT,
-        capture_output=True,
-        text=True,
         check=True,
         env={**os.environ, "ALLYBOT_CONFIG": str(config)},
-        timeout=120,
     ).stdout
     scopes = set(yaml.safe_load(out)["oauth_config"]["scopes"]["bot"])
     assert "chat:write" in scopes

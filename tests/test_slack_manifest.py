@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from bot.router import COMMANDS
+from tests import cli_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def manifest(*args: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "bot", "manifest", "slack", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = cli_process.run(["manifest", "slack", *args], cwd=ROOT, check=True).stdout
     return yaml.safe_load(out)
 
 
@@ -76,11 +69,9 @@ def scopes_with(tmp_path: Path, old: str, new: str) -> set[str]:
     """The manifest's bot scopes for app.yaml with `old` replaced by `new`."""
     config = tmp_path / "app.yaml"
     config.write_text((ROOT / "app.yaml").read_text().replace(old, new))
-    out = subprocess.run(
-        [sys.executable, "-m", "bot", "manifest", "slack"],
+    out = cli_process.run(
+        ["manifest", "slack"],
         cwd=ROOT,
-        capture_output=True,
-        text=True,
         check=True,
         env={**os.environ, "ALLYBOT_CONFIG": str(config)},
     ).stdout

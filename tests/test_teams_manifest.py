@@ -9,7 +9,6 @@ import json
 import os
 import struct
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from bot.cli import main
 from bot.platforms.teams import manifest
 from bot.router import COMMANDS
 from handlers.yamlfile import ProblemsFound
+from tests import cli_process
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "0f6c8f3e-5b1a-4c2d-9e7f-1a2b3c4d5e6f"
@@ -29,14 +29,7 @@ def run(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess
     clean.pop("ALLYBOT_CONFIG", None)
     # An empty MICROSOFT_APP_ID also keeps a developer's .env from supplying one.
     full_env = {**clean, "MICROSOFT_APP_ID": "", "PYTHONPATH": str(ROOT), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=120,
-    )
+    return cli_process.run(list(args), cwd=cwd, env=full_env)
 
 
 def unzip(path: Path) -> tuple[dict, dict[str, bytes]]:
