@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -246,7 +246,7 @@ def start(ctx: Context, value: str) -> None:
             ctx.reply(*request_status(ctx, existing))
         return
     log.info("request %s opened", req.id)  # never who: logs outlive the request
-    if offer_next(ctx, req) == "offered":
+    if _offer(ctx, req, new=True) == "offered":
         ctx.reply(
             ctx.section("findally.asking", minutes=ctx.app.matching.offer_timeout_minutes),
             buttons(ctx.button("findally.button_cancel", "request:cancel", str(req.id))),
@@ -265,12 +265,18 @@ def offer_next(ctx: Context, req: SupportRequest) -> str:
     if not support.OFFERING(ctx.session, request=req.id):
         return "closed"
     ctx.session.refresh(req)
+    return _offer(ctx, req)
+
+
+def _offer(ctx: Context, req: SupportRequest, new: bool = False) -> str:
+    """offer_next, for a request that is offering. `new`: this transaction opened it, so no
+    other can have offered it or moved it on (its row is not committed yet)."""
     # Another process may take the ally's last free slot between ranking and offering
     # (send_offer then returns None): rank again, so that a request is never left "offering"
     # with no offer out (nothing would ever move it on). A None because a racing process
     # offered this very request a moment ago leaves that offer pending: it stands.
     for _ in range(OFFER_TRIES):
-        ranked = _ranked(ctx, req, most=1)
+        ranked = _ranked(ctx, req, most=1, new=new)
         if not ranked or send_offer(ctx, req, ranked[0]) or _pending_offer(ctx, req.id):
             break
     else:
@@ -463,20 +469,15 @@ def offer_to_all(ctx: Context, req: SupportRequest) -> int | None:
     return asked
 
 
-def _ranked(ctx: Context, req: SupportRequest, most: int | None = None) -> list[int]:
+def _ranked(
+    ctx: Context, req: SupportRequest, most: int | None = None, new: bool = False
+) -> list[int]:
     """The allies who may be offered `req` now, best first (nobody asked in this round, and
-    nobody with a pending or passed offer for it): all of them, or the first `most`."""
+    nobody with a pending or passed offer for it): all of them, or the first `most`. `new`:
+    a request this transaction opened, for which nobody has been asked yet."""
     requester = ctx.session.get(Person, req.requester_id)
     assert requester is not None
-    skip = ctx.session.exec(
-        select(Offer.ally_id).where(
-            Offer.request_id == req.id,
-            or_(
-                Offer.round == req.round,
-                col(Offer.status).in_((OfferStatus.PENDING, OfferStatus.PASSED)),
-            ),
-        )
-    ).all()
+    skip = () if new else support.ASKED.all(ctx.session, request=req.id, round=req.round)
     want = matching.Wanted(
         requester_id=req.requester_id,
         requester_department=requester.department,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, case, update
+from sqlalchemy import bindparam, case, or_, update
 from sqlmodel import col, select
 
 from storage.models import (
@@ -45,6 +45,17 @@ def one_less(column: Any) -> Any:
 PENDING_OFFERS = Lookup(
     select(Offer).where(
         col(Offer.request_id) == bindparam("request"), col(Offer.status) == OfferStatus.PENDING
+    )
+)
+# request, round: the allies not to ask again (asked in this round, or whose offer for it is
+# pending or was passed).
+ASKED = Lookup(
+    select(Offer.ally_id).where(
+        col(Offer.request_id) == bindparam("request"),
+        or_(
+            col(Offer.round) == bindparam("round"),
+            col(Offer.status).in_((OfferStatus.PENDING, OfferStatus.PASSED)),
+        ),
     )
 )
 # Requests waiting for an ally, oldest first (offered again when an ally may be free).
