@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -147,20 +147,6 @@ def mark_unreachable(
             col(PersonAddress.unreachable_at).is_(None),
         )
         .values(unreachable_at=now, updated_at=now),
-    )
-
-
-def unreachable_ids(session: Session) -> set[int]:
-    """People whose platform (the one they last used) refused the last message to them."""
-    return set(
-        session.exec(
-            select(PersonAddress.person_id)
-            .join(Person, col(Person.id) == col(PersonAddress.person_id))
-            .where(
-                col(PersonAddress.unreachable_at).is_not(None),
-                PersonAddress.platform == func.coalesce(Person.active_platform, Person.platform),
-            )
-        ).all()
     )
 
 

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
 
 from handlers import candidates, matching
-from storage import addresses, ally_lists
+from storage import ally_lists
 from storage.models import AllyLanguage, AllyProfile, AllyTopic, Person, PersonAddress
 from tests.conftest import START
 
@@ -74,9 +74,21 @@ def _populate(session: Session, rng: random.Random, n: int) -> None:
     session.flush()
 
 
+def _unreachable_ids(session: Session) -> set[int]:
+    """People whose platform (the one they last used) refused the last message to them."""
+    active = func.coalesce(Person.active_platform, Person.platform)
+    return set(
+        session.exec(
+            select(PersonAddress.person_id)
+            .join(Person, col(Person.id) == col(PersonAddress.person_id))
+            .where(col(PersonAddress.unreachable_at).is_not(None), PersonAddress.platform == active)
+        ).all()
+    )
+
+
 def _everyone(session: Session) -> list[matching.Candidate]:
     """Every ally as a Candidate, the way the bot built them before the SQL path: the oracle."""
-    unreachable = addresses.unreachable_ids(session)
+    unreachable = _unreachable_ids(session)
     rows = session.exec(
         select(AllyProfile, Person).join(Person, Person.id == AllyProfile.person_id)
     ).all()

@@ -629,8 +629,8 @@ def test_only_a_message_in_their_own_chat_makes_someone_reachable_again(sqlite_d
         now = bot.clock.now()
         assert addresses.mark_unreachable(session, ali.id, "teams", ALI.aad_id, now)
         addresses.remember_reference(session, ali.id, "teams", ALI.aad_id, now, service_url="x")
-        assert ali.id in addresses.unreachable_ids(session)  # a channel post: still blocked
+        assert addresses.find(session, ali.id, "teams").unreachable  # a channel post: blocked
         addresses.remember_reference(
             session, ali.id, "teams", ALI.aad_id, now, conversation_id="a:1"
         )
-        assert ali.id not in addresses.unreachable_ids(session)
+        assert not addresses.find(session, ali.id, "teams").unreachable
