@@ -257,21 +257,32 @@ def _decide(ctx: Context, value: str, verb: str) -> None:
 
 
 def _onboard(ctx: Context, person: Person) -> None:
-    """An approved applicant becomes an ally in onboarding: no requests until trained."""
-    existing = ctx.session.get(AllyProfile, person.id)
+    """An approved applicant becomes an ally in onboarding: no requests until trained. Someone
+    made an ally meanwhile (say, by a roster import) keeps what they have."""
+    fresh = {
+        "status": AllyStatus.ONBOARDING,
+        "available": True,
+        "away_until": None,
+        "trained_on": None,
+        "approved_at": ctx.now,
+        "updated_at": ctx.now,
+    }
+    if ctx.session.get(AllyProfile, person.id) is None:
+        ctx.session.add(
+            AllyProfile(person_id=person.id, capacity=ctx.app.matching.default_capacity, **fresh)
+        )
+        return
+    # A former ally (stepped down or removed) comes back; one who is current is left alone.
     current = (AllyStatus.ONBOARDING, AllyStatus.ACTIVE, AllyStatus.PAUSED)
-    if existing is not None and existing.status in current:
-        return  # made an ally meanwhile (say, by a roster import): keep what they have
-    profile = existing or AllyProfile(
-        person_id=person.id, capacity=ctx.app.matching.default_capacity, updated_at=ctx.now
+    won(
+        ctx.session,
+        update(AllyProfile)
+        .where(
+            col(AllyProfile.person_id) == person.id,
+            col(AllyProfile.status).not_in(current),
+        )
+        .values(**fresh),
     )
-    profile.status = AllyStatus.ONBOARDING
-    profile.available = True
-    profile.away_until = None
-    profile.trained_on = None
-    profile.approved_at = ctx.now
-    profile.updated_at = ctx.now
-    ctx.session.add(profile)
 
 
 def welcome(ctx: Context) -> list:
