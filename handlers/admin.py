@@ -395,13 +395,13 @@ def _change(ctx: Context, found: tuple[Person, AllyProfile] | None, status: Ally
     if found is None:
         return
     person, profile = found
-    before = profile.status
     if not allies.change_role(ctx, profile, status):
+        # As it is now: change_role read it again (another coordinator may have just moved it).
         ctx.reply(
             ctx.say(
                 "admin.cannot_change",
                 name=person.display_name,
-                status=_state(ctx, before),
+                status=_state(ctx, profile.status),
             )
         )
         return

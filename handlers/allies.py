@@ -327,8 +327,9 @@ def change_role(ctx: Context, profile: AllyProfile, status: AllyStatus) -> bool:
     if resumed and profile.trained_on is None and profile.approved_at is not None:
         status = AllyStatus.ONBOARDING  # approved here and resumed, but still to be trained
     leaving = status in (AllyStatus.STEPPED_DOWN, AllyStatus.REMOVED)
-    # From the states it may come from only: of two coordinators (or a coordinator and the
-    # ally) changing the role at once, the second sees the first's change and loses.
+    # From the states it may come from only: of two changes at once (two coordinators, or a
+    # coordinator and the ally), the second is checked against the first's result and loses
+    # if that result is not a state it may come from.
     changed = won(
         ctx.session,
         update(AllyProfile)
@@ -356,11 +357,19 @@ def change_role(ctx: Context, profile: AllyProfile, status: AllyStatus) -> bool:
 
 def record_training(ctx: Context, profile: AllyProfile, day: date) -> None:
     """Training done on `day`: an onboarding ally becomes active."""
-    changes: dict[str, Any] = {"trained_on": day}
-    if profile.status == AllyStatus.ONBOARDING:
-        changes["status"] = AllyStatus.ACTIVE
+    # Only from onboarding: a pause or removal that lands first is not undone.
+    activated = won(
+        ctx.session,
+        update(AllyProfile)
+        .where(
+            col(AllyProfile.person_id) == profile.person_id,
+            col(AllyProfile.status) == AllyStatus.ONBOARDING,
+        )
+        .values(status=AllyStatus.ACTIVE),
+    )
+    if activated:
         ctx.dm(profile.person_id, ctx.say("allies.now_active"))
-    _set(ctx, profile, **changes)  # an overdue ally is offered requests again from here
+    _set(ctx, profile, trained_on=day)  # an overdue ally is offered requests again from here
     plan_grace(ctx, profile)
 
 

@@ -277,7 +277,11 @@ def _offer(ctx: Context, req: SupportRequest, new: bool = False) -> str:
     # offered this very request a moment ago leaves that offer pending: it stands.
     for _ in range(OFFER_TRIES):
         ranked = _ranked(ctx, req, most=1, new=new)
-        if not ranked or send_offer(ctx, req, ranked[0]) or _pending_offer(ctx, req.id):
+        if (
+            not ranked
+            or send_offer(ctx, req, ranked[0])
+            or (not new and _pending_offer(ctx, req.id))
+        ):
             break
     else:
         ranked = []  # every ally ranked was taken meanwhile: it waits, as with nobody free

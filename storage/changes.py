@@ -1,6 +1,8 @@
-"""Every state change is a conditional update: `UPDATE (or DELETE) .. WHERE <the state it
-expects>`, which either wins or changes nothing, never a read-modify-write. Of two processes
-(or two presses) making the same change at once, exactly one is told it won.
+"""Every state change (a status moving on, a claim, a slot taken or freed) is a conditional
+update: `UPDATE (or DELETE) .. WHERE <the state it expects>`, which either wins or changes
+nothing, never a read-modify-write. Of two processes (or two presses) making the same change at
+once, exactly one is told it won. (Settings a person or an import writes, such as an ally's
+capacity or topics, are not states: the last write stands.)
 
 `won` runs one; storage/prepared.py `Change` is the same thing built once for the hot path.
 """

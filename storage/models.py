@@ -13,9 +13,10 @@ from sqlalchemy import JSON, Column, Dialect, Index, String, Text, TypeDecorator
 from sqlmodel import Field, SQLModel, col
 
 
-class StatusString(TypeDecorator[StrEnum]):
+class StatusString(TypeDecorator[str]):
     """A status enum in a plain VARCHAR(16) (not a database enum type: a new status needs no
-    type migration), holding the member's value and read back as the member."""
+    type migration), holding the member's value and read back as the member (a value this
+    version does not know, as the plain string)."""
 
     impl = String
     cache_ok = True
@@ -24,8 +25,13 @@ class StatusString(TypeDecorator[StrEnum]):
         super().__init__(16)
         self.enum = enum
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
-        return None if value is None else self.enum(value)
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        # A value this version does not know (written by a newer replica during a rolling
+        # upgrade) is read as the plain string: it equals no member, so it matches no branch,
+        # instead of failing every read of the row.
+        if value is None or value not in self.enum._value2member_map_:
+            return value
+        return self.enum(value)
 
 
 def status_column(enum: type[StrEnum], nullable: bool = False) -> Any:

@@ -34,9 +34,9 @@ LONGEST_WAIT = timedelta(hours=1)
 
 # One INSERT .. RETURNING for all rows, built once and not the ORM's unit of work: this is on
 # the path of every event. PostgreSQL returns the ids in the rows' order (SQLAlchemy adds a
-# sentinel); SQLite has no such sentinel, and SQLAlchemy would send one INSERT per row. But the
-# rows of one SQLite INSERT take ascending ids in their order (one writer at a time, ids only
-# grow), so there the ids come back in any order and are sorted.
+# sentinel); SQLite has no such sentinel, and SQLAlchemy would send one INSERT per row. But
+# SQLite gives each row of one INSERT, in VALUES order, the largest rowid so far plus one, so
+# their ids ascend in the rows' order: there they come back in any order and are sorted.
 _INSERT = insert(OutboxMessage).returning(col(OutboxMessage.id), sort_by_parameter_order=True)
 _INSERT_SQLITE = insert(OutboxMessage).returning(col(OutboxMessage.id))
 

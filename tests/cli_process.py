@@ -158,7 +158,7 @@ def run(
     check: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bot *args` with this environment (default: the test process's), in `cwd`, fed
-    `input` on stdin (else /dev/null); what it printed and its exit code, as subprocess.run with
+    `input` on stdin (else an empty file); what it printed and its exit code, as subprocess.run with
     `capture_output=True, text=True` returns them."""
     with (
         tempfile.TemporaryFile() as stdin,

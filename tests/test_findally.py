@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlmodel import select
 
 from storage.models import Offer, SupportRequest
@@ -207,3 +208,17 @@ def test_starting_and_cancelling_over_and_over_is_paused_and_counted_once(sh):
         now = router.now()
         numbers = gather(router.context(session, now), now - timedelta(days=1), now)
     assert numbers.requests == 2  # three tries in a row, then one after the pause
+
+
+def test_a_status_this_version_does_not_know_is_read_without_failing(sh):
+    # A newer replica, mid rolling upgrade, may write a status this one has no member for:
+    # the row still reads (as the plain string), and such an ally is simply not offered.
+    with sh.bot.db.session() as session:
+        ali = sh.ally("ali").person_id
+        session.execute(
+            text("UPDATE allyprofile SET status = 'sabbatical' WHERE person_id = :p"), {"p": ali}
+        )
+    assert sh.ally("ali").status == "sabbatical"
+    sh("/findally", "/press Talk to an ally")
+    out = sh("/press Any ally")
+    assert "[bot -> ali, DM]" not in out and "A colleague would like to talk." in out
