@@ -44,6 +44,14 @@ from tests.slack_harness import SECRET, TOKEN, event_body, sign
 READY = re.compile(r"serving slack on port (\d+)")  # what bot/serve.py logs once it listens
 FORKED = re.compile(r"^forked (\d+) (\d+)$")
 START_TIMEOUT = 30.0  # seconds for a started process to say it is serving (or fail)
+# The coordinator the serve tests share, told by DM (a channel is paced at one post a second,
+# which would make a test of many alerts a test of the pacing), with no digest.
+COORDINATOR_BY_DM = {
+    "people": ["slack:UCASEY"],
+    "channel": None,
+    "notify_by_dm": True,
+    "digest": "off",
+}
 # The parent: every module serve needs imported, then a serve forked for each port it is sent.
 # A child gets /dev/null for stdin and the parent's output; the kernel reaps it when it dies,
 # and kills it if the parent dies (which it does when the test's end of stdin closes).

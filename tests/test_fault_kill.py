@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.platform_drivers import ANSWERS
-from tests.serve_process import ServeProcess, prepare, rows
+from tests.serve_process import COORDINATOR_BY_DM, ServeProcess, prepare, rows
 from tests.slack_harness import buttons_in, text_of
 from tests.slack_standin import Call, SlackStandIn
 from tests.test_slack import _profile
@@ -38,12 +38,7 @@ KILLS = 15  # in each flow: 30 in all
 # Small delivery settings, so a message whose process died is sent again soon after a restart.
 DELIVERY = {"sweep_seconds": 0.25, "lease_seconds": 2, "retry_seconds": 0.5}
 CONFIG = {
-    "coordinators": {
-        "people": ["slack:UCASEY"],
-        "channel": "coordinators",
-        "notify_by_dm": True,
-        "digest": "off",
-    },
+    "coordinators": {**COORDINATOR_BY_DM, "channel": "coordinators"},
     "awareness": {"channels": []},
     "delivery": DELIVERY,
 }

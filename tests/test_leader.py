@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from tests.conftest import fresh_database
-from tests.serve_process import ServeProcess, prepare, rows, until
+from tests.serve_process import COORDINATOR_BY_DM, ServeProcess, prepare, rows, until
 from tests.slack_harness import text_of
 from tests.slack_standin import Call, SlackStandIn, default_channels
 from tests.test_slack import _profile
@@ -29,12 +29,7 @@ from tests.test_slack import _profile
 CHANNELS = [f"aware{i:02d}" for i in range(30)]
 ANSWERED, UNANSWERED = 10, 10  # posts Slack took and answered, and took without answering
 CONFIG = {
-    "coordinators": {
-        "people": ["slack:UCASEY"],
-        "channel": None,
-        "notify_by_dm": True,
-        "digest": "off",
-    },
+    "coordinators": COORDINATOR_BY_DM,
     "awareness": {"channels": CHANNELS},
     "delivery": {
         "sweep_seconds": 0.2,

@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from tests.conftest import fresh_database
-from tests.serve_process import ServeProcess, prepare, rows
+from tests.serve_process import COORDINATOR_BY_DM, ServeProcess, prepare, rows
 from tests.slack_harness import buttons_in, text_of
 from tests.slack_standin import Call, SlackStandIn
 from tests.test_slack import _profile
@@ -38,14 +38,7 @@ ROSTER = "platform,user,name,department,topics,capacity\n" + "".join(
 )
 PEOPLE = [f"UPER{i:03d}" for i in range(REQUESTERS)]
 CONFIG = {
-    # Alerts by DM only: a channel is paced at one post a second, and 80 "no ally" alerts in
-    # one channel would make this a test of the pacing.
-    "coordinators": {
-        "people": ["slack:UCASEY"],
-        "channel": None,
-        "notify_by_dm": True,
-        "digest": "off",
-    },
+    "coordinators": COORDINATOR_BY_DM,  # 80 "no ally" alerts: by DM, not paced in a channel
     "awareness": {"channels": []},
 }
 ASKING = "Thank you for reaching out. We are asking an ally now"
