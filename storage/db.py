@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import threading
 import time
@@ -16,7 +17,7 @@ from sqlalchemy import Connection, Engine, event, inspect, literal_column, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -106,6 +107,42 @@ def _sqlite_setup(engine: Engine, wait: Callable[[], float]) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# PostgreSQL connections ask the kernel to probe an idle peer (TCP keepalives) after this many
+# seconds, then every _KEEPALIVE_EVERY seconds, _KEEPALIVE_TRIES times: a server that vanished
+# without closing (a dead host, a dropped idle connection) is found while the connection idles
+# in the pool, and the check at checkout sees it. A URL's own keepalive settings win.
+_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
+
+def _postgres_setup(engine: Engine) -> None:
+    """Each connection taken from the pool is checked without a round trip to the server.
+
+    SQLAlchemy's pre-ping sends a query at every checkout: one more round trip on every event,
+    about as long as one of the event's own statements. Instead the pool looks, without
+    waiting, whether anything arrived on the connection while it sat idle. Nothing here
+    LISTENs on a pooled connection, so nothing should have: anything there is the server
+    ending it (a restart, a failover, `pg_terminate_backend`: its goodbye, then the end of the
+    stream) or the kernel reporting a dead peer (see _KEEPALIVES). Such a connection is
+    dropped and the pool takes another (it retries on DisconnectionError); a false alarm costs
+    one new connection, never a failed event."""
+    from psycopg.pq import ConnStatus  # PostgreSQL's driver, imported only when it is used
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_conn: Any, _record: object, _proxy: object) -> None:
+        try:
+            pgconn = dbapi_conn.pgconn
+            spoke = bool(select.select([pgconn.socket], [], [], 0)[0])
+        except Exception as exc:  # the socket is already gone
+            raise DisconnectionError("the connection is closed") from exc
+        if spoke or dbapi_conn.broken or pgconn.status != ConnStatus.OK:
+            raise DisconnectionError("the server ended this connection while it was idle")
+
+
 class Database:
     def __init__(self, url: str):
         # Until this moment (monotonic) the database was just found locked: calls try at once
@@ -125,9 +162,12 @@ class Database:
             _sqlite_setup(self.engine, self._wait)
             self._turn: AbstractContextManager[object] = _Turns(threading.RLock(), self._wait)
         else:
+            own = set(parsed.query)
+            keepalives = {k: v for k, v in _KEEPALIVES.items() if k not in own}
             self.engine = create_engine(
-                self.url, pool_pre_ping=True, pool_size=10, hide_parameters=True
+                self.url, connect_args=keepalives, pool_size=10, hide_parameters=True
             )
+            _postgres_setup(self.engine)
             self._turn = nullcontext()
 
     @contextmanager
