@@ -5,8 +5,11 @@ accepted offer and its finished timer), then times, over repeated rounds, whole 
 the router (the handler, its transaction and its outbox rows): a requester opening the
 preferences ("talk"), pressing "Any ally" until the offer is written, the ally accepting, the
 ally's home view, the requester finishing, someone else asking for a topic and a language, and
-the answer to their next /findally (with, apart, the two reads it needs).
-PostgreSQL runs when its server programs are installed (tests/postgres_server.py).
+the answer to their next /findally (with, apart, the two reads it needs). Each line also says
+how many calls the event makes to the database (statements, and BEGIN, SAVEPOINT, RELEASE and
+COMMIT): on PostgreSQL each is a round trip to the server, so this, times the network's round
+trip, is what a slower network adds. PostgreSQL runs when its server programs are installed
+(tests/postgres_server.py).
 
     .venv/bin/python -m bench.scale_bench [--allies 1000 10000] [--large] [--rounds 40]
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, event, insert, text
 from sqlmodel import Session, col, select
 
 from bench.measure import summary
@@ -183,10 +187,31 @@ def make_bot(db: Database) -> AllyBot:
     return bot
 
 
-def timed(times: list[float], run: Callable[..., object], *args: object) -> None:
-    start = time.perf_counter()
-    run(*args)
-    times.append(time.perf_counter() - start)
+class Recorder:
+    """Times events, and counts the calls each makes to the database: statements, and BEGIN,
+    SAVEPOINT, RELEASE and COMMIT (on PostgreSQL each is one round trip to the server)."""
+
+    def __init__(self, engine: Engine, names: list[str]):
+        self.times: dict[str, list[float]] = {n: [] for n in names}
+        self.calls: dict[str, list[int]] = {n: [] for n in names}
+        self.keep = False  # warming up
+        self._count = 0
+        kinds = ["before_cursor_execute", "commit", "rollback"]  # a SAVEPOINT is a statement
+        if engine.dialect.name != "sqlite":  # psycopg sends BEGIN itself; SQLite's is a statement
+            kinds.append("begin")
+        for kind in kinds:
+            event.listen(engine, kind, self._one)
+
+    def _one(self, *_args: object) -> None:
+        self._count += 1
+
+    def timed(self, name: str, run: Callable[..., object], *args: object) -> None:
+        calls, start = self._count, time.perf_counter()
+        run(*args)
+        elapsed = time.perf_counter() - start
+        if self.keep:
+            self.times[name].append(elapsed)
+            self.calls[name].append(self._count - calls)
 
 
 def ack_lookups(session: Session, actor: Actor) -> None:
@@ -195,7 +220,7 @@ def ack_lookups(session: Session, actor: Actor) -> None:
     support.OPEN_REQUEST.first(session, person=person.id)
 
 
-def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
+def rounds(bot: AllyBot, allies: int, count: int) -> Recorder:
     """`count` requests, each from someone new, through to the requester finishing it."""
     names = [
         "talk (preferences)",
@@ -207,13 +232,13 @@ def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
         "/findally ack (router)",
         "  its two lookups",
     ]
-    times: dict[str, list[float]] = {n: [] for n in names}
+    rec = Recorder(bot.db.engine, names)
     dispatch, warm = bot.router.dispatch, 3
     for i in range(count + warm):
-        got: dict[str, list[float]] = {n: [] for n in names} if i < warm else times
+        rec.keep = i >= warm
         requester = Actor("shell", f"p{allies + 1 + i}")
-        timed(got[names[0]], dispatch, Action("findally:talk", "", requester))
-        timed(got[names[1]], dispatch, Action("findally:start", ANY_ALLY, requester))
+        rec.timed(names[0], dispatch, Action("findally:talk", "", requester))
+        rec.timed(names[1], dispatch, Action("findally:start", ANY_ALLY, requester))
         with bot.db.session() as session:
             offer = session.exec(
                 select(Offer)
@@ -227,16 +252,16 @@ def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
             assert offer is not None, "no ally was offered the request"
             offer_id, request_id, ally_id = offer.id, offer.request_id, offer.ally_id
         ally = Actor("shell", f"a{ally_id}")
-        timed(got[names[2]], dispatch, Action("offer:accept", str(offer_id), ally))
-        timed(got[names[3]], bot.router.home, ally)
-        timed(got[names[4]], dispatch, Action("request:finish", str(request_id), requester))
+        rec.timed(names[2], dispatch, Action("offer:accept", str(offer_id), ally))
+        rec.timed(names[3], bot.router.home, ally)
+        rec.timed(names[4], dispatch, Action("request:finish", str(request_id), requester))
         with bot.db.session() as session:
             request = session.get(SupportRequest, request_id)
             assert request is not None and request.status == RequestStatus.FINISHED
         # Someone else asks for a topic and a language (the preference groups), then cancels.
         other = Actor("shell", f"p{allies + 1 + count + warm + i}")
         dispatch(Action("findally:talk", "", other))
-        timed(got[names[5]], dispatch, Action("findally:start", TOPIC_AND_LANGUAGE, other))
+        rec.timed(names[5], dispatch, Action("findally:start", TOPIC_AND_LANGUAGE, other))
         with bot.db.session() as session:
             asked = session.exec(
                 select(SupportRequest.id)
@@ -247,11 +272,11 @@ def rounds(bot: AllyBot, allies: int, count: int) -> dict[str, list[float]]:
         dispatch(Action("request:cancel", str(asked), other))
         # The answer to a /findally from someone known, and the two reads it needs: who they
         # are, and whether they have a request open.
-        timed(got[names[6]], dispatch, Command("findally", "", other))
+        rec.timed(names[6], dispatch, Command("findally", "", other))
         with bot.db.session() as session:  # the queries alone, in a transaction already begun
             session.connection()
-            timed(got[names[7]], ack_lookups, session, other)
-    return times
+            rec.timed(names[7], ack_lookups, session, other)
+    return rec
 
 
 def run(backend: str, url: str, allies: int, count: int) -> None:
@@ -265,8 +290,9 @@ def run(backend: str, url: str, allies: int, count: int) -> None:
     built = time.perf_counter() - started
     bot = make_bot(db)
     print(f"\n{backend}, {allies} allies, {allies * 11} people (built in {built:.1f} s):")
-    for name, values in rounds(bot, allies, count).items():
-        print(summary(name, values))
+    rec = rounds(bot, allies, count)
+    for name, values in rec.times.items():
+        print(f"{summary(name, values)}  {statistics.median(rec.calls[name]):3.0f} calls")
     db.dispose()
 
 

@@ -8,7 +8,7 @@ built once, at import, with `bindparam`s for what differs between calls, and run
 `Change` is a conditional update (`UPDATE .. WHERE <the state it expects>`, reporting whether it
 won; never a read-modify-write): `storage.changes.won`, prepared. Unlike `won` it runs on the
 Core connection, so it does not update objects already loaded in the session: read one again
-(`populate_existing`) when its new state matters.
+(`populate_existing`) when its new state matters, or take the changed row back (`Change.row`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,19 @@ class Change:
         row it changed, or None if it changed none."""
         session.flush()
         return session.connection().execute(self.statement, params).scalar()
+
+    def row(self, session: Session, **params: object) -> Any:
+        """As calling it, for an update built with `.returning(Model)`: the row it changed, as
+        that model's object loaded afresh in the session (one statement where an update and a
+        read cost two), or None if it changed none."""
+        return (
+            session.execute(self.statement, params, execution_options=_FRESH_ROW).scalars().first()
+        )
+
+
+# The returned row replaces any copy the session holds; the update names no objects for the
+# session to bring up to date itself.
+_FRESH_ROW = {"populate_existing": True, "synchronize_session": False}
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ _OF_REQUEST = Lookup(select(Relay).where(col(Relay.request_id) == bindparam("req
 
 
 def of_request(session: Session, request_id: int | None) -> Relay | None:
-    relay: Relay | None = _OF_REQUEST.first(session, request=request_id)  # on every finish
+    relay: Relay | None = _OF_REQUEST.first(session, request=request_id)  # on anonymous finishes
     return relay
 
 

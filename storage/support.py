@@ -98,7 +98,8 @@ ACCEPT_OFFER = Change(
     .returning(col(Offer.request_id))
 )
 # request, ally, now: a request being offered is matched to the ally who accepted. Unless it
-# is anonymous, the two are named to each other at once (handlers/findally.py _hand_off).
+# is anonymous, the two are named to each other at once (handlers/findally.py _hand_off). It
+# returns the matched request (Change.row).
 MATCH_REQUEST = Change(
     update(SupportRequest)
     .where(
@@ -111,6 +112,7 @@ MATCH_REQUEST = Change(
         matched_at=bindparam("now"),
         introduced=~col(SupportRequest.anonymous),
     )
+    .returning(SupportRequest)
 )
 # ally, now: an active ally under capacity takes on a talk; the offer's slot becomes the talk's.
 OPEN_TALK = Change(
