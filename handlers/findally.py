@@ -10,8 +10,9 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, update
+from sqlalchemy import Row, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -360,7 +361,7 @@ def accept(ctx: Context, value: str) -> None:
     me, offer_id = _me(ctx), whole_number(value)
     session, now = ctx.session, ctx.now
     request_id: int | None = None
-    req: SupportRequest | None = None
+    matched: Row[Any] | None = None  # (requester_id, anonymous) of the request it matched
     reserved = False
     try:
         with session.begin_nested():
@@ -371,8 +372,9 @@ def accept(ctx: Context, value: str) -> None:
                     session, offer=offer_id, ally=me.id, now=now
                 )
             if request_id is not None:
-                req = support.MATCH_REQUEST.row(session, request=request_id, ally=me.id, now=now)
-            reserved = req is not None and support.OPEN_TALK(session, ally=me.id, now=now)
+                rows = support.MATCH_REQUEST.rows(session, request=request_id, ally=me.id, now=now)
+                matched = rows[0] if rows else None
+            reserved = matched is not None and support.OPEN_TALK(session, ally=me.id, now=now)
             if not reserved:
                 raise _Undo
     except _Undo:
@@ -382,7 +384,7 @@ def accept(ctx: Context, value: str) -> None:
             ctx.reply(ctx.say("findally.offer_gone"))
         return
     assert offer_id is not None
-    if req is None:
+    if matched is None:
         offer = session.get(Offer, offer_id, populate_existing=True)
         # Its request was cancelled or taken meanwhile.
         _close_offer(ctx, offer, OfferStatus.WITHDRAWN)
@@ -398,7 +400,7 @@ def accept(ctx: Context, value: str) -> None:
     log.info("offer %s accepted; request %s matched", offer_id, request_id)
     ctx.rewrite(me.id, offer_key(offer_id), ctx.say("findally.offer_closed_accepted"))
     _withdraw_pending(ctx, request_id)  # any other live offer for it (from a racing replica)
-    _hand_off(ctx, req)
+    _hand_off(ctx, Pair(request_id, matched.requester_id, me.id), matched.anonymous)
     later = ctx.now + timedelta(days=ctx.app.follow_up_days)
     timers.plan(ctx.session, FOLLOW_UP, request_id, later, f"{FOLLOW_UP}:{request_id}")
 
@@ -521,7 +523,8 @@ def introduce(ctx: Context, value: str) -> None:
     # From now on they talk in their own conversation: the relay (if any) closes.
     relay = relays.of_request(ctx.session, req.id)
     revealed = relay is not None and relays.close(ctx.session, relay.id, RelayEnd.REVEALED, ctx.now)
-    _group_intro(ctx, req, relay_closed=revealed)
+    assert req.id is not None and req.ally_id is not None  # matched
+    _group_intro(ctx, Pair(req.id, req.requester_id, req.ally_id), relay_closed=revealed)
 
 
 def finish(ctx: Context, value: str) -> None:
@@ -720,20 +723,29 @@ def _close_offer(ctx: Context, offer: Offer, status: OfferStatus) -> bool:
         .where(col(Offer.id) == offer.id, col(Offer.status) == OfferStatus.PENDING)
         .values(status=status, decided_at=ctx.now),
     )
-    if done:  # the slot it held is free again (the one who closed it frees it, once)
-        ctx.session.exec(
-            update(AllyProfile)
-            .where(col(AllyProfile.person_id) == offer.ally_id)
-            .values(pending=support.one_less(AllyProfile.pending))
-        )
-        support.EXPIRY_DONE(ctx.session, offer=offer.id)
-        ctx.rewrite(offer.ally_id, offer_key(offer.id), ctx.say(_CLOSED_OFFER[status]))
+    if done:
+        _offer_closed(ctx, offer.id, offer.ally_id, status)
     return done
 
 
+def _offer_closed(ctx: Context, offer_id: int | None, ally_id: int, status: OfferStatus) -> None:
+    """What follows the update that closed an offer (once: only its winner gets here): the
+    slot it held is free again, its expiry timer is retired, and the ally's offer DM says so."""
+    ctx.session.exec(
+        update(AllyProfile)
+        .where(col(AllyProfile.person_id) == ally_id)
+        .values(pending=support.one_less(AllyProfile.pending))
+    )
+    support.EXPIRY_DONE(ctx.session, offer=offer_id)
+    ctx.rewrite(ally_id, offer_key(offer_id), ctx.say(_CLOSED_OFFER[status]))
+
+
 def _withdraw_pending(ctx: Context, request_id: int) -> None:
-    for offer in support.PENDING_OFFERS.all(ctx.session, request=request_id):
-        _close_offer(ctx, offer, OfferStatus.WITHDRAWN)  # the rewritten offer DM tells the ally
+    """Withdraw every offer of the request still pending (the rewritten DM tells each ally)."""
+    for offer_id, ally_id in support.WITHDRAW_PENDING.rows(
+        ctx.session, request=request_id, now=ctx.now
+    ):
+        _offer_closed(ctx, offer_id, ally_id, OfferStatus.WITHDRAWN)
 
 
 def _move_on(ctx: Context, req: SupportRequest | None) -> None:
@@ -768,21 +780,29 @@ def _no_ally(ctx: Context, req: SupportRequest, direct: bool = True) -> None:
     log.info("request %s is waiting: no ally available", req.id)
 
 
-def _hand_off(ctx: Context, req: SupportRequest) -> None:
-    ally = ctx.session.get(Person, req.ally_id)
-    if not req.anonymous:
-        _group_intro(ctx, req)
+class Pair(NamedTuple):
+    """A matched request and the two people in it (ids)."""
+
+    request: int
+    requester: int
+    ally: int
+
+
+def _hand_off(ctx: Context, pair: Pair, anonymous: bool) -> None:
+    if not anonymous:
+        _group_intro(ctx, pair)
         return
+    ally = ctx.session.get(Person, pair.ally)
     # They talk through the bot (handlers/relay.py) until the requester chooses to be named;
     # the ally still learns nothing about who they are.
     days = ctx.app.relay.idle_days
     relay = relays.start(
-        ctx.session, req.id, req.requester_id, req.ally_id, ctx.now, timedelta(days=days)
-    ) or relays.of_request(ctx.session, req.id)
+        ctx.session, pair.request, pair.requester, pair.ally, ctx.now, timedelta(days=days)
+    ) or relays.of_request(ctx.session, pair.request)
     assert relay is not None  # started now, or by the same request a moment ago
     end = ctx.button("relay.button_end", "relay:end", str(relay.id))
     ctx.dm(
-        req.requester_id,
+        pair.requester,
         ctx.section(
             "relay.opened_requester", ally=ally.display_name, department=ally.department or "-"
         ),
@@ -790,15 +810,17 @@ def _hand_off(ctx: Context, req: SupportRequest) -> None:
         ctx.note("relay.how", days=days),
         ctx.note("findally.not_counsellors"),
         buttons(
-            ctx.button("findally.button_introduce", "request:introduce", str(req.id), "primary"),
+            ctx.button(
+                "findally.button_introduce", "request:introduce", str(pair.request), "primary"
+            ),
             end,
         ),
     )
     # An ally already in another relay says which one they answer (handlers/relay.py).
-    several = len(relays.open_for(ctx.session, req.ally_id)) > 1
+    several = len(relays.open_for(ctx.session, pair.ally)) > 1
     reply_here = [ctx.button("relay.button_reply_here", "relay:reply", str(relay.id))]
     ctx.dm(
-        req.ally_id,
+        pair.ally,
         ctx.section("relay.opened_ally"),
         ctx.note("relay.how", days=days),
         buttons(
@@ -809,18 +831,17 @@ def _hand_off(ctx: Context, req: SupportRequest) -> None:
     )
 
 
-def _group_intro(ctx: Context, req: SupportRequest, relay_closed: bool = False) -> None:
-    requester = ctx.session.get(Person, req.requester_id)
-    ally = ctx.session.get(Person, req.ally_id)
+def _group_intro(ctx: Context, pair: Pair, relay_closed: bool = False) -> None:
+    names = dict(support.NAMES.rows(ctx.session, people=[pair.requester, pair.ally]))
     ctx.send(
-        GroupDM((req.requester_id, req.ally_id)),
+        GroupDM((pair.requester, pair.ally)),
         ctx.section(
-            "findally.introduction", requester=requester.display_name, ally=ally.display_name
+            "findally.introduction", requester=names[pair.requester], ally=names[pair.ally]
         ),
         *([ctx.note("relay.revealed")] if relay_closed else []),
         ctx.note("findally.not_counsellors"),
         buttons(
-            ctx.button("findally.button_finish", "request:finish", str(req.id)),
+            ctx.button("findally.button_finish", "request:finish", str(pair.request)),
             # Both see it; it carries nothing, and the press is answered only to the presser.
             ctx.button("escalation.button_shared", "care:coordinator"),
         ),

@@ -15,6 +15,7 @@ from storage.models import (
     AllyStatus,
     Offer,
     OfferStatus,
+    Person,
     RequestStatus,
     SupportRequest,
     Timer,
@@ -45,6 +46,19 @@ def one_less(column: Any) -> Any:
 PENDING_OFFERS = Lookup(
     select(Offer).where(
         col(Offer.request_id) == bindparam("request"), col(Offer.status) == OfferStatus.PENDING
+    )
+)
+# request, now: its offers still pending are withdrawn; (id, ally_id) of each.
+WITHDRAW_PENDING = Change(
+    update(Offer)
+    .where(col(Offer.request_id) == bindparam("request"), col(Offer.status) == OfferStatus.PENDING)
+    .values(status=OfferStatus.WITHDRAWN, decided_at=bindparam("now"))
+    .returning(col(Offer.id), col(Offer.ally_id))
+)
+# people: (id, display_name) of each.
+NAMES = Lookup(
+    select(col(Person.id), col(Person.display_name)).where(
+        col(Person.id).in_(bindparam("people", expanding=True))
     )
 )
 # request, round: the allies not to ask again (asked in this round, or whose offer for it is
@@ -98,8 +112,8 @@ ACCEPT_OFFER = Change(
     .returning(col(Offer.request_id))
 )
 # request, ally, now: a request being offered is matched to the ally who accepted. Unless it
-# is anonymous, the two are named to each other at once (handlers/findally.py _hand_off). It
-# returns the matched request (Change.row).
+# is anonymous, the two are named to each other at once (handlers/findally.py _hand_off).
+# Returns (requester_id, anonymous) of the request it matched.
 MATCH_REQUEST = Change(
     update(SupportRequest)
     .where(
@@ -112,7 +126,7 @@ MATCH_REQUEST = Change(
         matched_at=bindparam("now"),
         introduced=~col(SupportRequest.anonymous),
     )
-    .returning(SupportRequest)
+    .returning(col(SupportRequest.requester_id), col(SupportRequest.anonymous))
 )
 # ally, now: an active ally under capacity takes on a talk; the offer's slot becomes the talk's.
 OPEN_TALK = Change(
