@@ -28,6 +28,33 @@ def peak_memory() -> str:
     )
 
 
+class Steal:
+    """How much of this machine's CPU time the host took for other guests while a run went on
+    (Linux's "steal", /proc/stat): on a shared virtual machine the same code measures slower
+    when it is high, so a figure is read beside it."""
+
+    def __init__(self) -> None:
+        self._start = _cpu_times()
+
+    def line(self) -> str:
+        end = _cpu_times()
+        if self._start is None or end is None:
+            return f"{'CPU taken by the host (steal)':<34} not known here"
+        stolen, total = (b - a for a, b in zip(self._start, end, strict=True))
+        return f"{'CPU taken by the host (steal)':<34} {100 * stolen / max(total, 1):.1f} %"
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(steal, all) clock ticks of every CPU since boot, or None without /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal [guest guest_nice, already in user/nice]
+    return (fields[7], sum(fields[:8])) if len(fields) >= 8 else None
+
+
 def ratios(
     results: dict[tuple[str, int], tuple[list[float], float]],
     bare: str,

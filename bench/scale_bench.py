@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, event, insert, text
 from sqlmodel import Session, col, select
 
-from bench.measure import summary
+from bench.measure import Steal, summary
 from bot.app import AllyBot, build
 from bot.clock import Clock
 from bot.config import REPO_ROOT, Settings, load_settings
@@ -290,9 +290,11 @@ def run(backend: str, url: str, allies: int, count: int) -> None:
     built = time.perf_counter() - started
     bot = make_bot(db)
     print(f"\n{backend}, {allies} allies, {allies * 11} people (built in {built:.1f} s):")
+    steal = Steal()
     rec = rounds(bot, allies, count)
     for name, values in rec.times.items():
         print(f"{summary(name, values)}  {statistics.median(rec.calls[name]):3.0f} calls")
+    print(steal.line())
     db.dispose()
 
 
