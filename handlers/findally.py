@@ -742,9 +742,10 @@ def _offer_closed(ctx: Context, offer_id: int | None, ally_id: int, status: Offe
 
 def _withdraw_pending(ctx: Context, request_id: int) -> None:
     """Withdraw every offer of the request still pending (the rewritten DM tells each ally)."""
-    for offer_id, ally_id in support.WITHDRAW_PENDING.rows(
-        ctx.session, request=request_id, now=ctx.now
-    ):
+    withdrawn = support.WITHDRAW_PENDING.rows(ctx.session, request=request_id, now=ctx.now)
+    # Allies' rows in id order: two requests offered to the same allies, accepted at once,
+    # withdraw the rest in the same order, so neither waits for a row the other holds.
+    for offer_id, ally_id in sorted(withdrawn, key=lambda row: row.ally_id):
         _offer_closed(ctx, offer_id, ally_id, OfferStatus.WITHDRAWN)
 
 
@@ -789,6 +790,8 @@ class Pair(NamedTuple):
 
 
 def _hand_off(ctx: Context, pair: Pair, anonymous: bool) -> None:
+    """Put the two in touch: a group DM that names them, or for an anonymous requester a
+    relay through the bot that names only the ally."""
     if not anonymous:
         _group_intro(ctx, pair)
         return

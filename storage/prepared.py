@@ -43,8 +43,7 @@ class Change:
         """As calling it, for an update built with `.returning(columns..)`: those columns of
         each row it changed (none if it changed none). Plain rows, not objects in the session:
         an update and a read in one statement, without the ORM's cost of loading an object."""
-        session.flush()
-        return list(session.connection().execute(self.statement, params).all())
+        return _rows(session, self.statement, params)
 
 
 @dataclass(frozen=True)
@@ -61,5 +60,10 @@ class Lookup:
 
     def rows(self, session: Session, **params: object) -> list[Row[Any]]:
         """For a query of columns: its rows, read without the ORM (several times cheaper)."""
-        session.flush()
-        return list(session.connection().execute(self.statement, params).all())
+        return _rows(session, self.statement, params)
+
+
+def _rows(session: Session, statement: Executable, params: dict[str, object]) -> list[Row[Any]]:
+    """Run on the session's connection (after flushing what is pending): plain rows."""
+    session.flush()
+    return list(session.connection().execute(statement, params).all())
