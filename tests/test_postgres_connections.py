@@ -7,6 +7,7 @@ import select
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import event
 
 from storage.db import Database
 from tests.conftest import ShellDriver, fresh_database, make_bot
@@ -41,3 +42,18 @@ def test_the_next_event_is_answered_after_the_server_ends_every_connection(
 def _plain(db: Database) -> str:
     """The database's URL as libpq takes it (without SQLAlchemy's driver name)."""
     return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def test_a_healthy_connection_is_used_again_event_after_event(
+    tmp_path: Path, postgres_url: str | None
+):
+    """The check finds nothing on a connection the server keeps: no event opens a new one."""
+    db = fresh_database("postgresql", tmp_path, postgres_url)
+    sh = ShellDriver(make_bot(db))
+    sh("/findally")
+    opened: list[object] = []
+    event.listen(db.engine, "connect", lambda *args: opened.append(args))
+    for _ in range(20):
+        assert "Talk to an ally" in sh("/findally")
+    assert opened == []
+    db.dispose()
