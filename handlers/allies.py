@@ -174,14 +174,20 @@ def set_away(ctx: Context, _value: str = "") -> None:
 
 def back_from_away(ctx: Context, person_id: int) -> None:
     """Timer: the date an ally set with "away until" has come, so they are available again."""
-    profile = ctx.session.get(AllyProfile, person_id)
-    if profile is None or profile.away_until is None or profile.away_until > ctx.now:
+    if not won(
+        ctx.session,
+        update(AllyProfile)
+        .where(
+            col(AllyProfile.person_id) == person_id,
+            col(AllyProfile.away_until).is_not(None),
+            col(AllyProfile.away_until) <= ctx.now,
+        )
+        .values(available=True, away_until=None, updated_at=ctx.now),
+    ):
         return  # they changed their status since, or moved the date
-    profile.available, profile.away_until, profile.updated_at = True, None, ctx.now
-    ctx.session.add(profile)
-    ctx.session.flush()
     ctx.dm(person_id, ctx.say("allies.back_from_away"))
-    if profile.status == AllyStatus.ACTIVE:
+    profile = ctx.session.get(AllyProfile, person_id)
+    if profile is not None and profile.status == AllyStatus.ACTIVE:
         findally.retry_waiting(ctx)
 
 

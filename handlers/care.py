@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from bot.messages import Block, DirectMessage, Message
 from handlers import allies, coordinators, findally, safety, when
 from handlers.context import Context, buttons
 from storage import timers
+from storage.changes import won
 from storage.models import AllyProfile, AllyStatus, Person
 
 log = logging.getLogger(__name__)
@@ -83,8 +85,22 @@ def training_reminder(ctx: Context, person_id: int) -> None:
     if ctx.now.date() < due - _reminder_lead(ctx):
         plan(ctx, profile)  # renewed to a later date: remind nearer that time
         return
-    profile.renewal_reminded_for = profile.trained_on
-    ctx.session.add(profile)
+    # Once per training date: a second reminder for it (or training recorded meanwhile,
+    # which moves the date) loses here.
+    if not won(
+        ctx.session,
+        update(AllyProfile)
+        .where(
+            col(AllyProfile.person_id) == person_id,
+            col(AllyProfile.trained_on) == profile.trained_on,
+            or_(
+                col(AllyProfile.renewal_reminded_for).is_(None),
+                col(AllyProfile.renewal_reminded_for) != profile.trained_on,
+            ),
+        )
+        .values(renewal_reminded_for=profile.trained_on),
+    ):
+        return
     person = ctx.session.get(Person, person_id)
     day = f"{due:%d %b %Y}"
     late = due < ctx.now.date()
