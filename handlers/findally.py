@@ -743,8 +743,10 @@ def _offer_closed(ctx: Context, offer_id: int | None, ally_id: int, status: Offe
 def _withdraw_pending(ctx: Context, request_id: int) -> None:
     """Withdraw every offer of the request still pending (the rewritten DM tells each ally)."""
     withdrawn = support.WITHDRAW_PENDING.rows(ctx.session, request=request_id, now=ctx.now)
-    # Allies' rows in id order: two requests offered to the same allies, accepted at once,
-    # withdraw the rest in the same order, so neither waits for a row the other holds.
+    # Allies' rows in id order: two requests offered to the same allies and accepted at once
+    # withdraw the rest in the same order, so they cannot deadlock on those rows. (Each
+    # accepting ally's own row is taken first; PostgreSQL ends such a rare cycle by failing
+    # one of the two events, which then gets the apology and can be pressed again.)
     for offer_id, ally_id in sorted(withdrawn, key=lambda row: row.ally_id):
         _offer_closed(ctx, offer_id, ally_id, OfferStatus.WITHDRAWN)
 
