@@ -62,7 +62,7 @@ from handlers.people import find_or_create
 from storage import addresses, deliveries
 from storage import outbox as outbox_rows
 from storage.crypto import Sealer, SealError
-from storage.db import Database, is_busy
+from storage.db import Database, is_busy, is_conflict
 from storage.models import (
     AllyProfile,
     AuditLog,
@@ -104,6 +104,8 @@ def _audits_person(handler: Handler | None) -> bool:
 SWEEP_TIMERS = 200
 SWEEP_SECONDS = 2.0
 CLAIM_BATCH = 20
+# How many times an event runs when PostgreSQL ends its transaction to break a deadlock.
+_TRIES = 3
 
 
 class Swept(list[Outgoing]):
@@ -260,41 +262,50 @@ class Router:
         person_id = None
         # Read before anything can fail, so crisis resources lead even an apology.
         concerns = safety.assess(_said(event))
-        try:
-            with self.db.session() as session:
-                if event.event_id and not _first_time(session, event.event_id, now):
-                    log.info("duplicate event %s ignored", event.event_id[:40])
-                    return Outbox()
-                person = self._person(session, event.actor, now)
-                handler = self._handler(event, name)
-                person_id = person.id if _audits_person(handler) else None
-                mentioned = _mentioned(session, event) if isinstance(event, Command) else ()
-                ctx = self.context(session, now, person, event.place, mentioned)
-                if handler is None and kind == "command":
-                    help.unknown_command(ctx, name)
-                elif handler is None:
-                    ctx.reply(ctx.say("help.stale_button"))
-                else:
-                    handler(ctx, arg)
-                if concerns:
-                    # Safety first: whatever was asked, the resources for each concern raised
-                    # lead the reply, ahead of everything else in the outbox.
-                    lead = Message(tuple(safety.lead_blocks(ctx, person.region, concerns)))
-                    assert person.id is not None  # find_or_create flushed the row
-                    ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), lead))
-                _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
-                out = self._record(session, ctx.outbox, now, answered, event.actor.platform)
-            return out
-        except Exception as exc:
-            if is_busy(exc):
-                log.warning("%s %s: the database stayed locked; asked to try again", kind, name)
-                return self._busy(concerns)
-            known = name if self._handler(event, name) else "unknown"
-            # On the way to support, not even a failure may say who was on it.
-            who = None if known.startswith(_SUPPORT_PATH) else person_id
-            log.error("%s %s failed for person %s: %s", kind, known, who, _trace(exc))
-            self._audit_failure(person_id, kind, known, now)
-            return self._apology(event.actor, now, concerns)
+        # PostgreSQL may end a transaction to break a deadlock between two events (rare: two
+        # accepts of requests offered to the same allies): nothing of it was kept, so the
+        # event runs again, up to _TRIES times in all, before anyone sees an apology.
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self.db.session() as session:
+                    if event.event_id and not _first_time(session, event.event_id, now):
+                        log.info("duplicate event %s ignored", event.event_id[:40])
+                        return Outbox()
+                    person = self._person(session, event.actor, now)
+                    handler = self._handler(event, name)
+                    person_id = person.id if _audits_person(handler) else None
+                    mentioned = _mentioned(session, event) if isinstance(event, Command) else ()
+                    ctx = self.context(session, now, person, event.place, mentioned)
+                    if handler is None and kind == "command":
+                        help.unknown_command(ctx, name)
+                    elif handler is None:
+                        ctx.reply(ctx.say("help.stale_button"))
+                    else:
+                        handler(ctx, arg)
+                    if concerns:
+                        # Safety first: whatever was asked, the resources for each concern raised
+                        # lead the reply, ahead of everything else in the outbox.
+                        lead = Message(tuple(safety.lead_blocks(ctx, person.region, concerns)))
+                        assert person.id is not None  # find_or_create flushed the row
+                        ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), lead))
+                    _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
+                    out = self._record(session, ctx.outbox, now, answered, event.actor.platform)
+                return out
+            except Exception as exc:
+                if is_conflict(exc) and attempt < _TRIES:
+                    log.warning("%s %s: PostgreSQL ended it (deadlock); run again", kind, name)
+                    continue
+                if is_busy(exc):
+                    log.warning("%s %s: the database stayed locked; asked to try again", kind, name)
+                    return self._busy(concerns)
+                known = name if self._handler(event, name) else "unknown"
+                # On the way to support, not even a failure may say who was on it.
+                who = None if known.startswith(_SUPPORT_PATH) else person_id
+                log.error("%s %s failed for person %s: %s", kind, known, who, _trace(exc))
+                self._audit_failure(person_id, kind, known, now)
+                return self._apology(event.actor, now, concerns)
 
     def _handler(self, event: Event, name: str) -> Handler | None:
         if isinstance(event, Command):

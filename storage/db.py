@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, event, inspect, literal_column, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -53,6 +53,16 @@ def is_busy(exc: BaseException) -> bool:
     if isinstance(exc, DatabaseBusy):
         return True
     return isinstance(exc, OperationalError) and "locked" in str(exc.orig or exc).lower()
+
+
+# PostgreSQL's "run the transaction again" errors: it ended this one to break a deadlock
+# (40P01), or could not serialise it (40001). Nothing of it was kept.
+_TRY_AGAIN = frozenset({"40P01", "40001"})
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """The database ended the transaction because of another one; running it again is safe."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _TRY_AGAIN
 
 
 def insert_new(session: Session, table: type[SQLModel], **values: object) -> bool:

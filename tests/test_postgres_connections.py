@@ -1,5 +1,6 @@
-"""PostgreSQL ends the bot's connections (a restart, a failover, an idle timeout): the next
-event is answered on a new connection, and no event pays a round trip to find out."""
+"""PostgreSQL ends the bot's connections (a restart, a failover, an idle timeout) or one of its
+transactions (to break a deadlock): the next event is answered on a new connection, the ended
+one runs again, and no event pays a round trip to make sure its connection is alive."""
 
 from __future__ import annotations
 
@@ -57,3 +58,47 @@ def test_a_healthy_connection_is_used_again_event_after_event(
         assert "Talk to an ally" in sh("/findally")
     assert opened == []
     db.dispose()
+
+
+def test_an_event_postgresql_ends_to_break_a_deadlock_runs_again(
+    tmp_path: Path, postgres_url: str | None
+):
+    """PostgreSQL ends one of two deadlocked transactions (SQLSTATE 40P01); nothing of it was
+    kept, so the bot runs the event again and the ally sees their accept go through, not an
+    apology. Here the server raises that error itself, once, from a trigger on the first
+    change to an ally's slots."""
+    db = fresh_database("postgresql", tmp_path, postgres_url)
+    sh = ShellDriver(make_bot(db))
+    sh("/findally", "/press Talk to an ally")
+    assert "[bot -> ali, DM] A colleague would like to talk." in sh("/press stress")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(_DEADLOCK_ONCE)
+    try:
+        out = sh("/as ali", "/press Accept")
+        with db.engine.connect() as conn:
+            fired = conn.exec_driver_sql("SELECT last_value FROM allybot_test_once").scalar()
+    finally:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "DROP TRIGGER allybot_test_once ON allyprofile;"
+                " DROP FUNCTION allybot_test_once(); DROP SEQUENCE allybot_test_once"
+            )
+        db.dispose()
+    assert fired == 2  # the first run was ended, the second went through
+    assert "[bot -> eve+ali, group DM] Eve, meet Ali." in out
+    assert "went wrong" not in out
+
+
+# A sequence counts across rollbacks: only the first change to an ally's row is refused.
+_DEADLOCK_ONCE = """
+CREATE SEQUENCE allybot_test_once;
+CREATE FUNCTION allybot_test_once() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF nextval('allybot_test_once') = 1 THEN
+        RAISE EXCEPTION 'deadlock detected (test)' USING ERRCODE = 'deadlock_detected';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER allybot_test_once BEFORE UPDATE ON allyprofile
+    FOR EACH ROW EXECUTE FUNCTION allybot_test_once();
+"""
