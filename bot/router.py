@@ -104,7 +104,7 @@ def _audits_person(handler: Handler | None) -> bool:
 SWEEP_TIMERS = 200
 SWEEP_SECONDS = 2.0
 CLAIM_BATCH = 20
-# How many times an event runs when PostgreSQL ends its transaction to break a deadlock.
+# How many times an event runs when another transaction gets in its way (see dispatch).
 _TRIES = 3
 
 
@@ -262,9 +262,10 @@ class Router:
         person_id = None
         # Read before anything can fail, so crisis resources lead even an apology.
         concerns = safety.assess(_said(event))
-        # PostgreSQL may end a transaction to break a deadlock between two events (rare: two
-        # accepts of requests offered to the same allies): nothing of it was kept, so the
-        # event runs again, up to _TRIES times in all, before anyone sees an apology.
+        # Another transaction may get in the way of this one (PostgreSQL): it ends one of two
+        # deadlocked transactions, or a handler's change loses a race after an earlier one won
+        # (LostRace, storage/changes.py). Nothing of it was kept, so the event runs again, up
+        # to _TRIES times in all, before anyone sees an apology.
         attempt = 0
         while True:
             attempt += 1
@@ -295,7 +296,7 @@ class Router:
                 return out
             except Exception as exc:
                 if is_conflict(exc) and attempt < _TRIES:
-                    log.warning("%s %s: PostgreSQL ended it (deadlock); run again", kind, name)
+                    log.warning("%s %s: overtaken by another transaction; run again", kind, name)
                     continue
                 if is_busy(exc):
                     log.warning("%s %s: the database stayed locked; asked to try again", kind, name)

@@ -10,9 +10,9 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import Row, func, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -20,10 +20,11 @@ from bot.messages import Block, Button, Divider, GroupDM
 from handlers import candidates, coordinators, matching, safety
 from handlers.context import Context, buttons, whole_number
 from storage import ally_lists, relays, support, timers
-from storage.changes import won
+from storage.changes import LostRace, won
 from storage.models import (
     AllyLanguage,
     AllyProfile,
+    AllyStatus,
     AllyTopic,
     Offer,
     OfferStatus,
@@ -357,52 +358,53 @@ def offer_in_key(key: str | None) -> int | None:
 
 
 def accept(ctx: Context, value: str) -> None:
-    """Accept an offer: offer, request and ally capacity change together or not at all."""
+    """Accept an offer: offer, request and ally capacity change together or not at all.
+
+    The accept itself checks everything first (support.ACCEPT_OFFER), so the usual case reads
+    nothing before it wins, and matching the request and taking the slot cannot then lose but
+    to another transaction committing in between (PostgreSQL): the event then runs again."""
     me, offer_id = _me(ctx), whole_number(value)
     session, now = ctx.session, ctx.now
     request_id: int | None = None
-    matched: Row[Any] | None = None  # (requester_id, anonymous) of the request it matched
-    reserved = False
-    try:
-        with session.begin_nested():
-            # The usual case reads nothing first: the accept itself checks that the offer is
-            # this ally's, still pending and not expired.
-            if offer_id is not None:
-                request_id = support.ACCEPT_OFFER.returning(
-                    session, offer=offer_id, ally=me.id, now=now
-                )
-            if request_id is not None:
-                rows = support.MATCH_REQUEST.rows(session, request=request_id, ally=me.id, now=now)
-                matched = rows[0] if rows else None
-            reserved = matched is not None and support.OPEN_TALK(session, ally=me.id, now=now)
-            if not reserved:
-                raise _Undo
-    except _Undo:
-        pass
-    if request_id is None:  # not theirs, or already answered, withdrawn or expired
-        if _own_offer(ctx, value) is not None:
-            ctx.reply(ctx.say("findally.offer_gone"))
+    if offer_id is not None:
+        request_id = support.ACCEPT_OFFER.returning(session, offer=offer_id, ally=me.id, now=now)
+    if request_id is None:
+        _not_accepted(ctx, value)
         return
-    assert offer_id is not None
-    if matched is None:
-        offer = session.get(Offer, offer_id, populate_existing=True)
-        # Its request was cancelled or taken meanwhile.
-        _close_offer(ctx, offer, OfferStatus.WITHDRAWN)
-        ctx.reply(ctx.say("findally.offer_gone"))
-        return
+    matched = support.MATCH_REQUEST.rows(session, request=request_id, ally=me.id, now=now)
+    if not matched or not support.OPEN_TALK(session, ally=me.id, now=now):
+        raise LostRace("the request or the ally's slots moved after the accept's check")
+    requester_id, anonymous = matched[0]
     support.EXPIRY_DONE(session, offer=offer_id)
-    if not reserved:
-        req = session.get(SupportRequest, request_id, populate_existing=True)  # match undone
-        _close_offer(ctx, session.get(Offer, offer_id, populate_existing=True), OfferStatus.PASSED)
-        ctx.reply(ctx.say("findally.at_capacity"))
-        _move_on(ctx, req)
-        return
     log.info("offer %s accepted; request %s matched", offer_id, request_id)
     ctx.rewrite(me.id, offer_key(offer_id), ctx.say("findally.offer_closed_accepted"))
     _withdraw_pending(ctx, request_id)  # any other live offer for it (from a racing replica)
-    _hand_off(ctx, Pair(request_id, matched.requester_id, me.id), matched.anonymous)
+    _hand_off(ctx, Pair(request_id, requester_id, me.id), anonymous)
     later = ctx.now + timedelta(days=ctx.app.follow_up_days)
     timers.plan(ctx.session, FOLLOW_UP, request_id, later, f"{FOLLOW_UP}:{request_id}")
+
+
+def _not_accepted(ctx: Context, value: str) -> None:
+    """Why an accept changed nothing, told to the ally; an offer that can no longer be taken
+    closes (withdrawn if its request moved on, passed if the ally has no slot free)."""
+    offer = _own_offer(ctx, value)
+    if offer is None:
+        return  # not theirs: told so
+    if offer.status != OfferStatus.PENDING or offer.expires_at <= ctx.now:
+        ctx.reply(ctx.say("findally.offer_gone"))  # answered, withdrawn or expired already
+        return
+    req = ctx.session.get(SupportRequest, offer.request_id)
+    if req is None or req.status != RequestStatus.OFFERING:
+        _close_offer(ctx, offer, OfferStatus.WITHDRAWN)  # cancelled or taken meanwhile
+        ctx.reply(ctx.say("findally.offer_gone"))
+        return
+    ally = ctx.session.get(AllyProfile, offer.ally_id)
+    if ally and ally.status == AllyStatus.ACTIVE and ally.open_count < ally.capacity:
+        # The accept's check saw otherwise: a slot came free in between (PostgreSQL).
+        raise LostRace("the ally's slots moved after the accept's check")
+    _close_offer(ctx, offer, OfferStatus.PASSED)
+    ctx.reply(ctx.say("findally.at_capacity"))
+    _move_on(ctx, req)
 
 
 def pass_offer(ctx: Context, value: str) -> None:
@@ -745,8 +747,8 @@ def _withdraw_pending(ctx: Context, request_id: int) -> None:
     withdrawn = support.WITHDRAW_PENDING.rows(ctx.session, request=request_id, now=ctx.now)
     # Allies' rows in id order: two requests offered to the same allies and accepted at once
     # withdraw the rest in the same order, so they cannot deadlock on those rows. (Each
-    # accepting ally's own row is taken first; PostgreSQL ends such a rare cycle by failing
-    # one of the two events, which then gets the apology and can be pressed again.)
+    # accepting ally's own row is taken first; PostgreSQL breaks such a rare cycle by ending
+    # one of the two transactions, and the router runs that event again.)
     for offer_id, ally_id in sorted(withdrawn, key=lambda row: row.ally_id):
         _offer_closed(ctx, offer_id, ally_id, OfferStatus.WITHDRAWN)
 

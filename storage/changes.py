@@ -5,6 +5,12 @@ once, exactly one is told it won. (Settings a person or an import writes, such a
 capacity or topics, are not states: the last write stands.)
 
 `won` runs one; storage/prepared.py `Change` is the same thing built once for the hot path.
+
+Where one change checks, in its WHERE, everything the next ones need, those cannot lose on
+SQLite (one writer at a time). On PostgreSQL another transaction may commit between them: the
+next one then loses, and the handler raises LostRace rather than undo by hand; the event's
+transaction is thrown away and run again (bot/router.py), and its first change sees the new
+state.
 """
 
 from __future__ import annotations
@@ -21,3 +27,8 @@ def won(session: Session, statement: UpdateBase) -> bool:
     that table already in the session are brought in line with what it wrote (unless the
     statement opts out with `synchronize_session=False`)."""
     return session.exec(statement).rowcount > 0
+
+
+class LostRace(Exception):
+    """A change lost after an earlier one in the same transaction won (another transaction
+    committed in between): throw the transaction away and run the event again."""

@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
+from storage.changes import LostRace
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -61,7 +63,10 @@ _TRY_AGAIN = frozenset({"40P01", "40001"})
 
 
 def is_conflict(exc: BaseException) -> bool:
-    """The database ended the transaction because of another one; running it again is safe."""
+    """Another transaction got in the way of this one (the database ended it, or one of its
+    changes lost the race: LostRace); nothing of it is kept, and running it again is safe."""
+    if isinstance(exc, LostRace):
+        return True
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _TRY_AGAIN
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, case, or_, update
+from sqlalchemy import bindparam, case, exists, or_, update
 from sqlmodel import col, select
 
 from storage.models import (
@@ -98,8 +98,10 @@ HOLD_SLOT = Change(
     )
     .values(pending=AllyProfile.pending + 1, last_asked_at=bindparam("now"))
 )
-# offer, ally, now: the ally accepts their own pending offer before it expires; returns the
-# offer's request (one statement: the accept needs no read of the offer when it wins).
+# offer, ally, now: the ally accepts their own pending offer before it expires, while its
+# request is being offered and they are active with a slot free (what MATCH_REQUEST and
+# OPEN_TALK then need); returns the offer's request. One statement checks it all, so the usual
+# accept reads nothing first and needs no savepoint to undo it.
 ACCEPT_OFFER = Change(
     update(Offer)
     .where(
@@ -107,6 +109,15 @@ ACCEPT_OFFER = Change(
         col(Offer.ally_id) == bindparam("ally"),
         col(Offer.status) == OfferStatus.PENDING,
         col(Offer.expires_at) > bindparam("now"),
+        exists().where(
+            col(SupportRequest.id) == Offer.request_id,
+            col(SupportRequest.status) == RequestStatus.OFFERING,
+        ),
+        exists().where(
+            col(AllyProfile.person_id) == bindparam("ally"),
+            col(AllyProfile.status) == AllyStatus.ACTIVE,
+            col(AllyProfile.open_count) < AllyProfile.capacity,
+        ),
     )
     .values(status=OfferStatus.ACCEPTED, decided_at=bindparam("now"))
     .returning(col(Offer.request_id))

@@ -18,7 +18,7 @@ from tests.conftest import BACKENDS, fresh_database
 BUDGET = {
     "talk (preferences)": 6,
     "Any ally -> offer": 16,
-    "accept": 14,
+    "accept": 12,
     "ally's home": 6,
     "finish": 9,
     # A small organisation may read one more preference group before it finds someone.

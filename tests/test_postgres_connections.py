@@ -102,3 +102,43 @@ END $$;
 CREATE TRIGGER allybot_test_once BEFORE UPDATE ON allyprofile
     FOR EACH ROW EXECUTE FUNCTION allybot_test_once();
 """
+
+
+def test_an_accept_overtaken_between_its_check_and_its_match_runs_again(
+    tmp_path: Path, postgres_url: str | None
+):
+    """The accept checks that the request is still being offered, then matches it. On
+    PostgreSQL another transaction may commit in between (here: the request is cancelled the
+    moment the check has run); the match then loses, the event runs again, and the ally is
+    told the request moved on, with their offer withdrawn and its slot freed."""
+    db = fresh_database("postgresql", tmp_path, postgres_url)
+    sh = ShellDriver(make_bot(db))
+    sh("/findally", "/press Talk to an ally")
+    assert "[bot -> ali, DM] A colleague would like to talk." in sh("/press stress")
+    overtaken: list[str] = []
+
+    def cancel_after_the_check(_conn, _cursor, statement: str, *_args: object) -> None:
+        the_check = statement.startswith("UPDATE offer SET status") and "EXISTS" in statement
+        if the_check and not overtaken:
+            overtaken.append(statement)
+            with psycopg.connect(_plain(db), autocommit=True) as other:
+                other.execute(
+                    "UPDATE supportrequest SET status = 'cancelled', open_key = NULL"
+                    " WHERE status = 'offering'"
+                )
+
+    event.listen(db.engine, "after_cursor_execute", cancel_after_the_check)
+    out = sh("/as ali", "/press Accept")
+    event.remove(db.engine, "after_cursor_execute", cancel_after_the_check)
+    assert overtaken
+    assert "[bot -> ali, only you] This request has already moved on" in out
+    assert "group DM" not in out and "went wrong" not in out
+    assert "[bot -> ali, DM, edited] Closed. This request no longer needs you." in out
+    with db.engine.connect() as conn:
+        offer = conn.exec_driver_sql("SELECT status FROM offer").scalar()
+        pending, open_count = conn.exec_driver_sql(
+            "SELECT pending, open_count FROM allyprofile JOIN person ON person.id = person_id"
+            " WHERE platform_user_id = 'ali'"
+        ).one()
+    db.dispose()
+    assert (offer, pending, open_count) == ("withdrawn", 0, 0)
