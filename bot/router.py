@@ -258,17 +258,19 @@ class Router:
         If they do, their rows are written already sent, in the same transaction, rather than
         settled by a second one after the ack."""
         kind, name, arg = _describe(event)
+        known = name if self._handler(event, name) else "unknown"  # never what they typed
         now = self.now()
-        person_id = None
         # Read before anything can fail, so crisis resources lead even an apology.
         concerns = safety.assess(_said(event))
         # Another transaction may get in the way of this one (PostgreSQL): it ends one of two
         # deadlocked transactions, or a handler's change loses a race after an earlier one won
-        # (LostRace, storage/changes.py). Nothing of it was kept, so the event runs again, up
-        # to _TRIES times in all, before anyone sees an apology.
+        # (LostRace, storage/changes.py). Nothing of it was written (a log line of the handler
+        # may already be out), so the event runs again, up to _TRIES times in all, before
+        # anyone sees an apology.
         attempt = 0
         while True:
             attempt += 1
+            person_id = None
             try:
                 with self.db.session() as session:
                     if event.event_id and not _first_time(session, event.event_id, now):
@@ -296,12 +298,17 @@ class Router:
                 return out
             except Exception as exc:
                 if is_conflict(exc) and attempt < _TRIES:
-                    log.warning("%s %s: overtaken by another transaction; run again", kind, name)
+                    log.warning(
+                        "%s %s: attempt %s overtaken by another transaction (%s); run again",
+                        kind,
+                        known,
+                        attempt,
+                        type(exc).__name__,
+                    )
                     continue
                 if is_busy(exc):
-                    log.warning("%s %s: the database stayed locked; asked to try again", kind, name)
+                    log.warning("%s %s: the database stayed locked; asked again", kind, known)
                     return self._busy(concerns)
-                known = name if self._handler(event, name) else "unknown"
                 # On the way to support, not even a failure may say who was on it.
                 who = None if known.startswith(_SUPPORT_PATH) else person_id
                 log.error("%s %s failed for person %s: %s", kind, known, who, _trace(exc))

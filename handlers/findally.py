@@ -362,7 +362,9 @@ def accept(ctx: Context, value: str) -> None:
 
     The accept itself checks everything first (support.ACCEPT_OFFER), so the usual case reads
     nothing before it wins, and matching the request and taking the slot cannot then lose but
-    to another transaction committing in between (PostgreSQL): the event then runs again."""
+    to another transaction committing in between (PostgreSQL): the event then runs again. The
+    check sees what is committed: a slot another event of the same ally is freeing at that
+    very moment counts as taken (the offer is passed), where a lock would have waited."""
     me, offer_id = _me(ctx), whole_number(value)
     session, now = ctx.session, ctx.now
     request_id: int | None = None

@@ -51,10 +51,15 @@ class _Turns:
 
 
 def is_busy(exc: BaseException) -> bool:
-    """A lock that did not come free in time (ours, or SQLite's "database is locked")."""
+    """A lock that did not come free in time (ours, or SQLite's "database is locked"). Only
+    SQLite's own errors are read for the word: PostgreSQL's deadlock report says "blocked"."""
     if isinstance(exc, DatabaseBusy):
         return True
-    return isinstance(exc, OperationalError) and "locked" in str(exc.orig or exc).lower()
+    return (
+        isinstance(exc, OperationalError)
+        and isinstance(exc.orig, sqlite3.OperationalError)
+        and "locked" in str(exc.orig).lower()
+    )
 
 
 # PostgreSQL's "run the transaction again" errors: it ended this one to break a deadlock

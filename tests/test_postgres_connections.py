@@ -67,40 +67,61 @@ def test_an_event_postgresql_ends_to_break_a_deadlock_runs_again(
     kept, so the bot runs the event again and the ally sees their accept go through, not an
     apology. Here the server raises that error itself, once, from a trigger on the first
     change to an ally's slots."""
+    out, ended = _accept_with_deadlocks(tmp_path, postgres_url, times=1)
+    assert ended == 1  # the first run was ended, the second went through
+    assert "[bot -> eve+ali, group DM] Eve, meet Ali." in out
+    assert "went wrong" not in out
+
+
+def test_an_event_ended_by_deadlocks_every_time_gets_the_apology_not_busy(
+    tmp_path: Path, postgres_url: str | None
+):
+    """Three runs, each ended: the ally gets the plain apology with its urgent-help button
+    (not "busy, try again": PostgreSQL's deadlock report says "blocked", not "locked")."""
+    out, ended = _accept_with_deadlocks(tmp_path, postgres_url, times=99)
+    assert ended == 3
+    assert "[bot -> ali, only you] Sorry, something went wrong on our side" in out
+    assert "I need urgent help" in out
+    assert "group DM" not in out
+
+
+def _accept_with_deadlocks(tmp_path: Path, postgres_url: str | None, times: int) -> tuple:
+    """Ali accepts Eve's request while PostgreSQL reports a deadlock on the first `times`
+    changes to an ally's row; what the shell printed, and how many were ended."""
     db = fresh_database("postgresql", tmp_path, postgres_url)
     sh = ShellDriver(make_bot(db))
     sh("/findally", "/press Talk to an ally")
     assert "[bot -> ali, DM] A colleague would like to talk." in sh("/press stress")
     with db.engine.begin() as conn:
-        conn.exec_driver_sql(_DEADLOCK_ONCE)
+        conn.exec_driver_sql(_DEADLOCKS.replace("TIMES", str(times)))
     try:
         out = sh("/as ali", "/press Accept")
         with db.engine.connect() as conn:
-            fired = conn.exec_driver_sql("SELECT last_value FROM allybot_test_once").scalar()
+            tried = conn.exec_driver_sql("SELECT last_value FROM allybot_test_deadlock").scalar()
     finally:
         with db.engine.begin() as conn:
             conn.exec_driver_sql(
-                "DROP TRIGGER allybot_test_once ON allyprofile;"
-                " DROP FUNCTION allybot_test_once(); DROP SEQUENCE allybot_test_once"
+                "DROP TRIGGER allybot_test_deadlock ON allyprofile;"
+                " DROP FUNCTION allybot_test_deadlock(); DROP SEQUENCE allybot_test_deadlock"
             )
         db.dispose()
-    assert fired == 2  # the first run was ended, the second went through
-    assert "[bot -> eve+ali, group DM] Eve, meet Ali." in out
-    assert "went wrong" not in out
+    return out, min(tried, times)
 
 
-# A sequence counts across rollbacks: only the first change to an ally's row is refused.
-_DEADLOCK_ONCE = """
-CREATE SEQUENCE allybot_test_once;
-CREATE FUNCTION allybot_test_once() RETURNS trigger LANGUAGE plpgsql AS $$
+# A sequence counts across rollbacks: the first TIMES changes to an ally's row are refused,
+# with the words PostgreSQL uses when it breaks a deadlock.
+_DEADLOCKS = """
+CREATE SEQUENCE allybot_test_deadlock;
+CREATE FUNCTION allybot_test_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF nextval('allybot_test_once') = 1 THEN
-        RAISE EXCEPTION 'deadlock detected (test)' USING ERRCODE = 'deadlock_detected';
+    IF nextval('allybot_test_deadlock') <= TIMES THEN
+        RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected',
+            DETAIL = 'Process 1 waits for ShareLock on transaction 2; blocked by process 3.';
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER allybot_test_once BEFORE UPDATE ON allyprofile
-    FOR EACH ROW EXECUTE FUNCTION allybot_test_once();
+CREATE TRIGGER allybot_test_deadlock BEFORE UPDATE ON allyprofile
+    FOR EACH ROW EXECUTE FUNCTION allybot_test_deadlock();
 """
 
 
