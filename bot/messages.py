@@ -236,9 +236,20 @@ def message_from(data: list[dict[str, Any]]) -> Message:
     return Message(tuple(blocks))
 
 
+@dataclass(frozen=True)
+class Forget:
+    """Someone erased their data: every platform drops what it keeps in memory about them
+    (profiles, user ids, chats) once the erase is committed."""
+
+    person_id: int
+    addresses: tuple[tuple[str, str], ...]  # (platform, user id) they were known by
+
+
 class Outbox(list[Outgoing]):
     """What to send once a handler's changes are committed. `keep_pressed` says the message
     whose button was pressed must stay as it was: the person was not allowed to do what they
-    pressed, or the message is shared (an awareness post) and stays pressable for everyone."""
+    pressed, or the message is shared (an awareness post) and stays pressable for everyone.
+    `forget`: people erased by this change (see Forget)."""
 
     keep_pressed: bool = False
+    forget: tuple[Forget, ...] = ()

@@ -4,6 +4,7 @@ dedupe (platform retries run once), one transaction, errors answered plainly, an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -24,6 +25,7 @@ from bot.events import MENTION, Action, Actor, Command, Event, Place, Text
 from bot.messages import (
     Buttons,
     DirectMessage,
+    Forget,
     Message,
     Note,
     OnlyYou,
@@ -58,8 +60,8 @@ from handlers import (
 )
 from handlers.content import Content
 from handlers.context import Context, Mentioned, buttons
-from handlers.people import find_or_create
-from storage import addresses, deliveries
+from handlers.people import Erased, find_or_create
+from storage import addresses, deliveries, erasure
 from storage import outbox as outbox_rows
 from storage.crypto import Sealer, SealError
 from storage.db import Database, is_busy, is_conflict
@@ -193,7 +195,8 @@ ACTIONS: dict[str, Handler] = {
     "care:break": care.take_break,
     "privacy:export": privacy.export,
     "privacy:erase": privacy.ask_to_erase,
-    "privacy:erase_confirmed": privacy.erase,
+    # The erase's own audit row names nobody: it would say who the blank row left behind was.
+    "privacy:erase_confirmed": Route(privacy.erase, audit_person=False),
     "privacy:keep": privacy.keep,
 }
 TIMERS: dict[str, TimerHandler] = {
@@ -228,6 +231,9 @@ class Router:
         self._schedules: list[schedules.Schedule] | None = None
         # Set by a platform that finds a channel is not private (Slack's check at start).
         self.counts_only: frozenset[str] = frozenset()
+        # Each platform adds how it drops what it holds in memory about a person who erased
+        # their data; called once the erase is committed.
+        self.on_forget: list[Callable[[Forget], None]] = []
 
     def context(
         self,
@@ -276,7 +282,10 @@ class Router:
                     if event.event_id and not _first_time(session, event.event_id, now):
                         log.info("duplicate event %s ignored", event.event_id[:40])
                         return Outbox()
-                    person = self._person(session, event.actor, now)
+                    try:
+                        person = self._person(session, event.actor, now, fresh=_fresh(event))
+                    except Erased:
+                        return self._after_erasure(session, now, concerns)
                     handler = self._handler(event, name)
                     person_id = person.id if _audits_person(handler) else None
                     mentioned = _mentioned(session, event) if isinstance(event, Command) else ()
@@ -295,6 +304,7 @@ class Router:
                         ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), lead))
                     _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
                     out = self._record(session, ctx.outbox, now, answered, event.actor.platform)
+                self._forget(out.forget)
                 return out
             except Exception as exc:
                 if is_conflict(exc) and attempt < _TRIES:
@@ -322,7 +332,20 @@ class Router:
             return ACTIONS.get(name)
         return help.dm_text
 
-    def _person(self, session: Session, actor: Actor, now: datetime) -> Person:
+    def _person(self, session: Session, actor: Actor, now: datetime, fresh: bool = False) -> Person:
+        """The person behind the actor, their cached profile brought up to date. Someone new
+        is created, unless their address was erased and this is not something they did
+        themselves (`fresh`: a command or message): then Erased is raised. A fresh event from
+        an erased address starts someone new, linked to nobody before."""
+
+        def erased() -> bool:
+            digest = self.sealer.digest(f"{actor.platform}:{actor.user_id}")
+            if not erasure.was_erased(session, digest):
+                return False
+            if fresh:
+                erasure.returned(session, digest)
+            return not fresh
+
         person = find_or_create(
             session,
             actor.platform,
@@ -330,6 +353,7 @@ class Router:
             actor.email,
             now,
             region=self.app.organisation.region,
+            erased=erased,
         )
         if actor.name and actor.name != person.display_name:
             person.display_name = clean(actor.name, 120)
@@ -348,6 +372,22 @@ class Router:
             addresses.set_active(session, person.id, actor.platform)
             session.refresh(person, ["active_platform"])
         return person
+
+    def _after_erasure(
+        self, session: Session, now: datetime, concerns: frozenset[safety.Concern]
+    ) -> Outbox:
+        """The answer to a press (or any event not their own doing) from someone who erased
+        their data: nothing is done or created, and it is never written down (it would be a
+        row for nobody). Crisis resources lead it if they raised any concern."""
+        ctx = self.context(session, now)
+        lead = safety.lead_blocks(ctx, self.app.organisation.region, concerns)
+        ctx.send(OnlyYou(BUSY_REPLY), *lead, ctx.section("privacy.after_erase"), transient=True)
+        return ctx.outbox
+
+    def _forget(self, people: tuple[Forget, ...]) -> None:
+        for who in people:
+            for forget in self.on_forget:
+                forget(who)
 
     def _audit_failure(self, person_id: int | None, kind: str, name: str, now: datetime) -> None:
         try:
@@ -399,7 +439,13 @@ class Router:
     def home(self, actor: Actor) -> Message:
         """The person's home view (Slack App Home): what they can do from where they stand."""
         with self.db.session() as session:
-            person = self._person(session, actor, self.now())
+            try:
+                person = self._person(session, actor, self.now())
+            except Erased:  # opening App Home creates nobody: they see what a newcomer sees
+                now = self.now()
+                person = Person(
+                    id=BUSY_REPLY, platform=actor.platform, created_at=now, updated_at=now
+                )
             return home.view(self.context(session, self.now(), person))
 
     def stats(self, days: int = 7) -> Message:
@@ -408,8 +454,9 @@ class Router:
             return stats.report(self.context(session, self.now()), self.now(), days)
 
     def update_profile(self, actor: Actor) -> None:
-        """Save a fresh platform profile (name, email, time zone) for this person."""
-        with self.db.session() as session:
+        """Save a fresh platform profile (name, email, time zone) for this person (nobody is
+        created for an erased address: see _person)."""
+        with self.db.session() as session, contextlib.suppress(Erased):
             self._person(session, actor, self.now())
 
     def unreachable(self, person_id: int, platform: str, user_id: str, key: str | None) -> Outbox:
@@ -546,7 +593,7 @@ class Router:
         recorded = Outbox(
             item if item.transient else replace(item, receipt=receipt(item)) for item in out
         )
-        recorded.keep_pressed = out.keep_pressed
+        recorded.keep_pressed, recorded.forget = out.keep_pressed, out.forget
         return recorded
 
     def unsent(self) -> list[Outgoing]:
@@ -788,6 +835,12 @@ def _describe(event: Event) -> tuple[str, str, str]:
         return "action", clean(event.action, 255), clean(event.value, MAX_VALUE)
     assert isinstance(event, Text)
     return "text", "dm", clean(event.text)
+
+
+def _fresh(event: Event) -> bool:
+    """Whether the person did this themselves, now: a command or a message (a button press
+    may be from a message sent long ago)."""
+    return isinstance(event, Command | Text)
 
 
 def _said(event: Event) -> str:

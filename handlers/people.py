@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +12,11 @@ from storage import addresses
 from storage.models import Person, PersonAddress
 
 
+class Erased(Exception):
+    """The address is one whose person erased their data, and nothing they did themselves
+    asks for someone new: nobody is created (storage/erasure.py)."""
+
+
 def find_or_create(
     session: Session,
     platform: str,
@@ -18,10 +24,12 @@ def find_or_create(
     email: str | None,
     now: datetime,
     region: str | None = None,
+    erased: Callable[[], bool] | None = None,
 ) -> Person:
     """The person with this platform address; else one imported by email awaiting their id;
     else the same email on another platform (one organisation on Slack and Teams: the address
-    is added to them); else someone new."""
+    is added to them); else someone new, unless `erased()` says the address was erased (it is
+    asked only then, so the usual event pays nothing for it): Erased is raised."""
     person = addresses.person_with(session, platform, user_id) if user_id else None
     if person is None and email:
         person = session.exec(
@@ -42,6 +50,8 @@ def find_or_create(
                     return found
             return person
     if person is None:
+        if erased is not None and erased():
+            raise Erased
         person = Person(
             platform=platform,
             platform_user_id=user_id,
@@ -55,7 +65,7 @@ def find_or_create(
         except IntegrityError:  # their first two events arrived at once: use the winner's row
             if person in session:  # the savepoint's rollback has usually expunged it already
                 session.expunge(person)
-            return find_or_create(session, platform, user_id, email, now, region)
+            return find_or_create(session, platform, user_id, email, now, region, erased)
     changes = {}
     if user_id and not person.platform_user_id and person.platform == platform:
         changes["platform_user_id"] = user_id

@@ -1,28 +1,31 @@
 """A person's own data: what the bot holds about them, a copy of it, and erasing it.
 
 Erasing keeps the numbers the digest counts (a request was made, a conversation happened) on a
-person row that no longer says who anyone is: no name, email, department, title, time zone or
-platform id. Everything personal is deleted: ally profile, applications and their answers,
-drafts, platform addresses. Open business is closed first, as its owner would close it: an
-open request is cancelled or finished, an ally leaves the rota (their unanswered offers go to
-the next ally), and an open application is withdrawn.
+new person row that says nothing about anyone: no name, email, department, title, time zone,
+platform id, nor the old id (storage/erasure.py). Everything personal is deleted: ally
+profile, applications and their answers, drafts, platform addresses, timers, messages. Open
+business is closed first, as its owner would close it: an open request is cancelled or
+finished, an ally leaves the rota (their unanswered offers go to the next ally), and an open
+application is withdrawn.
 """
 
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlmodel import col, func, select
 
-from handlers import allies, apply, coordinators, findally, relay
+from bot.messages import DirectMessage, Forget, GroupDM, OnlyYou, Outgoing
+from handlers import allies, apply, care, coordinators, findally, relay
 from handlers.context import Context, buttons
-from storage import ally_lists, outbox
+from storage import ally_lists, erasure, outbox, sent
 from storage.models import (
     AllyProfile,
     AllyStatus,
     Application,
     Conversation,
+    FollowUp,
     Offer,
     OfferStatus,
     Person,
@@ -30,6 +33,16 @@ from storage.models import (
     RequestStatus,
     SupportRequest,
 )
+
+# The timers planned about a person, and about a request of theirs (their subject is its id).
+PERSON_TIMERS = (
+    allies.BACK_FROM_AWAY,
+    allies.GRACE_OVER,
+    care.CHECK_IN,
+    care.TRAINING,
+    care.ESCALATION,
+)
+REQUEST_TIMERS = (findally.FOLLOW_UP, findally.STILL_WAITING)
 
 
 def command(ctx: Context, value: str) -> None:
@@ -118,11 +131,12 @@ def ask_to_erase(ctx: Context, _value: str) -> None:
 
 
 def _forget_messages(ctx: Context, me: Person) -> None:
-    """Messages to them go, sent or not; so do the kept words of messages to others that name
-    them (an offer to an ally that says who asked: kept, sealed, while its buttons may be
-    pressed). Opening each kept message is slow, but erasure is rare and must be complete."""
+    """Messages to them go, sent or not, and where the bot's messages in their DM went; so do
+    the kept words of messages to others that name them (an offer to an ally that says who
+    asked: kept, sealed, while its buttons may be pressed). Opening each kept message is slow,
+    but erasure is rare and must be complete."""
     assert me.id is not None
-    outbox.forget_person(ctx.session, me.id)
+    sent.forget_conversations(ctx.session, outbox.forget_person(ctx.session, me.id))
     names = [w for w in (me.display_name, me.email) if w and len(w) >= 2]
     if not names:
         return
@@ -132,16 +146,42 @@ def _forget_messages(ctx: Context, me: Person) -> None:
             outbox.forget_body(ctx.session, row_id)
 
 
+def _forget_timers(ctx: Context, pid: int) -> None:
+    """Nothing planned can reach or name them later: the timers about them, their requests
+    and their drafts go, and so do follow-up questions still open."""
+    requests = list(
+        ctx.session.exec(select(SupportRequest.id).where(SupportRequest.requester_id == pid)).all()
+    )
+    drafts = list(
+        ctx.session.exec(select(Conversation.id).where(Conversation.person_id == pid)).all()
+    )
+    erasure.drop_timers(ctx.session, PERSON_TIMERS, [pid])
+    erasure.drop_timers(ctx.session, REQUEST_TIMERS, [r for r in requests if r is not None])
+    erasure.drop_timers(ctx.session, (apply.DRAFT,), [d for d in drafts if d is not None])
+    if requests:
+        ctx.session.exec(delete(FollowUp).where(col(FollowUp.request_id).in_(requests)))
+
+
 def keep(ctx: Context, _value: str) -> None:
     ctx.reply(ctx.say("privacy.kept"))
 
 
 def erase(ctx: Context, _value: str) -> None:
-    """Erase everything about them; the anonymous counts stay."""
+    """Erase everything about them; the anonymous counts stay, on a new person row linked to
+    nobody (storage/erasure.py). Their addresses are kept as digests only, so that nothing
+    the bot does on its own creates them again (bot/router.py)."""
     me = _me(ctx)
     pid = me.id
     assert pid is not None
     name = me.display_name  # told to the coordinators once, below, if they were an ally
+    known = [(me.platform, me.platform_user_id)] if me.platform_user_id else []
+    known += list(
+        ctx.session.exec(
+            select(PersonAddress.platform, PersonAddress.user_id).where(
+                PersonAddress.person_id == pid
+            )
+        ).all()
+    )
     relay.erase(ctx, pid)  # the other side of an anonymous conversation is told kindly
     open_request = findally.open_request(ctx, pid)
     if open_request is not None:
@@ -159,6 +199,7 @@ def erase(ctx: Context, _value: str) -> None:
         )
         ally_lists.forget(ctx.session, pid)
         ctx.session.exec(delete(AllyProfile).where(col(AllyProfile.person_id) == pid))
+    _forget_timers(ctx, pid)
     ctx.session.exec(delete(Conversation).where(col(Conversation.person_id) == pid))
     # An open application is withdrawn first, exactly as /allyapply withdraw does it, so the
     # coordinators hear that it was withdrawn (and nothing of why) before it is deleted.
@@ -166,29 +207,31 @@ def erase(ctx: Context, _value: str) -> None:
     ctx.session.exec(delete(Application).where(col(Application.person_id) == pid))
     ctx.session.exec(delete(PersonAddress).where(col(PersonAddress.person_id) == pid))
     _forget_messages(ctx, me)
-    ctx.session.exec(
-        update(Person)
-        .where(col(Person.id) == pid)
-        .values(
-            display_name="",
-            email=None,
-            department=None,
-            title=None,
-            tz=None,
-            platform_user_id=None,
-            active_platform=None,
-            updated_at=ctx.now,
-        )
-    )
+    # The outbox so far (a withdrawal notice, the next ally's offer) names them by id only
+    # where it is for them, and the rows for them were just deleted: drop those items too.
+    ctx.outbox[:] = [o for o in ctx.outbox if pid not in _people(o)]
+    erasure.rekey(ctx.session, pid, ctx.now)
+    erasure.remember(ctx.session, [ctx.sealer.digest(f"{p}:{u}") for p, u in known], ctx.now.date())
+    ctx.outbox.forget = (*ctx.outbox.forget, Forget(pid, tuple(known)))
     if left_rota:
         # The coordinators run the rota, so they hear that an ally left it, by the name they
-        # knew, this once: the name is in this message only, and is no longer held anywhere
-        # here. Nothing about requests, theirs or anyone's. Someone who was not an ally
-        # erasing their data is nobody's business: nobody is told.
+        # knew, this once: the name is in this message only (sealed until it is sent), and is
+        # no longer held anywhere here. Nothing about requests, theirs or anyone's. Someone
+        # who was not an ally erasing their data is nobody's business: nobody is told.
         shown = name or ctx.content.plain("privacy.unnamed_ally")
         coordinators.notify(ctx, ctx.say("privacy.coordinator_ally_erased", name=shown))
-    # The reply goes to them by the address they wrote from, which the platform still has.
-    ctx.reply(ctx.say("privacy.erased"))
+    # To them by the address they wrote from, which the platform still has; never written to
+    # the outbox, which would hold their id (and, once sent, their DM) again.
+    ctx.reply(ctx.say("privacy.erased"), transient=True)
+
+
+def _people(item: Outgoing) -> tuple[int, ...]:
+    to = item.to
+    if isinstance(to, OnlyYou | DirectMessage):
+        return (to.person_id,)
+    if isinstance(to, GroupDM):
+        return to.person_ids
+    return ()
 
 
 def _counts(ctx: Context) -> dict[str, object]:

@@ -527,6 +527,17 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(index=True)
 
 
+class ErasedAddress(SQLModel, table=True):
+    """A platform address whose person erased their data (/allyprivacy delete), as a keyed
+    digest of "platform:user id" only: nothing here says who it was to someone reading the
+    database alone. While it is here, nothing the bot does on its own (App Home, a profile
+    refresh, a late button press) creates the person again; a command or message of theirs
+    starts someone new and removes it (storage/erasure.py)."""
+
+    digest: str = Field(primary_key=True, max_length=64)
+    erased_on: date  # the day only: the moment would point to the erase in the audit log
+
+
 class AuditLog(SQLModel, table=True):
     """Who did what, by internal id only: never names or free text."""
 

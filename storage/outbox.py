@@ -193,12 +193,17 @@ def find(session: Session, row_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, row_id)
 
 
-def forget_person(session: Session, person_id: int) -> int:
-    """Delete every row for a person (their data is being erased): sent or not."""
-    result = session.exec(
-        delete(OutboxMessage).where(col(OutboxMessage.people).contains(f",{person_id},"))
-    )
-    return result.rowcount or 0
+def forget_person(session: Session, person_id: int) -> set[str]:
+    """Delete every row for a person (their data is being erased), sent or not; return the
+    conversations (their DM with the bot) that rows for them alone were delivered to."""
+    mine = col(OutboxMessage.people).contains(f",{person_id},")
+    alone = session.exec(
+        select(OutboxMessage.conversation).where(
+            OutboxMessage.people == f",{person_id},", col(OutboxMessage.conversation).is_not(None)
+        )
+    ).all()
+    session.exec(delete(OutboxMessage).where(mine))
+    return {c for c in alone if c}
 
 
 def kept_bodies(session: Session) -> list[tuple[int, str]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import SentMessage
 
@@ -42,3 +43,9 @@ def find(session: Session, platform: str, key: str) -> tuple[str, str] | None:
 def platforms_of(session: Session, key: str) -> list[str]:
     """The platforms a message keyed `key` was delivered on (a person may have moved since)."""
     return list(session.exec(select(SentMessage.platform).where(SentMessage.key == key)).all())
+
+
+def forget_conversations(session: Session, conversations: set[str]) -> None:
+    """Erasure: where messages went in these conversations (a person's DM) is forgotten."""
+    if conversations:
+        session.exec(delete(SentMessage).where(col(SentMessage.conversation).in_(conversations)))

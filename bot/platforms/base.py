@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 
-from bot.messages import Message, Outgoing
+from bot.messages import Forget, Message, Outgoing
 
 
 class Sender(Protocol):
@@ -69,4 +69,10 @@ class Platform(Protocol):
     def add_routes(self, web_app: web.Application) -> None:
         """Add the HTTP endpoints this platform receives events on (none for a platform that
         connects out, such as Slack's Socket Mode or the shell)."""
+        ...
+
+    def forget(self, who: Forget) -> None:
+        """Drop what this platform keeps in memory about someone who erased their data (a
+        profile, their user id, their chat): the router calls it once the erase is committed,
+        for every platform, which adds it to `Router.on_forget` when it is made."""
         ...

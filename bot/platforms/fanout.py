@@ -55,14 +55,18 @@ class Fanout:
             await self.platforms[name].deliver(items, routed=True)
 
     async def elsewhere(self, out: list[Outgoing], here: str) -> list[Outgoing]:
-        """Send what is for other platforms; return what is for `here` (in order)."""
+        """Send what is for other platforms; return what is for `here` (in order, replies only
+        the asker sees first). Those replies always stay `here`: the asker is here, and is
+        answered where they acted without the database (which may be what failed, or hold no
+        person for them any more)."""
         if self.single:
             return out
-        split = await self._split(out)
+        replies = [item for item in out if isinstance(item.to, OnlyYou)]
+        split = await self._split([item for item in out if not isinstance(item.to, OnlyYou)])
         for name, items in split.items():
             if name != here:
                 await self.platforms[name].deliver(items, routed=True)
-        return split.get(here, [])
+        return replies + split.get(here, [])
 
     async def broadcast(self, item: Outgoing) -> bool:
         """A scheduled post, on every platform that has its channel; True if all took it."""

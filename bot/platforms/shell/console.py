@@ -23,6 +23,7 @@ from bot.messages import (
     Button,
     Channel,
     DirectMessage,
+    Forget,
     GroupDM,
     Message,
     OnlyYou,
@@ -61,6 +62,12 @@ class Shell:
         self.sent: dict[str, list[Button]] = {}  # buttons of DMs sent with a key, by key
         self.channel_latest: dict[str, list[Button]] = {}  # buttons of each channel's latest post
         self.persona: Person | None = self._persona(persona) or self._first_persona()
+        bot.router.on_forget.append(self.forget)
+
+    def forget(self, who: Forget) -> None:
+        """They erased their data: their name and buttons go from the console's memory."""
+        self.names.pop(who.person_id, None)
+        self.latest.pop(who.person_id, None)
 
     # --- output -----------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -77,8 +84,8 @@ class Shell:
             if isinstance(to, Replace):
                 self._replace(to, item)
                 continue
-            if isinstance(to, OnlyYou):
-                people, where = [to.person_id], f"{self._name(to.person_id)}, only you"
+            if isinstance(to, OnlyYou):  # always whoever acted: the console's persona
+                people, where = [to.person_id], f"{self._asker(to.person_id)}, only you"
             elif isinstance(to, DirectMessage):
                 people, where = [to.person_id], f"{self._name(to.person_id)}, DM"
             elif isinstance(to, GroupDM):
@@ -315,6 +322,12 @@ class Shell:
                 select(Person).where(Person.platform == PLATFORM).order_by(col(Person.id))
             ).first()
 
+    def _asker(self, person_id: int) -> str:
+        """Who a reply is for: the persona who acted (the bot may hold no person for them)."""
+        if self.persona is not None and self.persona.platform_user_id:
+            return self.persona.platform_user_id
+        return self._name(person_id)
+
     def _name(self, person_id: int) -> str:
         if person_id not in self.names:
             with self.bot.db.session() as session:
@@ -355,3 +368,6 @@ class ShellPlatform:
     async def broadcast(self, item: Outgoing) -> bool:
         self.shell.deliver([item])
         return True
+
+    def forget(self, who: Forget) -> None:
+        self.shell.forget(who)
