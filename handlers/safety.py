@@ -7,9 +7,10 @@ normal path, so it errs towards flagging real risk while leaving workplace idiom
 deadline is killing me", "shoot me an email"). tests/crisis/ holds the labelled evaluation set;
 `python -m bench.crisis_eval` prints recall and false alarms.
 
-Text is first brought to one canonical spelling (casefolded, markup and symbols dropped,
-contractions and text speak expanded, common typos of key words folded), so each pattern is
-written once, in plain words.
+Text is first brought to one canonical spelling (casefolded, look-alike letters of other
+scripts read as Latin, accents, invisible characters, markup and symbols dropped, contractions
+and text speak expanded, common typos of key words folded), so each pattern is written once, in
+plain words.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Concern(StrEnum):
 
 
 # --- normalisation ---------------------------------------------------------------------------
-# Typographic apostrophes and quotes mapped to straight ones (before NFKC, which would split the
+# Typographic apostrophes and quotes mapped to straight ones (before NFKD, which would split the
 # acute accent into a space and a combining mark).
 _QUOTES = str.maketrans(
     {
@@ -58,8 +59,70 @@ _QUOTES = str.maketrans(
         "\u2033": '"',
     }
 )
-# Invisible format characters and stray combining marks, which can split a word in two.
+# Invisible format characters (zero-width spaces and joiners, soft hyphens) and combining marks
+# (accents, once NFKD has split them off their letters), which can hide inside a word: dropped.
 _DROPPED_CATEGORIES = frozenset({"Cf", "Mn", "Me"})
+# Letters that draw nothing, though Unicode counts them as letters (Hangul fillers): dropped too.
+_INVISIBLE_LETTERS = "\u115f\u1160\u3164\uffa0"
+# Letters of other scripts drawn like a Latin letter, by the letter they are read as: Cyrillic,
+# Greek, Armenian and Cherokee look-alikes from Unicode's confusables data (UTS #39), dotless i,
+# and the small capitals of "fancy text" generators. NFKD already folds fullwidth, mathematical,
+# circled and superscript letters. Written as escapes: in source they would pass for Latin.
+#
+# Invariant: every look-alike is folded, in whatever word and script it stands, not only in words
+# that also hold a Latin letter, since a word spelt wholly in look-alikes (Komi "ԁ" with
+# Ukrainian "і" and Cyrillic "е" for "die") disguises it as well as "kіll" does. Real Russian,
+# Greek or Armenian text is not made a false alarm this way: the patterns are English phrases
+# of several words, and nearly every word of those languages keeps a letter with no Latin
+# look-alike (б д и л я, β δ λ π ω), so it stays foreign; the few that fold whole ("а", "у",
+# "ее") are short and do not line up into a phrase. Firing on deliberate look-alikes is accepted:
+# detection only ever adds resources.
+_LOOK_ALIKES: dict[str, str] = {
+    "a": "\u0430\u0410\u03b1\u0391\u0251\u13aa\u1d00",  # Cyrillic а А, Greek α Α, ɑ, Cherokee
+    "b": "\u0412\u0392\u13f4\u0299",  # Cyrillic В, Greek Β, Cherokee, small capital
+    "c": "\u0441\u0421\u13df\uabaf\u1d04",  # Cyrillic с С, Cherokee, small capital
+    "d": "\u0501\u13a0\u1d05",  # Komi ԁ, Cherokee, small capital
+    "e": "\u0435\u0415\u0395\u04bd\u13ac\u1d07",  # Cyrillic е Е, Greek Ε, Abkhazian ҽ
+    "f": "\u0584\ua730",  # Armenian ք, small capital
+    "g": "\u0261\u0581\u050c\u0262",  # script ɡ, Armenian ց, Komi Ԍ, small capital
+    "h": "\u04bb\u041d\u0397\u0570\u13bb\u029c",  # Cyrillic һ Н, Greek Η, Armenian հ
+    "i": "\u0456\u0406\u0131\u0269\u026a\u03b9\u0399\ua647\u13a5\uab75",  # і І ı ɩ ɪ ι Ι ꙇ
+    "j": "\u0458\u0408\u03f3\u037f\u13ab\u1d0a",  # Cyrillic ј Ј, Greek yot ϳ Ϳ
+    "k": "\u041a\u039a\u13e6\u1d0b",  # Cyrillic К, Greek Κ
+    # The palochka is a bare stroke, read as l (as in "kiӏӏ"); Unicode's data also has it for i.
+    "l": "\u04cf\u04c0\u01c0\u13de\u029f",  # palochka ӏ Ӏ, dental click ǀ, Cherokee
+    "m": "\u041c\u039c\u13b7\u1d0d",  # Cyrillic М, Greek Μ
+    "n": "\u039d\u0578\u0274",  # Greek Ν, Armenian ո, small capital
+    "o": "\u043e\u041e\u03bf\u039f\u0585\u0555\u1d0f",  # Cyrillic о О, Greek ο Ο, Armenian օ Օ
+    "p": "\u0440\u0420\u03c1\u03a1\u13e2\u1d18",  # Cyrillic р Р, Greek ρ Ρ
+    "q": "\u051b\u0566\ua7af",  # Cyrillic ԛ, Armenian զ, small capital
+    "r": "\u0280",  # small capital
+    "s": "\u0455\u0405\u054f\u13da\uabaa\u13d5\ua731",  # Cyrillic ѕ Ѕ, Armenian Տ, Cherokee
+    "t": "\u0422\u03a4\u13a2\u1d1b",  # Cyrillic Т, Greek Τ
+    "u": "\u057d\u054d\u03c5\u1d1c",  # Armenian ս Ս, Greek υ
+    "v": "\u03bd\u0475\u0474\u13d9\uaba9\u1d20",  # Greek ν, Cyrillic izhitsa ѵ Ѵ
+    "w": "\u051d\u051c\u0461\u0561\u13b3\uab83\u1d21",  # Cyrillic ԝ Ԝ ѡ, Armenian ա
+    "x": "\u0445\u0425\u03a7\ua7b3",  # Cyrillic х Х, Greek Χ, Latin chi
+    "y": "\u0443\u0423\u04af\u04ae\u03b3\u03a5\u13a9\u028f",  # Cyrillic у У ү Ү, Greek γ Υ
+    "z": "\u0396\u13c3\uab93\u1d22",  # Greek Ζ, Cherokee
+}
+
+
+def _fold_table() -> dict[int, str | None]:
+    """The str.translate table that drops what can hide in a word and folds look-alikes."""
+    # Format characters and combining marks are found only in planes 0, 1 and 14.
+    codepoints = (*range(0x20000), *range(0xE0000, 0xE1000))
+    table: dict[int, str | None] = {
+        cp: None for cp in codepoints if unicodedata.category(chr(cp)) in _DROPPED_CATEGORIES
+    }
+    table.update(dict.fromkeys(map(ord, _INVISIBLE_LETTERS)))
+    for latin, look_alikes in _LOOK_ALIKES.items():
+        table.update(dict.fromkeys(map(ord, look_alikes), latin))
+    return table
+
+
+_FOLD = _fold_table()
+
 # HTML tags and Slack tokens such as <!channel> or <@U123>, tried both kept and removed.
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
 # "OD'd" and "OD'ed" lose their apostrophe next, and would read as "odd".
@@ -309,10 +372,12 @@ _WORDS = {**_TYPOS, **_SPEAK}
 
 
 def _normalise(text: str) -> str:
-    """Text casefolded and NFKC-normalised, without apostrophes, symbols or extra spaces."""
-    text = unicodedata.normalize("NFKC", text.translate(_QUOTES)).casefold()
+    """Text NFKD-normalised, look-alikes folded, casefolded, without accents, invisible
+    characters, apostrophes, symbols or extra spaces."""
+    text = unicodedata.normalize("NFKD", text.translate(_QUOTES))
     if not text.isascii():
-        text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
+        text = text.translate(_FOLD)  # before casefold, which turns Cyrillic "В" into "в"
+    text = text.casefold()
     if "od" in text:
         text = _OD.sub(" overdosed ", text)
     if "'" in text:
