@@ -88,10 +88,13 @@ Answered = Callable[[list[Outgoing]], bool]
 @dataclass(frozen=True)
 class Route:
     """A handler registered with its audit rule. `audit_person=False`: its audit row and any
-    error log leave out who acted, because linking them to it would undo its anonymity."""
+    error log leave out who acted, because linking them to it would undo its anonymity.
+    `failed`: what the person is told if it could not be done (content key), when the plain
+    apology would leave them unsure whether what they sent was kept."""
 
     handler: Handler
     audit_person: bool = True
+    failed: str | None = None
 
     def __call__(self, ctx: Context, arg: str) -> None:
         self.handler(ctx, arg)
@@ -116,8 +119,9 @@ class Swept(list[Outgoing]):
     more: bool = False
 
 
-# The person an answer goes to when the database could not say who they are (it was busy):
-# a platform sends replies to whoever asked, so only the request's own answer reaches anyone.
+# The person an answer goes to when the bot cannot or may not say who they are (the database
+# failed, or they erased their data): platforms send it back to whoever asked, where they asked,
+# without the database.
 BUSY_REPLY = 0
 MAX_TEXT = 10_000
 MAX_VALUE = 2_000
@@ -132,7 +136,7 @@ COMMANDS: dict[str, Handler] = {
     "allyapply": apply.command,
     "allystepdown": allies.step_down_command,
     "allyadmin": admin.command,
-    "allyfeedback": Route(feedback.command, audit_person=False),
+    "allyfeedback": Route(feedback.command, audit_person=False, failed="feedback.not_saved"),
     "allyprivacy": privacy.command,
 }
 ACTIONS: dict[str, Handler] = {
@@ -178,7 +182,7 @@ ACTIONS: dict[str, Handler] = {
     "admin:offer_all": admin.offer_to_all,
     "admin:reach_out": admin.reach_out,
     "request:coordinator": admin.requester_asks_for_coordinator,
-    "feedback:send": Route(feedback.send_button, audit_person=False),
+    "feedback:send": Route(feedback.send_button, audit_person=False, failed="feedback.not_saved"),
     "feedback:not_feedback": feedback.not_feedback,
     "awareness:upcoming": awareness.upcoming,
     "awareness:preview": awareness.preview,
@@ -316,14 +320,15 @@ class Router:
                         type(exc).__name__,
                     )
                     continue
+                failed = getattr(self._handler(event, name), "failed", None)
                 if is_busy(exc):
                     log.warning("%s %s: the database stayed locked; asked again", kind, known)
-                    return self._busy(concerns)
+                    return self._sorry(concerns, failed or "help.busy", _urgent(event))
                 # On the way to support, not even a failure may say who was on it.
                 who = None if known.startswith(_SUPPORT_PATH) else person_id
                 log.error("%s %s failed for person %s: %s", kind, known, who, _trace(exc))
                 self._audit_failure(person_id, kind, known, now)
-                return self._apology(event.actor, now, concerns)
+                return self._sorry(concerns, failed or "help.error", _urgent(event))
 
     def _handler(self, event: Event, name: str) -> Handler | None:
         if isinstance(event, Command):
@@ -396,42 +401,26 @@ class Router:
         except Exception as exc:
             log.error("could not write the audit row for a failed %s: %s", kind, _trace(exc))
 
-    def _apology(
-        self, actor: Actor, now: datetime, concerns: frozenset[safety.Concern] = frozenset()
-    ) -> Outbox:
-        """A plain "something went wrong" with the urgent-help button, in a fresh transaction,
-        led by the crisis resources if what they wrote raised any concern."""
-        try:
-            with self.db.session() as session:
-                person = self._person(session, actor, now)  # it may have been rolled back
-                ctx = self.context(session, now, person)
-                if concerns:
-                    ctx.reply(*safety.lead_blocks(ctx, person.region, concerns))
-                ctx.reply(
-                    ctx.section("help.error"),
-                    buttons(
-                        ctx.button("findally.button_urgent", "findally:urgent", style="danger")
-                    ),
-                )
-                ctx.outbox.keep_pressed = True  # nothing happened: the buttons stay to retry
-                return self._record(session, ctx.outbox, now)
-        except Exception as exc:
-            log.error("could not apologise: %s", _trace(exc))
-            return Outbox()
-
-    def _busy(self, concerns: frozenset[safety.Concern]) -> Outbox:
-        """ "Try again in a moment", built without the database (it is what is busy): so an
-        ack still goes out in time. The crisis resources of the organisation's region lead it
-        if what they wrote raised a concern. Addressed to no one in particular (person 0):
-        platforms answer it in the request that asked."""
+    def _sorry(self, concerns: frozenset[safety.Concern], key: str, urgent: bool = False) -> Outbox:
+        """The apology for an event that could not be done ("try again", with the urgent-help
+        button), led by the crisis resources of the organisation's region if what they wrote
+        raised a concern. Built without the database, which may be what failed, and written
+        nowhere: addressed to no one in particular (person 0), it goes back to whoever asked,
+        where they asked (each platform answers it from the request itself). `urgent`: they
+        pressed for urgent help, which is then what they get, database or not."""
         with Session(self.db.engine) as idle:  # never queried: it only satisfies the Context
             ctx = self.context(idle, self.now())
-            lead = safety.lead_blocks(ctx, self.app.organisation.region, concerns)
+            region = self.app.organisation.region
+            if urgent:
+                ctx.send(OnlyYou(BUSY_REPLY), *safety.crisis_blocks(ctx, region), transient=True)
+                return ctx.outbox
+            lead = safety.lead_blocks(ctx, region, concerns)
             ctx.send(
                 OnlyYou(BUSY_REPLY),
                 *lead,
-                ctx.section("help.busy"),
+                ctx.section(key),
                 buttons(ctx.button("findally.button_urgent", "findally:urgent", style="danger")),
+                transient=True,
             )
             ctx.outbox.keep_pressed = True  # nothing happened: the buttons stay to retry
             return ctx.outbox
@@ -835,6 +824,11 @@ def _describe(event: Event) -> tuple[str, str, str]:
         return "action", clean(event.action, 255), clean(event.value, MAX_VALUE)
     assert isinstance(event, Text)
     return "text", "dm", clean(event.text)
+
+
+def _urgent(event: Event) -> bool:
+    """The urgent-help button: crisis resources, whatever else fails."""
+    return isinstance(event, Action) and event.action == "findally:urgent"
 
 
 def _fresh(event: Event) -> bool:

@@ -32,13 +32,13 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 def readyz(bot: AllyBot) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """Ready: the database answers (in a thread, waiting BUSY_SECONDS at most)."""
+    """Ready: the database takes a write (in a thread, waiting BUSY_SECONDS at most)."""
 
     async def answer(_request: web.Request) -> web.Response:
         try:
             await asyncio.to_thread(bot.db.ping)
         except Exception as exc:
-            log.warning("readyz: the database does not answer (%s)", type(exc).__name__)
+            log.warning("readyz: the database takes no writes (%s)", type(exc).__name__)
             return web.json_response({"ok": False, "database": "unavailable"}, status=503)
         return web.json_response({"ok": True})
 

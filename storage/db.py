@@ -6,6 +6,7 @@ import select
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -30,6 +31,12 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # this bounds how long anything (an ack, /healthz) can be held up, and leaves time within
 # Slack's 3 s to answer "try again".
 BUSY_SECONDS = 2.0
+
+
+_PROBE_IN = text(
+    "INSERT INTO processedevent (event_id, received_at) VALUES (:id, CURRENT_TIMESTAMP)"
+)
+_PROBE_OUT = text("DELETE FROM processedevent WHERE event_id = :id")
 
 
 class DatabaseBusy(Exception):
@@ -232,9 +239,17 @@ class Database:
         return 0.0 if time.monotonic() < self._locked_until else BUSY_SECONDS
 
     def ping(self) -> None:
-        """One trivial read (for /readyz); raises if the database does not answer in time."""
+        """One small write, undone in the same transaction and committed (for /readyz): raises
+        if the database cannot take writes now (locked, full, read-only, down). A read alone
+        would pass while every event failed."""
+        probe = f"readyz:{uuid.uuid4().hex}"
+        if self.is_sqlite:
+            # As large as an event's writes: on SQLite a small row can still fit in a page
+            # already there when the file may grow no more (a full disk, max_page_count).
+            probe += "x" * 16_000
         with self.session() as session:
-            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            session.exec(_PROBE_IN, params={"id": probe})  # type: ignore[call-overload]
+            session.exec(_PROBE_OUT, params={"id": probe})  # type: ignore[call-overload]
 
     def alembic_config(self) -> Config:
         cfg = Config()

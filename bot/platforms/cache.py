@@ -5,6 +5,7 @@ many people ever write. Forgetting is always safe: whatever is forgotten is look
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -40,6 +41,9 @@ class Lru(Generic[K, V]):
 
     def pop(self, key: K, default: V | None = None) -> V | None:
         return self._items.pop(key, default)
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(list(self._items))  # a copy: the caller may pop while it goes
 
     def __len__(self) -> int:
         return len(self._items)

@@ -85,6 +85,11 @@ class Receipts:
             )
 
     async def settle(self, db: Database, router: Router) -> None:
+        """Record the results. If the database cannot take them, the messages are out anyway:
+        their rows are sent again once their claim runs out (once too often, never lost)."""
         if self.results:
             results, self.results = self.results, []
-            await db_call(db, router.settle, results)
+            try:
+                await db_call(db, router.settle, results)
+            except Exception as exc:
+                log.warning("could not record %s deliveries: %s", len(results), type(exc).__name__)

@@ -84,7 +84,7 @@ class Shell:
             if isinstance(to, Replace):
                 self._replace(to, item)
                 continue
-            if isinstance(to, OnlyYou):  # always whoever acted: the console's persona
+            if isinstance(to, OnlyYou):
                 people, where = [to.person_id], f"{self._asker(to.person_id)}, only you"
             elif isinstance(to, DirectMessage):
                 people, where = [to.person_id], f"{self._name(to.person_id)}, DM"
@@ -323,10 +323,13 @@ class Shell:
             ).first()
 
     def _asker(self, person_id: int) -> str:
-        """Who a reply is for: the persona who acted (the bot may hold no person for them)."""
-        if self.persona is not None and self.persona.platform_user_id:
-            return self.persona.platform_user_id
-        return self._name(person_id)
+        """Who a reply is for: the person it names, or, when the bot holds no person for them
+        (the database failed, or they erased their data), the persona who acted."""
+        name = self._name(person_id)
+        if name.startswith("person ") and self.persona is not None:
+            self.names.pop(person_id, None)
+            return self.persona.platform_user_id or name
+        return name
 
     def _name(self, person_id: int) -> str:
         if person_id not in self.names:
