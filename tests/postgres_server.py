@@ -68,6 +68,14 @@ class TempPostgres:
         )
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    def restart(self, mode: str = "fast") -> None:
+        """`pg_ctl restart -m <mode>`: the server ends every connection ("fast": rolling back
+        the transactions in progress), stops, and starts again with the options it had;
+        returns once it accepts connections again."""
+        assert self.dir is not None, "not started"
+        data, log = str(self.dir / "data"), str(self.dir / "log")
+        self._run("pg_ctl", "-D", data, "-l", log, "-w", "-m", mode, "restart")
+
     def stop(self) -> None:
         if self.dir is None:
             return
