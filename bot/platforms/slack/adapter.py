@@ -8,6 +8,7 @@ task, so the ack never waits on the Web API.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import time
@@ -32,6 +33,7 @@ from bot.events import Action, Actor, Command, Event, Mention, Place, Text
 from bot.messages import (
     Channel,
     DirectMessage,
+    Forget,
     GroupDM,
     Message,
     OnlyYou,
@@ -92,6 +94,9 @@ class _Source:
     message_ts: str | None = None
     ephemeral: bool = False
     row: int | None = None  # the outbox row of the message pressed, from its block id
+    # Who acted: replies only they see (OnlyYou) reach them by this id, with nothing read from
+    # the database (it may be what failed, or hold no person for them any more).
+    user: str | None = None
 
 
 def make_client(token: str, api_url: str | None) -> AsyncWebClient:
@@ -138,6 +143,7 @@ class SlackPlatform:
         self._background = Background("Slack")
         self.pacer = Pacer()
         self.fanout: Elsewhere | None = None
+        bot.router.on_forget.append(self.forget)
         self._register()
 
     # --- listeners ----------------------------------------------------------------------------
@@ -150,14 +156,16 @@ class SlackPlatform:
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         actor = self._actor(command["user_id"])
         name = command["command"].lstrip("/")
-        channel = command.get("channel_id") or ""
+        channel = _string(command.get("channel_id")) or ""
         place = Place("dm" if channel.startswith("D") else "channel", channel or None)
-        text: str = command.get("text") or ""
+        text = _string(command.get("text")) or ""
         mentions: tuple[Mention, ...] = ()
         if name in NAMES_PEOPLE:  # the only commands in which Slack sends mentions as user ids
             text, mentions = split_mentions(text)
-        # Slack never retries a slash command, so there is no event id to dedupe on.
-        event = Command(name, text, actor, place, mentions=mentions)
+        # Slack never retries a slash command, but a signed request can be replayed as it was
+        # within its five minutes: its trigger id (`_command_id`) makes it one event. A replay
+        # gets an empty ack (Slack already showed the first answer) and changes nothing.
+        event = Command(name, text, actor, place, event_id=_command_id(command), mentions=mentions)
         out = await self._db_call(self.bot.router.dispatch, event, _fits_one_reply)
         mine = [o for o in out if isinstance(o.to, OnlyYou)]
         rest = [o for o in out if not isinstance(o.to, OnlyYou)]
@@ -174,43 +182,52 @@ class SlackPlatform:
         else:  # nothing to say, or too long for one message: it follows by response_url
             await ack()
             rest = mine + rest
-        source = _Source(response_url=self._trusted(command.get("response_url")))
+        source = _Source(
+            response_url=self._trusted(command.get("response_url")), user=actor.user_id
+        )
         self._later(self._after(actor, rest, source, home=name in STATE_COMMANDS))
 
     async def _on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        actor = self._actor(body["user"]["id"])
-        container = body.get("container") or {}
+        # Over HTTP only a well-formed button press gets here (http.py); over Socket Mode
+        # anything Bolt matches does, so nothing below may assume a type. Bolt's action()
+        # also matches old attachment buttons and dialogs by callback id: not the bot's.
+        user = _string(_object(body.get("user")).get("id"))
+        if body.get("type") not in http.PAYLOADS or not user:
+            return
+        actor = self._actor(user)
+        container = _object(body.get("container"))
+        name, value = _pressed(action)
         source = _Source(
             response_url=self._trusted(body.get("response_url")),
-            channel=(body.get("channel") or {}).get("id") or container.get("channel_id"),
-            message_ts=container.get("message_ts"),
-            ephemeral=bool(container.get("is_ephemeral")),
+            channel=_string(_object(body.get("channel")).get("id"))
+            or _string(container.get("channel_id")),
+            message_ts=_string(container.get("message_ts")),
+            ephemeral=container.get("is_ephemeral") is True,
             row=row_of(action.get("block_id")),
+            user=actor.user_id,
         )
-        event = Action(
-            action_name(action.get("action_id", "")),
-            action.get("value") or "",
-            actor,
-            Place("dm"),
-            event_id=f"act:{body.get('trigger_id') or action.get('action_ts')}",
-        )
+        trigger = _string(body.get("trigger_id")) or _string(action.get("action_ts"))
+        event_id = f"act:{trigger}" if trigger else None
+        event = Action(name, value, actor, Place("dm"), event_id=event_id)
         self._later(self._after_action(actor, event, source))
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
             return
-        user = event.get("user")
+        user = _string(event.get("user"))
         if not user:
             return
         actor = self._actor(user)
+        channel = _string(event.get("channel"))
         text = Text(
-            event.get("text") or "",
+            _string(event.get("text")) or "",  # words that are not a string are none
             actor,
-            Place("dm", event.get("channel")),
-            event_id=body.get("event_id"),
+            Place("dm", channel),
+            event_id=_string(body.get("event_id")),
         )
-        self._later(self._dispatch_and_send(actor, text, _Source(channel=event.get("channel"))))
+        source = _Source(channel=channel, user=actor.user_id)
+        self._later(self._dispatch_and_send(actor, text, source))
 
     async def _on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab") not in (None, "home"):
@@ -315,12 +332,13 @@ class SlackPlatform:
             try:
                 if isinstance(item.to, OnlyYou) and source.response_url:
                     if not await self._in_own_dm(item.to.person_id, source):
-                        await self._answer(item, source.response_url, receipts)
+                        await self._answer(item, source.response_url, receipts, source.user)
                         continue
                     # In their DM with the bot nobody else sees it anyway: a plain message
                     # there stays in their history and, unlike an ephemeral one, can be looked
                     # for after a crash, so it is never sent twice.
-                    item = replace(item, to=DirectMessage(item.to.person_id))
+                    if not source.user:
+                        item = replace(item, to=DirectMessage(item.to.person_id))
                 if isinstance(item.to, Replace):
                     where = await self._replace(item.to, item.message)
                     if where:
@@ -345,9 +363,12 @@ class SlackPlatform:
         """Did they act in their own DM with the bot (not a channel, nor a DM with someone)?"""
         if not source.channel or not source.channel.startswith("D"):
             return False
-        return source.channel == await self._dm_channel([await self._user_id(person_id)])
+        user = source.user or await self._user_id(person_id)
+        return source.channel == await self._dm_channel([user])
 
-    async def _answer(self, item: Outgoing, response_url: str, receipts: Receipts) -> None:
+    async def _answer(
+        self, item: Outgoing, response_url: str, receipts: Receipts, user: str | None = None
+    ) -> None:
         """A reply only its asker sees, through the request's response_url (if that fails,
         by DM). Slack keeps no trace of an ephemeral message, so if the process dies in the
         moment between Slack taking it and the row being settled, the reply is sent again by
@@ -362,8 +383,9 @@ class SlackPlatform:
         except Exception as exc:
             assert isinstance(item.to, OnlyYou)
             log.warning("a response_url failed (%s): answered by DM", exc.__class__.__name__)
-            dm = replace(item, to=DirectMessage(item.to.person_id))
-            receipts.sent(item, *(await self._send(dm, _Source()) or (None, None)))
+            # By DM: to whoever acted, by their Slack id when the event carried it.
+            by_dm = _Source(user=user)
+            receipts.sent(item, *(await self._send(item, by_dm) or (None, None)))
         await receipts.settle(self.bot.db, self.bot.router)
 
     async def broadcast(self, item: Outgoing) -> bool:
@@ -385,7 +407,9 @@ class SlackPlatform:
         to = item.to
         mark = item.receipt or item.posting  # an outbox row or a scheduled post
         parts = chunks(item.message, mark.tag if mark else None)
-        if isinstance(to, OnlyYou | DirectMessage):
+        if isinstance(to, OnlyYou) and source.user:  # whoever acted: see _Source.user
+            channel = await self._dm_channel([source.user])
+        elif isinstance(to, OnlyYou | DirectMessage):
             channel = await self._dm_channel([await self._user_id(to.person_id)])
             if found := await self._already(channel, mark):
                 return found
@@ -477,6 +501,17 @@ class SlackPlatform:
             resp = await self.client.conversations_open(users=key)
             self._dm_channels[key] = resp["channel"]["id"]
         return self._dm_channels[key]
+
+    def forget(self, who: Forget) -> None:
+        """Someone erased their data: their profile, Slack id and DM channels go from memory
+        (see Platform.forget)."""
+        self._user_ids.pop(who.person_id, None)
+        for platform, user in who.addresses:
+            if platform != PLATFORM:
+                continue
+            self._profiles.pop(user, None)
+            for key in [k for k in self._dm_channels if user in k.split(",")]:
+                self._dm_channels.pop(key, None)
 
     async def _user_id(self, person_id: int) -> str:
         """A person's Slack id (it never changes once known, so it is remembered)."""
@@ -570,7 +605,41 @@ class SlackPlatform:
             title=profile.get("title") or None,
         )
         self._profiles[actor.user_id] = (time.monotonic() + PROFILE_TTL, fresh)
-        await self._db_call(self.bot.router.update_profile, fresh)
+        try:
+            await self._db_call(self.bot.router.update_profile, fresh)
+        except Exception as exc:  # a profile is a cache: the event itself must still be answered
+            log.warning("could not save a Slack profile: %s", exc.__class__.__name__)
+
+
+def _string(value: object) -> str | None:
+    """A payload's field if it is a string (Socket Mode payloads reach Bolt unchecked)."""
+    return value if isinstance(value, str) else None
+
+
+def _command_id(command: dict[str, Any]) -> str | None:
+    """A slash command's event id: "cmd:" and the trigger id Slack made for this one command,
+    with a digest of its response_url (also made for it alone), so that a client whose trigger
+    ids start again from 1 (the tests' harness, run twice on one database) is not taken for a
+    replay. A replay repeats both: the signature covers them. None without a trigger id."""
+    trigger = _string(command.get("trigger_id"))
+    if not trigger:
+        return None
+    url = _string(command.get("response_url")) or ""
+    return f"cmd:{trigger[:80]}:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _pressed(action: dict[str, Any]) -> tuple[str, str]:
+    """The (action, value) of a press. One whose id or value is not a string is no button the
+    bot made: it names no action, so the router answers it as out of date, and no message
+    has such a button to mark pressed."""
+    action_id, value = action.get("action_id"), action.get("value")
+    if not isinstance(action_id, str) or not isinstance(value, str | None):
+        return "", ""
+    return action_name(action_id), value or ""
 
 
 def _fits_one_reply(items: list[Outgoing]) -> bool:

@@ -41,6 +41,7 @@ from bot.events import MENTION, Action, Actor, Command, Event, Mention, Place, P
 from bot.messages import (
     Channel,
     DirectMessage,
+    Forget,
     GroupDM,
     Message,
     Note,
@@ -82,9 +83,12 @@ MAX_MENTIONS = 10
 REFERENCE_TTL = 600.0  # a reference kept by this process is trusted this long without a read
 # Words that start a command in a chat (Teams has no slash commands). A word that takes
 # arguments counts when it begins a message; the others only as the whole message, so an
-# answer in the questionnaire such as "allies should listen" stays an answer. A leading "/"
-# always makes a command.
+# answer in the questionnaire such as "allies should listen" stays an answer. A word whose
+# arguments are a few words of its own counts only with one of those ("privacy delete", but
+# not "privacy matters to me"). A leading "/" always makes a command.
 WITH_ARGUMENTS = {"findally", "allystatus", "allyapply", "allyadmin", "allyfeedback"}
+# handlers/privacy.py `command`: the words that go straight to the export or the erasure
+WITH_WORDS = {"allyprivacy": frozenset({"export", "send", "copy", "delete", "erase", "forget"})}
 ALIASES = {"apply": "allyapply", "privacy": "allyprivacy"}
 _AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
@@ -152,6 +156,7 @@ class TeamsPlatform:
         self._cards: OrderedDict[tuple[str, str], Message] = OrderedDict()
         # aad -> (the reference last kept, until when): several replicas may write it too
         self._references: Lru[str, tuple[tuple[str | None, ...], float]] = Lru(size)
+        bot.router.on_forget.append(self.forget)
         if self.no_auth:
             log.warning(
                 "ALLYBOT_TEAMS_NO_AUTH=1: Teams requests are NOT authenticated. Only activities "
@@ -263,10 +268,10 @@ class TeamsPlatform:
             text, mentions = await self._words(activity)
             event = _command_or_text(text, actor, place, mentions, event_id)
         out = await db_call(self.bot.db, self.bot.router.dispatch, event)
-        await db_call(self.bot.db, self._remember, activity, actor, upn)
+        await self._keep_reference(activity, actor, upn)
         if kind != "dm" and (person_id := _first_person(out)) is not None:
             out.insert(0, Outgoing(OnlyYou(person_id), self._answered_here()))
-        await self._deliver(out)
+        await self._deliver(out, asker=_asker(activity))
 
     async def _on_card_action(self, activity: Activity) -> dict[str, Any]:
         """A card button: handled now, its answer is the card that replaces the pressed one."""
@@ -277,13 +282,15 @@ class TeamsPlatform:
         kind = _place_kind(activity)
         event = Action(pressed[0], pressed[1], actor, Place(kind), event_id=_event_id(activity))
         out = await db_call(self.bot.db, self.bot.router.dispatch, event)
-        await db_call(self.bot.db, self._remember, activity, actor, None)
+        await self._keep_reference(activity, actor, None)
         shown = self._cards.get((_chat(activity), activity.reply_to_id or ""))
         # A handler that rewrote the pressed message itself (a closed offer) decides what it
         # shows; a refused press leaves a shared card as it was.
-        rewrite = await db_call(
-            self.bot.db, self._rewrite_of, out, _chat(activity), activity.reply_to_id
-        )
+        rewrite = None
+        if any(isinstance(o.to, Replace) for o in out):  # else nothing to read (or down)
+            rewrite = await db_call(
+                self.bot.db, self._rewrite_of, out, _chat(activity), activity.reply_to_id
+            )
         if rewrite is not None:
             out.remove(rewrite)
             card = cards.to_card(rewrite.message)
@@ -296,7 +303,7 @@ class TeamsPlatform:
             card = cards.to_card(
                 shown, done=label or self.bot.content.plain("platforms.teams_pressed")
             )
-        self._background.start(self._deliver(out))
+        self._background.start(self._deliver(out, asker=_asker(activity)))
         if card is not None:
             return cards.invoke_card_response(card)
         # The card stays as it was; Teams shows this line under it. A refused press says why
@@ -367,6 +374,14 @@ class TeamsPlatform:
         cached = self._profiles.get(aad)
         return cached[1] if cached else Actor(PLATFORM, aad, name=activity.from_property.name)
 
+    async def _keep_reference(self, activity: Activity, actor: Actor, upn: str | None) -> None:
+        """`_remember`, which must never stop the event being answered: if the database
+        cannot take it now, the next message keeps it."""
+        try:
+            await db_call(self.bot.db, self._remember, activity, actor, upn)
+        except Exception as exc:
+            log.warning("could not keep a Teams conversation reference: %s", _why(exc))
+
     def _remember(self, activity: Activity, actor: Actor, upn: str | None) -> None:
         """Bookkeeping: how to write to this person later (their personal chat, where it is).
         What this process has already written is not read again (most messages come from
@@ -405,6 +420,19 @@ class TeamsPlatform:
         self._references.pop(actor.user_id, None)
         with self.bot.db.session() as session:
             addresses.forget_conversation(session, PLATFORM, actor.user_id, self.bot.router.now())
+
+    def forget(self, who: Forget) -> None:
+        """Someone erased their data: their profile, chat reference and the cards shown in
+        their chat go from memory (see Platform.forget)."""
+        for platform, aad in who.addresses:
+            if platform != PLATFORM:
+                continue
+            self._profiles.pop(aad, None)
+            kept = self._references.pop(aad, None)
+            chat = kept[0][1] if kept else None
+            if chat:
+                for shown in [k for k in self._cards if k[0] == chat]:
+                    del self._cards[shown]
 
     def _person_id(self, user_id: str) -> int | None:
         with self.bot.db.session() as session:
@@ -451,13 +479,22 @@ class TeamsPlatform:
             return user_id
 
     # --- out ----------------------------------------------------------------------------------
-    async def _deliver(self, out: list[Outgoing], routed: bool = False) -> None:
+    async def _deliver(
+        self, out: list[Outgoing], routed: bool = False, asker: Address | None = None
+    ) -> None:
+        """Send each message. `asker`: the personal chat of whoever acted, where replies only
+        they see go straight back, with nothing read first (the database may be what failed,
+        or hold no person for them any more)."""
         if self.fanout is not None and not routed:
             out = await self.fanout.elsewhere(out, self.name)
         receipts = Receipts(PLATFORM)
         for item in out:
+            where: tuple[str, str] | None
             try:
-                where = await self._send(item)
+                if isinstance(item.to, OnlyYou) and asker is not None and item.key is None:
+                    where = await self._to_chat(asker, item.message)
+                else:
+                    where = await self._send(item)
                 receipts.sent(item, *(where or (None, None)))
             except Unreachable as exc:
                 receipts.failed(item, gone=True)  # the router moves the offer on, if it was one
@@ -503,6 +540,15 @@ class TeamsPlatform:
         self._remember_card(conversation, activity_id, message)
         if key and activity_id:
             await db_call(self.bot.db, self._record, key, conversation, activity_id)
+        return conversation, activity_id or ""
+
+    async def _to_chat(self, address: Address, message: Message) -> tuple[str, str]:
+        """Send into a chat already known (the asker's own, from their activity)."""
+        conversation = address.conversation_id or ""
+        activity_id = await self.connector.send(
+            self._service_url(address), self._tenant_of(address), conversation, _activity(message)
+        )
+        self._remember_card(conversation, activity_id, message)
         return conversation, activity_id or ""
 
     async def _pair(self, to: GroupDM, message: Message) -> None:
@@ -780,12 +826,30 @@ def _command_or_text(
     word = first.lower()
     slash = word.startswith("/")
     name = ALIASES.get(word.lstrip("/"), word.lstrip("/"))
-    if name in COMMANDS and (slash or not rest.strip() or name in WITH_ARGUMENTS):
-        return Command(name, rest.strip(), actor, place, event_id=event_id, mentions=mentions)
+    args = rest.strip()
+    takes = name in WITH_ARGUMENTS or args.lower() in WITH_WORDS.get(name, frozenset())
+    if name in COMMANDS and (slash or not args or takes):
+        return Command(name, args, actor, place, event_id=event_id, mentions=mentions)
     if mentions:  # mentions mean something only in a command: keep them as they read
         shown = iter(m.shown for m in mentions)
         text = "".join(next(shown, "") if ch == MENTION else ch for ch in text)
     return Text(text, actor, place, event_id=event_id)
+
+
+def _asker(activity: Activity) -> Address | None:
+    """The personal chat the activity came from, as an address (None from a channel or a
+    group chat: replies only the asker sees then go to their personal chat, by the database)."""
+    if _place_kind(activity) != "dm":
+        return None
+    return Address(
+        person_id=0,
+        platform=PLATFORM,
+        user_id=_user_id(activity),
+        chat_user_id=activity.from_property.id,
+        conversation_id=activity.conversation.id,
+        service_url=activity.service_url,
+        tenant_id=_tenant(activity),
+    )
 
 
 def _first_person(out: list[Outgoing]) -> int | None:
