@@ -16,7 +16,7 @@ import json
 from sqlalchemy import delete
 from sqlmodel import col, func, select
 
-from bot.messages import DirectMessage, Forget, GroupDM, OnlyYou, Outgoing
+from bot.messages import Forget, people_of
 from handlers import allies, apply, care, coordinators, findally, relay
 from handlers.context import Context, buttons
 from storage import ally_lists, erasure, outbox, sent
@@ -209,7 +209,7 @@ def erase(ctx: Context, _value: str) -> None:
     _forget_messages(ctx, me)
     # The outbox so far (a withdrawal notice, the next ally's offer) names them by id only
     # where it is for them, and the rows for them were just deleted: drop those items too.
-    ctx.outbox[:] = [o for o in ctx.outbox if pid not in _people(o)]
+    ctx.outbox[:] = [o for o in ctx.outbox if pid not in people_of(o.to)]
     erasure.rekey(ctx.session, pid, ctx.now)
     erasure.remember(ctx.session, [ctx.sealer.digest(f"{p}:{u}") for p, u in known], ctx.now.date())
     ctx.outbox.forget = (*ctx.outbox.forget, Forget(pid, tuple(known)))
@@ -223,15 +223,6 @@ def erase(ctx: Context, _value: str) -> None:
     # To them by the address they wrote from, which the platform still has; never written to
     # the outbox, which would hold their id (and, once sent, their DM) again.
     ctx.reply(ctx.say("privacy.erased"), transient=True)
-
-
-def _people(item: Outgoing) -> tuple[int, ...]:
-    to = item.to
-    if isinstance(to, OnlyYou | DirectMessage):
-        return (to.person_id,)
-    if isinstance(to, GroupDM):
-        return to.person_ids
-    return ()
 
 
 def _counts(ctx: Context) -> dict[str, object]:

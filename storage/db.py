@@ -239,7 +239,7 @@ class Database:
         return 0.0 if time.monotonic() < self._locked_until else BUSY_SECONDS
 
     def ping(self) -> None:
-        """One small write, undone in the same transaction and committed (for /readyz): raises
+        """A write, undone in the same transaction and committed (for /readyz): raises
         if the database cannot take writes now (locked, full, read-only, down). A read alone
         would pass while every event failed."""
         probe = f"readyz:{uuid.uuid4().hex}"
