@@ -1,136 +1,123 @@
-"""Crisis detection against the labelled evaluation set in tests/crisis/.
+"""Crisis detection on each part of the corpus, separately: train, dev and the blind test part.
 
-Prints, for every group of phrasings, how many raise the concern they are labelled with (recall)
-or, for ordinary sentences, how many raise any concern (false alarms); then every miss and false
-alarm, so a change to handlers/safety.py can be judged at a glance.
+    .venv/bin/python -m bench.crisis_eval [--part test] [--show]
 
-    .venv/bin/python -m bench.crisis_eval
+For crisis items, per category and per language: recall (any crisis help shown: the quiet line
+or emergency-first), recall at emergency-first, and the right concern among those raised. For
+calm items, per kind: emergency-first alarms and any alarm (the quiet line included). Items of
+several messages are fed in order to one person, a minute apart, so the conversation memory
+counts. The test part was written by blind writers and is never used to choose anything: its
+numbers are the measure; the train numbers are a training score. `--show` lists the misses and
+alarms of the parts asked for (do not tune on the test part's).
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
-import yaml
+from bench.crisis_corpus import PARTS, Item, load
+from handlers.safety.concerns import Level
+from handlers.safety.detect import Assessment, Detector
+from handlers.safety.memory import Memory
 
-from handlers.safety import Concern, assess
-
-SET_DIR = Path(__file__).resolve().parent.parent / "tests" / "crisis"
-ORDINARY = "none"
-HELD_OUT = "heldout.yaml"  # written before the patterns were tuned; reported on its own
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    concern: str  # a Concern value, or "none" for an ordinary sentence
-    group: str  # the Columbia category, or the kind of ordinary sentence
-    file: str
+_START = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
 @dataclass
 class Tally:
     total: int = 0
-    wrong: list[tuple[Example, frozenset[Concern]]] = field(default_factory=list)
+    caught: int = 0  # crisis: any help; calm: any alarm
+    loud: int = 0  # emergency-first
+    right: int = 0  # crisis: the labelled concern among those raised
+    wrong: list[tuple[Item, Assessment]] = field(default_factory=list)
 
-    @property
-    def rate(self) -> float:
-        return 1 - len(self.wrong) / self.total if self.total else 1.0
+    def add(self, item: Item, found: Assessment) -> None:
+        self.total += 1
+        self.caught += bool(found)
+        self.loud += found.level == Level.HIGH
+        self.right += item.concern in found.concerns
+        if bool(found) != item.crisis:
+            self.wrong.append((item, found))
 
-
-def load(folder: Path = SET_DIR) -> list[Example]:
-    """Every labelled phrasing in folder/*.yaml: each YAML document (a file may hold several,
-    separated by `---`) has a `concern:` and `groups:` of lists."""
-    examples = []
-    for path in sorted(folder.glob("*.yaml")):
-        for data in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            concern = data["concern"]
-            if concern != ORDINARY:
-                Concern(concern)  # a typo in a label fails loudly
-            for group, texts in data["groups"].items():
-                examples += [Example(str(t), concern, group, path.name) for t in texts]
-    return examples
+    def rate(self, n: int) -> float:
+        return n / self.total if self.total else 0.0
 
 
-def evaluate(examples: list[Example]) -> dict[tuple[str, str], Tally]:
-    """Tallies by (concern, group): a crisis phrasing is wrong when it does not raise its
-    concern; an ordinary sentence is wrong when it raises any concern."""
-    tallies: dict[tuple[str, str], Tally] = {}
-    for ex in examples:
-        raised = assess(ex.text)
-        tally = tallies.setdefault((ex.concern, ex.group), Tally())
-        tally.total += 1
-        ok = not raised if ex.concern == ORDINARY else Concern(ex.concern) in raised
-        if not ok:
-            tally.wrong.append((ex, raised))
-    return tallies
+def run(detector: Detector, item: Item) -> Assessment:
+    """The strongest assessment over the item's messages, as one person sends them."""
+    key = f"eval-{id(item)}"
+    best = Assessment()
+    for i, message in enumerate(item.messages):
+        found = detector.assess(message, key, _START + timedelta(minutes=i))
+        if found.level > best.level:
+            best = found
+    return best
 
 
-def combined(tallies: dict[tuple[str, str], Tally], concern: str | None = None) -> Tally:
-    """One tally for a concern (or every crisis concern when None; ordinary is never mixed in)."""
-    out = Tally()
-    for (c, _group), t in tallies.items():
-        if c == concern or (concern is None and c != ORDINARY):
-            out.total += t.total
-            out.wrong += t.wrong
+def evaluate(detector: Detector, items: list[Item]) -> dict[str, dict[str, Tally]]:
+    out: dict[str, dict[str, Tally]] = {
+        "crisis": defaultdict(Tally),
+        "calm": defaultdict(Tally),
+        "crisis_lang": defaultdict(Tally),
+        "calm_lang": defaultdict(Tally),
+    }
+    for item in items:
+        found = run(detector, item)
+        side = "crisis" if item.crisis else "calm"
+        out[side][item.category].add(item, found)
+        out[side]["ALL"].add(item, found)
+        out[f"{side}_lang"][item.lang].add(item, found)
     return out
 
 
-def report(tallies: dict[tuple[str, str], Tally]) -> str:
-    rows = [f"{'concern':<8} {'group':<34} {'n':>4}  {'recall':>7}  {'false alarms':>12}"]
-    for (concern, group), t in sorted(tallies.items(), key=lambda kv: kv[0][0] == ORDINARY):
-        if concern == ORDINARY:
-            rows.append(f"{'-':<8} {group:<34} {t.total:>4}  {'':>7}  {1 - t.rate:>12.1%}")
-        else:
-            rows.append(f"{concern:<8} {group:<34} {t.total:>4}  {t.rate:>7.1%}")
-    rows.append("")
-    for concern in Concern:
-        t = combined(tallies, concern.value)
-        rows.append(f"{concern.value:<8} {'(all groups)':<34} {t.total:>4}  {t.rate:>7.1%}")
-    crisis, ordinary = combined(tallies), combined(tallies, ORDINARY)
-    rows.append(f"{'overall':<8} {'crisis phrasings':<34} {crisis.total:>4}  {crisis.rate:>7.1%}")
-    rows.append(
-        f"{'overall':<8} {'ordinary sentences':<34} {ordinary.total:>4}  {'':>7}"
-        f"  {1 - ordinary.rate:>12.1%}"
-    )
-    misses = [(ex, raised) for t in tallies.values() for ex, raised in t.wrong]
-    rows += ["", f"misses and false alarms: {len(misses)}"]
-    for ex, raised in misses:
-        got = ", ".join(sorted(raised)) or "nothing"
-        rows.append(f"  [{ex.concern}/{ex.group}] {ex.text!r} -> {got}")
-    return "\n".join(rows)
+def report(part: str, tallies: dict[str, dict[str, Tally]], show: bool) -> None:
+    print(f"\n== {part} ==")
+    for side in ("crisis", "crisis_lang"):
+        print(
+            f"{'crisis ' + ('category' if side == 'crisis' else 'language'):28} {'n':>5}"
+            f" {'recall':>7} {'at high':>8} {'concern':>8}"
+        )
+        for name, t in sorted(tallies[side].items(), key=lambda kv: (kv[0] == "ALL", kv[0])):
+            print(
+                f"  {name:26} {t.total:5} {t.rate(t.caught):7.3f} {t.rate(t.loud):8.3f}"
+                f" {t.rate(t.right):8.3f}"
+            )
+    for side in ("calm", "calm_lang"):
+        print(
+            f"{'calm ' + ('kind' if side == 'calm' else 'language'):28} {'n':>5}"
+            f" {'alarm high':>11} {'any alarm':>10}"
+        )
+        for name, t in sorted(tallies[side].items(), key=lambda kv: (kv[0] == "ALL", kv[0])):
+            print(f"  {name:26} {t.total:5} {t.rate(t.loud):11.3f} {t.rate(t.caught):10.3f}")
+    if show:
+        for side in ("crisis", "calm"):
+            for name, t in sorted(tallies[side].items()):
+                if name == "ALL":
+                    continue
+                for item, found in t.wrong:
+                    print(
+                        f"  [{side} {name} {item.concern} -> {found.level.name}"
+                        f" {sorted(found.concerns)} {found.danger:.2f}]"
+                        f" {' || '.join(item.messages)[:300]}"
+                    )
 
 
-def summary(tallies: dict[tuple[str, str], Tally]) -> str:
-    """One line: recall over the crisis phrasings, false alarms over the ordinary sentences."""
-    crisis, ordinary = combined(tallies), combined(tallies, ORDINARY)
-    return (
-        f"recall {crisis.total - len(crisis.wrong)}/{crisis.total} ({crisis.rate:.1%}), "
-        f"false alarms {len(ordinary.wrong)}/{ordinary.total} ({1 - ordinary.rate:.1%})"
-    )
-
-
-def main() -> int:
-    examples = load()
-    started = time.perf_counter()
-    tallies = evaluate(examples)
-    took = time.perf_counter() - started
-    print(report(tallies))
-    print(f"\n{len(examples)} phrasings assessed in {took * 1000:.0f} ms")
-    print("")
-    for name in sorted({ex.file for ex in examples}):
-        print(f"{name:<16} {summary(evaluate([ex for ex in examples if ex.file == name]))}")
-    held = [ex for ex in examples if ex.file == HELD_OUT]
-    if held:
-        rest = evaluate([ex for ex in examples if ex.file != HELD_OUT])
-        print(f"{'held-out':<16} {summary(evaluate(held))}")
-        print(f"{'tuning set':<16} {summary(rest)}")
-    print(f"{'all files':<16} {summary(tallies)}")
-    return 0
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--part", choices=PARTS, action="append")
+    parser.add_argument("--show", action="store_true", help="list misses and alarms")
+    args = parser.parse_args()
+    for part in args.part or PARTS:
+        items = load(part)
+        started = time.perf_counter()
+        tallies = evaluate(Detector(memory=Memory()), items)
+        report(part, tallies, args.show)
+        print(f"  ({len(items)} items in {time.perf_counter() - started:.1f} s)")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -238,6 +238,9 @@ class Router:
         # Each platform adds how it drops what it holds in memory about a person who erased
         # their data; called once the erase is committed.
         self.on_forget: list[Callable[[Forget], None]] = []
+        # Crisis language, with the conversation memory of this process (handlers/safety).
+        self.detector = safety.Detector()
+        self.on_forget.append(self._forget_danger)
 
     def context(
         self,
@@ -271,7 +274,9 @@ class Router:
         known = name if self._handler(event, name) else "unknown"  # never what they typed
         now = self.now()
         # Read before anything can fail, so crisis resources lead even an apology.
-        concerns = safety.assess(_said(event))
+        danger = self.detector.assess(
+            _said(event), safety.person_key(event.actor.platform, event.actor.user_id), now
+        )
         # Another transaction may get in the way of this one (PostgreSQL): it ends one of two
         # deadlocked transactions, or a handler's change loses a race after an earlier one won
         # (LostRace, storage/changes.py). Nothing of it was written (a log line of the handler
@@ -289,21 +294,22 @@ class Router:
                     try:
                         person = self._person(session, event.actor, now, fresh=_fresh(event))
                     except Erased:
-                        return self._after_erasure(session, now, concerns)
+                        return self._after_erasure(session, now, danger)
                     handler = self._handler(event, name)
                     person_id = person.id if _audits_person(handler) else None
                     mentioned = _mentioned(session, event) if isinstance(event, Command) else ()
                     ctx = self.context(session, now, person, event.place, mentioned)
+                    ctx.crisis = bool(danger)
                     if handler is None and kind == "command":
                         help.unknown_command(ctx, name)
                     elif handler is None:
                         ctx.reply(ctx.say("help.stale_button"))
                     else:
                         handler(ctx, arg)
-                    if concerns:
+                    if danger:
                         # Safety first: whatever was asked, the resources for each concern raised
                         # lead the reply, ahead of everything else in the outbox.
-                        lead = Message(tuple(safety.lead_blocks(ctx, person.region, concerns)))
+                        lead = Message(tuple(safety.lead_blocks(ctx, person.region, danger)))
                         assert person.id is not None  # find_or_create flushed the row
                         ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), lead))
                     _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
@@ -323,12 +329,12 @@ class Router:
                 failed = getattr(self._handler(event, name), "failed", None)
                 if is_busy(exc):
                     log.warning("%s %s: the database stayed locked; asked again", kind, known)
-                    return self._sorry(concerns, failed or "help.busy", _urgent(event))
+                    return self._sorry(danger, failed or "help.busy", _urgent(event))
                 # On the way to support, not even a failure may say who was on it.
                 who = None if known.startswith(_SUPPORT_PATH) else person_id
                 log.error("%s %s failed for person %s: %s", kind, known, who, _trace(exc))
                 self._audit_failure(person_id, kind, known, now)
-                return self._sorry(concerns, failed or "help.error", _urgent(event))
+                return self._sorry(danger, failed or "help.error", _urgent(event))
 
     def _handler(self, event: Event, name: str) -> Handler | None:
         if isinstance(event, Command):
@@ -378,16 +384,18 @@ class Router:
             session.refresh(person, ["active_platform"])
         return person
 
-    def _after_erasure(
-        self, session: Session, now: datetime, concerns: frozenset[safety.Concern]
-    ) -> Outbox:
+    def _after_erasure(self, session: Session, now: datetime, danger: safety.Assessment) -> Outbox:
         """The answer to a press (or any event not their own doing) from someone who erased
         their data: nothing is done or created, and it is never written down (it would be a
         row for nobody). Crisis resources lead it if they raised any concern."""
         ctx = self.context(session, now)
-        lead = safety.lead_blocks(ctx, self.app.organisation.region, concerns)
+        lead = safety.lead_blocks(ctx, self.app.organisation.region, danger)
         ctx.send(OnlyYou(BUSY_REPLY), *lead, ctx.section("privacy.after_erase"), transient=True)
         return ctx.outbox
+
+    def _forget_danger(self, who: Forget) -> None:
+        for platform, user_id in who.addresses:
+            self.detector.memory.forget(safety.person_key(platform, user_id))
 
     def _forget(self, people: tuple[Forget, ...]) -> None:
         for who in people:
@@ -401,7 +409,7 @@ class Router:
         except Exception as exc:
             log.error("could not write the audit row for a failed %s: %s", kind, _trace(exc))
 
-    def _sorry(self, concerns: frozenset[safety.Concern], key: str, urgent: bool = False) -> Outbox:
+    def _sorry(self, danger: safety.Assessment, key: str, urgent: bool = False) -> Outbox:
         """The apology for an event that could not be done ("try again", with the urgent-help
         button), led by the crisis resources of the organisation's region if what they wrote
         raised a concern. Built without the database, which may be what failed, and written
@@ -414,7 +422,7 @@ class Router:
             if urgent:
                 ctx.send(OnlyYou(BUSY_REPLY), *safety.crisis_blocks(ctx, region), transient=True)
                 return ctx.outbox
-            lead = safety.lead_blocks(ctx, region, concerns)
+            lead = safety.lead_blocks(ctx, region, danger)
             ctx.send(
                 OnlyYou(BUSY_REPLY),
                 *lead,
@@ -840,8 +848,8 @@ def _fresh(event: Event) -> bool:
 def _said(event: Event) -> str:
     """Everything the person typed, whole (control characters removed, nothing cut to
     MAX_TEXT), for crisis language: a phrase at the end of a long message still counts."""
-    if isinstance(event, Command):
-        return f"{_CONTROL.sub('', event.name)} {_CONTROL.sub('', event.text)}"
+    if isinstance(event, Command):  # what they typed after the command, and only that
+        return _CONTROL.sub("", event.text)
     if isinstance(event, Text):
         return _CONTROL.sub("", event.text)
     return ""  # a button press carries no words of the person's own

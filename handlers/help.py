@@ -62,6 +62,8 @@ def unknown_command(ctx: Context, name: str) -> None:
 
 
 def _help(ctx: Context) -> list:
+    if ctx.crisis:  # crisis help leads this reply: the ways to support, and nothing else
+        return [ctx.section("help.intro"), *findally.choices(ctx)]
     return [
         ctx.section("help.intro"),
         *findally.choices(ctx),

@@ -1,0 +1,146 @@
+"""Reading a message for danger: the pattern layer, the model, the step-down, the conversation.
+
+    pattern layer (patterns.py, languages.py)   risk cores, idioms vetoed      -> level, concerns
+    model (model.py)                            shipped linear classifier      -> level, concern
+    step-down (stepdown.py)                     mentions lower HIGH to QUIET   (never to NONE)
+    memory (memory.py)                          a weak cue after distress      -> escalates
+
+The stronger of the two readings wins: a missed crisis is the worst failure. Nothing here
+touches a database, a network or the bot: it is fast, pure work that crisis help can rely on
+while everything else fails. `observe` does the reading and `decide` the judging, so the
+thresholds can be tuned (bench/train_crisis.py) without reading every line again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from handlers.safety import languages, normalise, patterns, stepdown
+from handlers.safety.concerns import Concern, Level
+from handlers.safety.memory import Memory
+from handlers.safety.model import Model, shipped
+
+
+@dataclass(frozen=True)
+class Assessment:
+    level: Level = Level.NONE
+    concerns: frozenset[Concern] = field(default_factory=frozenset)
+    lang: str = "en"
+    danger: float = 0.0  # the model's chance of danger, for benchmarks; never stored
+
+    def __bool__(self) -> bool:
+        return self.level > Level.NONE
+
+
+NOTHING = Assessment()
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one message shows, before any threshold is applied."""
+
+    lang: str
+    level: Level  # the pattern layer's
+    concerns: frozenset[Concern]  # the pattern layer's
+    firm: bool
+    framing: stepdown.Framing
+    danger: float  # the model's
+    concern: Concern  # the model's likeliest
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    high: float  # the model's chance of danger that leads with the emergency
+    quiet: float  # ... that adds the quiet line
+    weak: float  # ... that escalates after earlier distress
+
+
+class Detector:
+    def __init__(
+        self,
+        model: Model | None = None,
+        memory: Memory | None = None,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.model = model or shipped()
+        self.memory = memory if memory is not None else Memory()
+        self.thresholds = thresholds or Thresholds(**self.model.thresholds)
+
+    def observe(self, text: str) -> Observation:
+        lang = languages.identify(text)
+        level, concerns, firm = Level.NONE, set(), False
+        for reading, limit in normalise.readings(text).items():
+            reading = patterns.without_idioms(reading)
+            for rule in patterns.RULES:
+                match = rule.search(reading)
+                if match is not None and match.start() < limit:
+                    level = max(level, rule.level)
+                    concerns.add(rule.concern)
+                    firm = firm or rule.firm
+        if lang != "en":
+            for reading in {normalise.foreign(head) for head, _ in normalise.windows(text)}:
+                for rule in languages.FOREIGN[lang]:
+                    if rule.search(reading):
+                        level = max(level, rule.level)
+                        concerns.add(rule.concern)
+        reading = reading_for_model(text, lang)
+        score = self.model.score(reading)
+        return Observation(
+            lang,
+            level,
+            frozenset(concerns),
+            firm,
+            stepdown.framing(reading),
+            score.danger,
+            score.concern,
+        )
+
+    def decide(
+        self,
+        seen: Observation,
+        earlier: tuple[float, Concern | None] = (0.0, None),
+        thresholds: Thresholds | None = None,
+    ) -> Assessment:
+        """The answer to one observation, given the person's decayed earlier score."""
+        t = thresholds or self.thresholds
+        danger = seen.danger
+        model_level = (
+            Level.HIGH if danger >= t.high else Level.QUIET if danger >= t.quiet else Level.NONE
+        )
+        concerns = set(seen.concerns)
+        if model_level > Level.NONE and (not concerns or model_level == Level.HIGH):
+            concerns.add(seen.concern)
+        level = max(seen.level, model_level)
+        if level == Level.HIGH and not seen.firm and seen.framing.steps_down(frozenset(concerns)):
+            level = Level.QUIET
+        before, before_concern = earlier
+        if level < Level.HIGH and danger >= t.weak and before >= t.quiet:
+            level = Level.HIGH if before >= t.high else max(level, Level.QUIET)
+            concerns.add(before_concern or seen.concern)
+        return Assessment(level, frozenset(concerns), seen.lang, danger)
+
+    def trace(self, assessment: Assessment, thresholds: Thresholds | None = None) -> float:
+        """The score a reading leaves in the person's memory."""
+        t = thresholds or self.thresholds
+        floor = {Level.HIGH: t.high, Level.QUIET: t.quiet, Level.NONE: 0.0}[assessment.level]
+        return max(assessment.danger, floor)
+
+    def assess(self, text: str, key: str | None = None, now: datetime | None = None) -> Assessment:
+        """How strongly `text` calls for crisis help, and for which concerns.
+
+        With `key` (see memory.person_key) and `now`, earlier messages of the same person in
+        the last hour count: a weak cue after distress escalates."""
+        if not text or not text.strip():
+            return NOTHING
+        seen = self.observe(text)
+        if key is None or now is None:
+            return self.decide(seen)
+        found = self.decide(seen, self.memory.recall(key, now))
+        self.memory.note(key, now, self.trace(found), next(iter(sorted(found.concerns)), None))
+        return found
+
+
+def reading_for_model(text: str, lang: str) -> str:
+    """What the model reads: English in canonical words, other languages normalised only."""
+    return normalise.plain(text) if lang == "en" else normalise.foreign(text)
