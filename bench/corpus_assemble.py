@@ -1,6 +1,7 @@
 """Assemble the crisis corpus from writers' raw files: validate, deduplicate, split.
 
-    python -m bench.corpus_assemble RAW_DIR
+    python -m bench.corpus_assemble RAW_DIR            # the crisis corpus
+    python -m bench.corpus_assemble RAW_DIR --intents  # the direct-message intents
 
 RAW_DIR holds one JSON Lines file per writer (see bench/corpus/README.md for the fields).
 Files named blind_*.jsonl were written by blind writers, who never saw the patterns, the model
@@ -22,6 +23,7 @@ from handlers.safety.concerns import Concern
 from handlers.safety.normalise import plain
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "crisis"
+INTENTS = Path(__file__).resolve().parent / "corpus" / "intents"
 SEED = 23
 DEV_SHARE = 0.15
 NEAR = 0.8
@@ -118,5 +120,47 @@ def main(raw: Path) -> None:
     print("near-copies dropped", dropped)
 
 
+def intents(raw: Path) -> None:
+    """intents_train.jsonl (train and dev) and intents_blind.jsonl (test), deduplicated."""
+    from handlers.intents import Intent
+
+    index = _Index()
+    rng = random.Random(SEED)
+    parts: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    for name in ("intents_train.jsonl", "intents_blind.jsonl"):
+        kept = []
+        for line in (raw / name).read_text(encoding="utf-8").splitlines():
+            try:
+                r = json.loads(line)
+                record = {
+                    "intent": Intent(r["intent"]).value,
+                    "lang": str(r.get("lang", "en")),
+                    "text": str(r["text"]),
+                }
+            except (ValueError, KeyError, TypeError):
+                continue
+            if not record["text"].strip():
+                continue
+            shingles = _shingles(record["text"])
+            if index.near(shingles):
+                continue
+            index.add(shingles)
+            kept.append(record)
+        if name.endswith("blind.jsonl"):
+            parts["test"] = kept
+        else:
+            rng.shuffle(kept)
+            cut = round(len(kept) * DEV_SHARE)
+            parts["dev"], parts["train"] = kept[:cut], kept[cut:]
+    INTENTS.mkdir(parents=True, exist_ok=True)
+    for part, records in parts.items():
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        (INTENTS / f"{part}.jsonl").write_text(text, encoding="utf-8")
+        print(part, len(records))
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if "--intents" in sys.argv:
+        intents(Path(sys.argv[1]))
+    else:
+        main(Path(sys.argv[1]))

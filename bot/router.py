@@ -196,6 +196,7 @@ ACTIONS: dict[str, Handler] = {
     "care:well": care.well,
     "care:a_lot": care.a_lot,
     "care:coordinator": care.talk_to_coordinator,
+    "care:worried": care.worried_about_someone,
     "care:break": care.take_break,
     "privacy:export": privacy.export,
     "privacy:erase": privacy.ask_to_erase,

@@ -158,6 +158,22 @@ def talk_to_coordinator(ctx: Context, _value: str = "") -> None:
     )
 
 
+def worried_about_someone(ctx: Context, _value: str = "") -> None:
+    """Someone (not an ally) worried about a colleague asks to talk to a coordinator. The
+    coordinators learn their name, which they chose to share by pressing, and nothing else."""
+    ctx.outbox.keep_pressed = True
+    told = tell_coordinators(
+        ctx,
+        f"{ESCALATION}:worried:{ctx.actor.id}",
+        ctx.say("escalation.worried_asked", name=ctx.actor.display_name),
+    )
+    key = {True: "escalation.worried_told", False: "escalation.already_told"}.get(told)
+    ctx.reply(
+        ctx.section(key or "escalation.no_coordinator"),
+        *danger_blocks(ctx, ctx.actor.region),
+    )
+
+
 def tell_coordinators(ctx: Context, key: str, message: Message) -> bool | None:
     """DM every coordinator (never their channel: it may name someone), at most once per
     QUIET_WINDOW for the same `key`. True if they were told now, False if they were told
@@ -177,11 +193,13 @@ def tell_coordinators(ctx: Context, key: str, message: Message) -> bool | None:
 
 
 def danger_blocks(ctx: Context, region: str | None) -> list[Block]:
-    """What to do now if someone is in danger: the emergency number and crisis lines."""
+    """One line on what to do if anyone is in danger, and the urgent-help button: nobody spoke
+    of danger here (a press to reach a coordinator), so the crisis block itself stays one
+    click away rather than filling the reply."""
     emergency = ctx.content.resources.region(region or ctx.app.organisation.region).emergency
     return [
         ctx.section("escalation.danger", emergency=emergency),
-        *safety.crisis_blocks(ctx, region),
+        buttons(ctx.button("findally.button_urgent", "findally:urgent", style="danger")),
     ]
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.safety import Concern, assess
+from handlers.safety import Concern, Level
+from handlers.safety import assess as _assess
 from storage.db import Database
 from tests.conftest import ShellDriver, make_bot
 
@@ -62,8 +63,14 @@ ALREADY_READ = [
 
 
 @pytest.mark.parametrize(("text", "concerns"), DISGUISED + ALREADY_READ)
+def raised(text: str) -> frozenset[Concern]:
+    """The concerns an emergency-first reply leads with; empty if it is not one."""
+    found = _assess(text)
+    return found.concerns if found.level == Level.HIGH else frozenset()
+
+
 def test_a_disguised_crisis_phrase_raises_its_concern(text: str, concerns: set[Concern]) -> None:
-    assert assess(text) == concerns
+    assert concerns <= raised(text)
 
 
 ORDINARY = [
@@ -99,7 +106,7 @@ ORDINARY = [
 
 @pytest.mark.parametrize("text", ORDINARY)
 def test_ordinary_non_latin_and_accented_text_raises_nothing(text: str) -> None:
-    assert assess(text) == frozenset()
+    assert not _assess(text)
 
 
 def test_the_reply_to_a_cyrillic_look_alike_leads_with_the_crisis_lines(

@@ -28,6 +28,7 @@ from handlers.safety.replies import (
     lead_blocks,
     resource_blocks,
     supporter_blocks,
+    supporter_lines,
 )
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "person_key",
     "resource_blocks",
     "supporter_blocks",
+    "supporter_lines",
 ]
 
 

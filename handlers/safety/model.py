@@ -77,14 +77,14 @@ class Score:
     concern: Concern  # the likeliest kind of danger (meaningful when danger is high)
 
 
-class Model:
-    """A trained model, read from its file; `score` is safe to call from many threads."""
+class Linear:
+    """Linear heads over the features of a text, read from a model file's data; safe to call
+    from many threads (the word cache is a plain dict: a race only computes a word twice)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.meta: dict[str, Any] = data["meta"]
         self.classes: list[str] = data["classes"]
         self.window: int = int(data["window"])
-        self.thresholds: dict[str, float] = data["thresholds"]
         scale = float(data["scale"])
         width = len(self.classes)
         weights = array.array("h")
@@ -98,8 +98,6 @@ class Model:
             for i, name in enumerate(names)
         }
         self._bias: tuple[float, ...] = tuple(data["bias"])
-        # Column 0 is the danger head; the others are the concerns, in `classes` order.
-        self._concerns = [Concern(c) for c in self.classes[1:]]
         self._cache: dict[str, tuple[tuple[float, ...], int]] = {}
         self._zero = (0.0,) * width
 
@@ -141,15 +139,13 @@ class Model:
             previous = word
         return out
 
-    def _score(self, sums: list[float], total: int) -> Score:
+    def _logits(self, sums: list[float], total: int) -> list[float]:
         norm = 1 / math.sqrt(total) if total else 0.0
-        logits = [b + s * norm for b, s in zip(self._bias, sums, strict=True)]
-        danger = 1 / (1 + math.exp(-max(min(logits[0], 60.0), -60.0)))
-        best = max(range(1, len(logits)), key=logits.__getitem__)
-        return Score(danger, self._concerns[best - 1])
+        return [b + s * norm for b, s in zip(self._bias, sums, strict=True)]
 
-    def score(self, reading: str) -> Score:
-        """The most worrying window of a canonical reading (the whole of a short one).
+    def windows(self, reading: str) -> list[list[float]]:
+        """The logits of each window of `window` words (half overlapping) of a canonical
+        reading; one for a short reading.
 
         Features are linear, so a window's sums are differences of running sums over the
         positions: a megabyte costs one pass, not one pass per window."""
@@ -167,8 +163,8 @@ class Model:
                 total += 1
             running.append((sums, total))
         if len(positions) <= size:
-            return self._score(sums, total)
-        best: Score | None = None
+            return [self._logits(sums, total)]
+        out = []
         step = size // 2
         for start in range(0, len(positions) - step, step):
             end = min(start + size, len(positions))
@@ -179,11 +175,24 @@ class Model:
             if pair is not None:  # the first word's pair reaches outside the window
                 window = [w - p for w, p in zip(window, pair, strict=True)]
                 count -= 1
-            found = self._score(window, count)
-            if best is None or found.danger > best.danger:
-                best = found
-        assert best is not None
-        return best
+            out.append(self._logits(window, count))
+        return out
+
+
+class Model(Linear):
+    """The crisis model: column 0 is the danger head, the others the concerns."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.thresholds: dict[str, float] = data["thresholds"]
+        self._concerns = [Concern(c) for c in self.classes[1:]]
+
+    def score(self, reading: str) -> Score:
+        """The most worrying window of a canonical reading (the whole of a short one)."""
+        logits = max(self.windows(reading), key=lambda w: w[0])
+        danger = 1 / (1 + math.exp(-max(min(logits[0], 60.0), -60.0)))
+        best = max(range(1, len(logits)), key=logits.__getitem__)
+        return Score(danger, self._concerns[best - 1])
 
 
 def corpus_digest(texts: list[bytes]) -> str:
@@ -199,8 +208,12 @@ def encode(data: dict[str, Any]) -> bytes:
     return gzip.compress(json.dumps(data, sort_keys=True).encode(), mtime=0)
 
 
+def read(package: str, name: str) -> dict[str, Any]:
+    """A model file's data, shipped as package data."""
+    return json.loads(gzip.decompress(resources.files(package).joinpath(name).read_bytes()))
+
+
 @lru_cache(maxsize=1)
 def shipped() -> Model:
-    """The model that ships beside this module, read once."""
-    raw = resources.files("handlers.safety").joinpath(MODEL_FILE).read_bytes()
-    return Model(json.loads(gzip.decompress(raw)))
+    """The crisis model that ships beside this module, read once."""
+    return Model(read("handlers.safety", MODEL_FILE))

@@ -183,6 +183,17 @@ def supporter_blocks(
     return blocks
 
 
+def supporter_lines(ctx: Context, region_code: str | None) -> list[Block]:
+    """For someone worried about another person: the emergency number and the crisis lines,
+    which help supporters too."""
+    region = _region(ctx, region_code)
+    return [
+        ctx.section("safety.supporter_emergency", emergency=region.emergency),
+        ctx.section("safety.supporter_lines_intro"),
+        *_lines(ctx, region.crisis_lines),
+    ]
+
+
 def crisis_blocks(ctx: Context, region_code: str | None) -> list[Block]:
     """Urgent help: the emergency number and crisis lines, then a short section with the
     domestic abuse lines, so both are one click away. Shown first, never hidden."""
