@@ -34,7 +34,8 @@ def main() -> None:
             hit = sum(i == g == intent for _, i, g in said)
             got = sum(g == intent for _, _, g in said)
             print(
-                f"  {intent.value:20} {n:4} {hit / n if n else 0:7.3f} {hit / got if got else 0:10.3f}"
+                f"  {intent.value:20} {n:4} {hit / n if n else 0:7.3f}"
+                f" {hit / got if got else 0:10.3f}"
             )
         by_lang: Counter[str] = Counter()
         right: Counter[str] = Counter()

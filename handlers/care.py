@@ -12,7 +12,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from bot.messages import Block, DirectMessage, Message
-from handlers import allies, coordinators, findally, safety, when
+from handlers import allies, coordinators, findally, when
 from handlers.context import Context, buttons
 from storage import timers
 from storage.changes import won

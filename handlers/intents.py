@@ -52,7 +52,8 @@ _PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
         ),
         (
             Intent.PRIVACY,
-            r"\b(?:delete (?:my|all my) (?:data|info|information|details|messages)|what (?:data|info"
+            r"\b(?:delete (?:my|all my) (?:data|info|information|details|messages)"
+            r"|what (?:data|info"
             r"|information) do you (?:store|keep|hold|have)|(?:is|are) (?:this|it|you|my messages)"
             r" (?:anonymous|private|confidential|logged|recorded)|who can see (?:this|my|what)"
             r"|gdpr|my data|privacy)\b",

@@ -5,7 +5,6 @@ must have. The labelled evaluation set is in tests/crisis/ (tests/test_crisis_ev
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
