@@ -88,6 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         content = None
     if settings is not None:
         problems.extend(_key_problems(settings))
+    problems.extend(_model_problems())
     teams = settings is not None and content is not None and bool(settings.teams_app_id)
     if teams:
         assert settings is not None and content is not None
@@ -106,6 +107,54 @@ def cmd_check(args: argparse.Namespace) -> int:
     if teams:
         print(f"ok: Teams app package for app id {settings.teams_app_id}")
     return _check_online(settings) if args.online else 0
+
+
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "bench" / "corpus"
+
+
+def _model_problems(corpus: Path = CORPUS_DIR) -> list[Problem]:
+    """The shipped models load, and (in a source tree, where the corpus is) each was trained on
+    the corpus beside it: weights that claim another corpus are refused."""
+    from handlers import intents
+    from handlers.safety import model
+
+    problems = []
+    for name, package, file, part_files in (
+        (
+            "crisis",
+            "handlers.safety",
+            model.MODEL_FILE,
+            lambda d: [p for part in ("train", "dev") for p in sorted((d / part).glob("*.jsonl"))],
+        ),
+        ("intents", "handlers", intents.MODEL_FILE, lambda d: [d / "train.jsonl", d / "dev.jsonl"]),
+    ):
+        where = f"{package.replace('.', '/')}/{file}"
+        try:
+            meta = model.Linear(model.read(package, file)).meta
+        except Exception as exc:
+            problems.append(
+                Problem(
+                    where,
+                    None,
+                    f"the {name} model cannot be read ({exc})",
+                    "train it again: python -m bench.train_" + name,
+                )
+            )
+            continue
+        folder = corpus / name
+        if not folder.is_dir():
+            continue  # an installed package ships the model without its corpus
+        files = part_files(folder)
+        if meta.get("corpus") != model.corpus_digest([p.read_bytes() for p in files]):
+            problems.append(
+                Problem(
+                    where,
+                    None,
+                    f"the {name} model was not trained on the corpus in bench/corpus/{name}",
+                    f"train it again: python -m bench.train_{name}",
+                )
+            )
+    return problems
 
 
 TEAMS_PACKAGE = "Teams app package"

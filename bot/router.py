@@ -309,10 +309,12 @@ class Router:
                         handler(ctx, arg)
                     if danger:
                         # Safety first: whatever was asked, the resources for each concern raised
-                        # lead the reply, ahead of everything else in the outbox.
+                        # lead the reply, ahead of everything else in the outbox. The quiet line
+                        # (words that only may be about danger) follows the reply instead.
                         lead = Message(tuple(safety.lead_blocks(ctx, person.region, danger)))
                         assert person.id is not None  # find_or_create flushed the row
-                        ctx.outbox.insert(0, Outgoing(OnlyYou(person.id), lead))
+                        at = 0 if danger.level == safety.Level.HIGH else len(ctx.outbox)
+                        ctx.outbox.insert(at, Outgoing(OnlyYou(person.id), lead))
                     _audit(session, now, kind, name if handler else "unknown", person_id, "ok")
                     out = self._record(session, ctx.outbox, now, answered, event.actor.platform)
                 self._forget(out.forget)

@@ -82,10 +82,24 @@ class Resource(_Strict):
 class Region(_Strict):
     name: str
     emergency: str = Field(pattern=r"^[0-9]{3}$")
-    crisis_lines: list[Resource] = Field(min_length=1)
-    # Required in every region too; checked in the loader, which says where and how to fix it.
+    # The five kinds of line (REQUIRED_LINES) are required in every region: the loader checks
+    # them, and says where and how to fix a missing one.
+    crisis_lines: list[Resource] = Field(default_factory=list)
     abuse_lines: list[Resource] = Field(default_factory=list)
+    child_lines: list[Resource] = Field(default_factory=list)
+    assault_lines: list[Resource] = Field(default_factory=list)
+    eating_lines: list[Resource] = Field(default_factory=list)
     support: list[Resource] = Field(default_factory=list)
+
+
+# What each required list holds, as the loader's fix names it.
+REQUIRED_LINES = {
+    "crisis_lines": "crisis helpline (suicide or emotional crisis)",
+    "abuse_lines": "domestic abuse helpline",
+    "child_lines": "child protection helpline (children at risk, or an adult worried about one)",
+    "assault_lines": "sexual assault or rape crisis helpline",
+    "eating_lines": "eating disorder helpline",
+}
 
 
 class Resources(_Strict):
@@ -349,7 +363,7 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
             )
         )
     if isinstance(raw_regions, dict):
-        problems.extend(_regions_without_abuse_lines(docs["resources.yaml"], raw_regions))
+        problems.extend(_regions_without_lines(docs["resources.yaml"], raw_regions))
     for key, template in texts.items():
         _check_promise(docs["messages.yaml"], tuple(key.split(".")), template, problems)
     if "messages.yaml" in docs:
@@ -383,20 +397,26 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
     )
 
 
-def _regions_without_abuse_lines(doc: YamlDoc, regions: dict[Any, Any]) -> list[Problem]:
-    """Every region must list domestic abuse lines: the bot shows them when a message suggests
-    someone is unsafe at home, and with the urgent help."""
+def _regions_without_lines(doc: YamlDoc, regions: dict[Any, Any]) -> list[Problem]:
+    """Every region must list each kind of line in REQUIRED_LINES: the bot shows crisis lines
+    with the urgent help, domestic abuse lines when a message suggests someone is unsafe at home,
+    and the others when a message is about a child at risk, sexual assault or eating. One
+    problem per missing (or empty) list, at the region's line."""
     out = []
     for code, region in regions.items():
-        if isinstance(region, dict) and not region.get("abuse_lines"):
-            out.append(
-                doc.problem(
-                    ("regions", code),
-                    f"region `{code}` has no `abuse_lines`",
-                    "add `abuse_lines:` with at least one domestic abuse helpline for the region"
-                    " (name, contact, url), as the other regions have",
+        if not isinstance(region, dict):
+            continue  # the model reports a region that is not a mapping
+        for key, what in REQUIRED_LINES.items():
+            if not region.get(key):
+                out.append(
+                    doc.problem(
+                        ("regions", code),
+                        f"region `{code}` has no `{key}`",
+                        f"add `{key}:` with at least one {what} for the region"
+                        " (name, contact, url), as the other regions have; where the country"
+                        " has none, list the closest real service and say so in `contact`",
+                    )
                 )
-            )
     return out
 
 

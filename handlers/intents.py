@@ -135,7 +135,7 @@ class Classifier:
         for intent, pattern in _PATTERNS:
             if pattern.search(reading):
                 return intent
-        logits = self.model.windows(reading)[0]
+        logits = self.model.first(reading)
         top = max(logits)
         exps = [math.exp(v - top) for v in logits]
         best = max(range(len(exps)), key=exps.__getitem__)

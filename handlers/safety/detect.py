@@ -34,6 +34,7 @@ class Assessment:
 
 
 NOTHING = Assessment()
+_AROUND = 300  # characters either side of a pattern's match read for its framing
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Observation:
     framing: stepdown.Framing
     danger: float  # the model's
     concern: Concern  # the model's likeliest
+    cue: bool  # a weak cue ("tonight is the night"): escalates after earlier distress
 
 
 @dataclass(frozen=True)
@@ -69,31 +71,39 @@ class Detector:
 
     def observe(self, text: str) -> Observation:
         lang = languages.identify(text)
-        level, concerns, firm = Level.NONE, set(), False
+        level, concerns, firm, cue = Level.NONE, set(), False, False
+        # Where a pattern matched, with some words either side: read for how it is framed.
+        around: list[str] = []
         for reading, limit in normalise.readings(text).items():
             reading = patterns.without_idioms(reading)
+            cue = cue or patterns.WEAK_CUES.search(reading) is not None
             for rule in patterns.RULES:
                 match = rule.search(reading)
                 if match is not None and match.start() < limit:
                     level = max(level, rule.level)
                     concerns.add(rule.concern)
                     firm = firm or rule.firm
+                    around.append(reading[max(match.start() - _AROUND, 0) : match.end() + _AROUND])
         if lang != "en":
             for reading in {normalise.foreign(head) for head, _ in normalise.windows(text)}:
                 for rule in languages.FOREIGN[lang]:
-                    if rule.search(reading):
+                    match = rule.search(reading)
+                    if match is not None:
                         level = max(level, rule.level)
                         concerns.add(rule.concern)
-        reading = reading_for_model(text, lang)
-        score = self.model.score(reading)
+                        around.append(
+                            reading[max(match.start() - _AROUND, 0) : match.end() + _AROUND]
+                        )
+        score = self.model.score(reading_for_model(text, lang))
         return Observation(
             lang,
             level,
             frozenset(concerns),
             firm,
-            stepdown.framing(reading),
+            stepdown.framing(" ; ".join([score.window, *around])),
             score.danger,
             score.concern,
+            cue,
         )
 
     def decide(
@@ -115,8 +125,9 @@ class Detector:
         if level == Level.HIGH and not seen.firm and seen.framing.steps_down(frozenset(concerns)):
             level = Level.QUIET
         before, before_concern = earlier
-        if level < Level.HIGH and danger >= t.weak and before >= t.quiet:
-            level = Level.HIGH if before >= t.high else max(level, Level.QUIET)
+        if level < Level.HIGH and (seen.cue or danger >= t.weak) and before >= t.quiet:
+            # A farewell-like cue after distress is among the strongest signs there are.
+            level = Level.HIGH if seen.cue or before >= t.high else max(level, Level.QUIET)
             concerns.add(before_concern or seen.concern)
         return Assessment(level, frozenset(concerns), seen.lang, danger)
 

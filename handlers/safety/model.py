@@ -32,6 +32,7 @@ from handlers.safety.concerns import Concern
 MODEL_FILE = "crisis_model.json.gz"
 _CLAUSE_MARKS = frozenset(".!?,;:~")
 _GRAMS = (3, 4, 5)
+_CACHED_WORDS = 20_000
 
 
 def tokens(reading: str) -> list[str]:
@@ -48,7 +49,7 @@ def tokens(reading: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def letter_groups(word: str) -> tuple[str, ...]:
     """The letter-group features of one word (cached: words repeat)."""
     marked = f"<{word}>"
@@ -75,108 +76,134 @@ def feature_counts(words: list[str]) -> Counter[str]:
 class Score:
     danger: float  # the chance the text is about danger, 0..1
     concern: Concern  # the likeliest kind of danger (meaningful when danger is high)
+    window: str  # the words of the window scored (the whole of a short text)
 
 
 class Linear:
     """Linear heads over the features of a text, read from a model file's data; safe to call
-    from many threads (the word cache is a plain dict: a race only computes a word twice)."""
+    from many threads (the word cache is a plain dict: a race only computes a word twice).
+
+    The weights stay one flat array of floats, found through a dict of row numbers: about a
+    tenth of the memory of a tuple per feature."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.meta: dict[str, Any] = data["meta"]
         self.classes: list[str] = data["classes"]
         self.window: int = int(data["window"])
-        scale = float(data["scale"])
-        width = len(self.classes)
-        weights = array.array("h")
-        weights.frombytes(base64.b64decode(data["weights"]))
+        self.width = width = len(self.classes)
+        quantised = array.array("h")
+        quantised.frombytes(base64.b64decode(data["weights"]))
         names = data["features"].split("\n")
-        if len(weights) != len(names) * width:
+        if len(quantised) != len(names) * width:
             raise ValueError("the model's weights do not match its features")
-        # One tuple of floats per feature: a dict lookup and a short loop per feature at serve time.
-        self._weights: dict[str, tuple[float, ...]] = {
-            name: tuple(weights[i * width + k] * scale for k in range(width))
-            for i, name in enumerate(names)
-        }
+        scale = float(data["scale"])
+        self._weights = array.array("d", (w * scale for w in quantised))
+        self._rows: dict[str, int] = {name: i * width for i, name in enumerate(names)}
         self._bias: tuple[float, ...] = tuple(data["bias"])
         self._cache: dict[str, tuple[tuple[float, ...], int]] = {}
-        self._zero = (0.0,) * width
 
     @property
     def size(self) -> int:
-        return len(self._weights)
+        return len(self._rows)
+
+    def _row(self, name: str) -> tuple[float, ...] | None:
+        at = self._rows.get(name)
+        return None if at is None else tuple(self._weights[at : at + self.width])
 
     def _word(self, word: str) -> tuple[tuple[float, ...], int]:
         """The summed weights of a word's own features (the word and its letter groups), and
         how many features it has. Cached, bounded: words repeat."""
         found = self._cache.get(word)
         if found is None:
-            sums = [0.0] * len(self.classes)
+            sums = [0.0] * self.width
             groups = letter_groups(word)
+            weights, rows, width = self._weights, self._rows, self.width
             for name in ("w" + word, *groups):
-                w = self._weights.get(name)
-                if w is not None:
-                    for k, value in enumerate(w):
-                        sums[k] += value
-            if len(self._cache) > 100_000:
+                at = rows.get(name)
+                if at is not None:
+                    for k in range(width):
+                        sums[k] += weights[at + k]
+            if len(self._cache) > _CACHED_WORDS:
                 self._cache.clear()
             found = self._cache[word] = (tuple(sums), 1 + len(groups))
         return found
 
-    def _positions(
-        self, words: list[str]
-    ) -> list[tuple[tuple[float, ...], int, tuple[float, ...] | None]]:
-        """For each word: its own weights and feature count, and the weights of the pair it makes
-        with the word before it (None at the start of a clause)."""
-        out: list[tuple[tuple[float, ...], int, tuple[float, ...] | None]] = []
+    def _logits(self, sums: list[float] | tuple[float, ...], total: int) -> list[float]:
+        norm = 1 / math.sqrt(total) if total else 0.0
+        return [b + s * norm for b, s in zip(self._bias, sums, strict=True)]
+
+    def _full(self, words: list[str]) -> list[float]:
+        """The logits of every class for one window of words."""
+        sums = [0.0] * self.width
+        total = 0
         previous = "|"
         for word in words:
             if word == "|":
                 previous = "|"
                 continue
             own, n = self._word(word)
-            pair = self._weights.get(f"b{previous} {word}", self._zero) if previous != "|" else None
-            out.append((own, n, pair))
-            previous = word
-        return out
-
-    def _logits(self, sums: list[float], total: int) -> list[float]:
-        norm = 1 / math.sqrt(total) if total else 0.0
-        return [b + s * norm for b, s in zip(self._bias, sums, strict=True)]
-
-    def windows(self, reading: str) -> list[list[float]]:
-        """The logits of each window of `window` words (half overlapping) of a canonical
-        reading; one for a short reading.
-
-        Features are linear, so a window's sums are differences of running sums over the
-        positions: a megabyte costs one pass, not one pass per window."""
-        positions = self._positions(tokens(reading))
-        width = len(self.classes)
-        size = self.window
-        # running[i]: sums and feature counts of positions[:i]; a pair counts with its second word.
-        running: list[tuple[list[float], int]] = [([0.0] * width, 0)]
-        sums, total = [0.0] * width, 0
-        for own, n, pair in positions:
             sums = [s + o for s, o in zip(sums, own, strict=True)]
             total += n
-            if pair is not None:
-                sums = [s + p for s, p in zip(sums, pair, strict=True)]
+            if previous != "|":
                 total += 1
-            running.append((sums, total))
-        if len(positions) <= size:
-            return [self._logits(sums, total)]
-        out = []
-        step = size // 2
-        for start in range(0, len(positions) - step, step):
-            end = min(start + size, len(positions))
-            (a, na), (b, nb) = running[start], running[end]
-            window = [y - x for x, y in zip(a, b, strict=True)]
-            count = nb - na
-            pair = positions[start][2]
-            if pair is not None:  # the first word's pair reaches outside the window
-                window = [w - p for w, p in zip(window, pair, strict=True)]
-                count -= 1
-            out.append(self._logits(window, count))
-        return out
+                pair = self._row(f"b{previous} {word}")
+                if pair is not None:
+                    sums = [s + p for s, p in zip(sums, pair, strict=True)]
+            previous = word
+        return self._logits(sums, total)
+
+    def first(self, reading: str) -> list[float]:
+        """The logits of the first window of a canonical reading (the whole of a short one)."""
+        return self._full(tokens(reading)[: self.window])
+
+    def most(self, reading: str, column: int = 0) -> tuple[list[float], list[str]]:
+        """The logits of the window of `window` words (windows overlap by half) whose `column`
+        is highest, and its words.
+
+        The search follows that one column only, with running sums (features are linear, so
+        a window is a difference of two): a megabyte costs one pass of additions, and only
+        the window found is scored in full."""
+        words = tokens(reading)
+        if len(words) <= self.window:
+            return self._full(words), words
+        at = [i for i, w in enumerate(words) if w != "|"]  # the positions of real words
+        running = [0.0]
+        counts = [0]
+        value, total = 0.0, 0
+        previous = "|"
+        bias = self._bias[column]
+        weights, rows = self._weights, self._rows
+        pairs = []  # each word's pair weight in `column`, counted with its second word
+        for word in words:
+            if word == "|":
+                previous = "|"
+                continue
+            own, n = self._word(word)
+            value += own[column]
+            total += n
+            pair = 0.0
+            if previous != "|":
+                total += 1
+                row = rows.get(f"b{previous} {word}")
+                if row is not None:
+                    pair = weights[row + column]
+                    value += pair
+            pairs.append((pair, previous != "|"))
+            running.append(value)
+            counts.append(total)
+            previous = word
+        size, step = self.window, self.window // 2
+        best, best_start = -math.inf, 0
+        for start in range(0, len(at) - step, step):
+            end = min(start + size, len(at))
+            pair, joined = pairs[start]  # the first word's pair reaches outside the window
+            sums = running[end] - running[start] - pair
+            count = counts[end] - counts[start] - (1 if joined else 0)
+            score = bias + sums / math.sqrt(count) if count else bias
+            if score > best:
+                best, best_start = score, start
+        window = words[at[best_start] : at[min(best_start + size, len(at)) - 1] + 1]
+        return self._full(window), window
 
 
 class Model(Linear):
@@ -189,10 +216,10 @@ class Model(Linear):
 
     def score(self, reading: str) -> Score:
         """The most worrying window of a canonical reading (the whole of a short one)."""
-        logits = max(self.windows(reading), key=lambda w: w[0])
+        logits, words = self.most(reading)
         danger = 1 / (1 + math.exp(-max(min(logits[0], 60.0), -60.0)))
         best = max(range(1, len(logits)), key=logits.__getitem__)
-        return Score(danger, self._concerns[best - 1])
+        return Score(danger, self._concerns[best - 1], " ".join(words))
 
 
 def corpus_digest(texts: list[bytes]) -> str:

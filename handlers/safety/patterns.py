@@ -390,6 +390,10 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "check out",
             "checking out",
             "call it quits",
+            "finish",
+            "end",
+            "check",
+            "over with",
         ),
         r"\b(?:end|ending|finish|finishing) (?:it|things|everything)(?: all)?\b(?! (?:with|between)"
         r" (?:him|her|them|my|us)\b| there\b| here\b| for (?:today|now|the day|the week)\b)"
@@ -426,7 +430,7 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
     (
         Concern.SELF,
         Level.HIGH,
-        ("better off", "burden", "waste of"),
+        ("better off", "burden", "waste of", "without me"),
         r"\b(?:better off|be better|happier|easier) (?:\w+ ){0,2}without me\b"
         r"|\b(?:i am|i feel like|feel like i am|i am just|i am such|i am only) (?:a |an |such a "
         r"|the )?(?:\w+ )?(?:burden|waste of (?:space|oxygen|air|skin|life))\b(?! (?:with|asking"
@@ -478,6 +482,13 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "tired of",
             "sick of",
             "exhausted by",
+            "go on",
+            "keep going",
+            "carry on",
+            "live for",
+            "given up",
+            "give up",
+            "nothing left",
         ),
         r"\b(?:what is|see|no|not any|there is no|do not see the|can not see the) (?:the )?point "
         r"(?:in |of )?(?:anything|anymore|it all|any of (?:it|this)|trying|living|life|going on"
@@ -490,8 +501,15 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
         r"|\b(?:giving up|give up|given up|done) (?:on )?(?:life|living|everything|myself|trying"
         r"|it all)\b|\bnothing (?:left|to live for)\b|\b(?:no way out|no future for me|trapped with"
         r" no way)\b"
-        r"|\b(?:tired|sick|exhausted|weary) of (?:living|life|being alive|existing|being here"
-        r"|waking up|everything|fighting|it all|trying)\b",
+        r"|\b(?:tired|sick|exhausted|weary) of (?:everything|fighting|it all|trying)\b",
+        False,
+    ),
+    (
+        Concern.SELF,
+        Level.HIGH,
+        ("tired of", "sick of", "exhausted of", "weary of", "done with"),
+        r"\b(?:so |really |just )?(?:tired|sick|exhausted|weary|done) (?:of|with) (?:living|life"
+        r"|being alive|existing|waking up|being me|this life)\b(?! (?:in|with|near|at|on) )",
         False,
     ),
     # --- plans and means ----------------------------------------------------------------------
@@ -537,6 +555,10 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "way to die",
             "ways to die",
             "methods",
+            "ways to",
+            "way to",
+            "methods",
+            "how to",
         ),
         rf"\bhow (?:many|much) (?:\w+ ){{0,2}}{_MEANS} (?:\w+ ){{0,3}}(?:it takes|would it take"
         rf"|does it take|to take|is"
@@ -571,6 +593,15 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "given away",
             "look after",
             "take care of",
+            "giv",
+            "gave",
+            "goodbyes",
+            "affairs",
+            "look after",
+            "feed",
+            "adopt",
+            "take care",
+            "suicide",
         ),
         r"\b(?:suicide|goodbye|good bye) (?:\w+ )?(?:note|notes|letter|letters|message|messages"
         r"|video"
@@ -616,6 +647,8 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "platform",
             "motorway",
             "overpass",
+            "crossing",
+            "overpass",
         ),
         r"(?:\bi am (?:\w+ ){0,2}|\b(?:sat|stood|standing|sitting|lying|lay|parked|walking|driving"
         r"|went|going|heading|here|up) (?:\w+ ){0,1})(?:on|at|up on|on top of|by|near|at the edge"
@@ -628,26 +661,6 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
         r"|meeting|call|signal|reception|wifi|fixing|repair|aerial|gutters?|satellite|photos?|pics?"
         r"|sunset|sunrise|fireworks|picnic|run|walk|hike|cycle|bike|jog|train|delayed|commute"
         r"|survey|inspection|solar|tiles|leak|chimney|pigeons|terrace|garden)\b)",
-        False,
-    ),
-    (
-        Concern.SELF,
-        Level.HIGH,
-        (
-            "tonight is the night",
-            "the night",
-            "the day",
-            "decided",
-            "made my decision",
-            "made up my mind",
-            "date",
-            "when i am gone",
-            "after i am gone",
-            "once i am gone",
-            "when i die",
-            "after i die",
-        ),
-        r"\b(?:tonight|today|tomorrow|this weekend|friday|saturday|sunday) is the (?:night|day)\b",
         False,
     ),
     (
@@ -668,6 +681,14 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
         r"|\b(?:when|after|once|if) i die\b(?! (?:of|from|in (?:a|the) game)\b)",
         False,
     ),
+    (
+        Concern.SELF,
+        Level.HIGH,
+        ("take", "taking", "swallow", "down", "neck"),
+        rf"\b{_INTENT} (?:just )?(?:take|taking|swallow|swallowing|down|downing|neck|necking)"
+        rf" (?:\w+ ){{0,2}}{_AMOUNT} (?:\w+ ){{0,3}}{_PILLS}",
+        False,
+    ),
     # --- self-harm ----------------------------------------------------------------------------
     (
         Concern.SELF,
@@ -685,6 +706,15 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "punch",
             "sh",
             "starve",
+            "starv",
+            "bit",
+            "bang",
+            "carv",
+            "scratch",
+            "relaps",
+            "slipped",
+            "broke my streak",
+            "self",
         ),
         r"\b(?:cut|cuts|cutting|burn|burns|burning|burnt|burned|hurt|hurting|harm|harming|hit"
         r"|hitting|punish|punishing|scratch\w*|carv\w*|bang\w*|punch\w*|bite|biting|starve"
@@ -724,8 +754,14 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "mixed",
             "washed down",
             "popped",
+            " od",
+            "overdos",
+            "drank",
+            "drunk",
+            "bleed",
+            "blood",
         ),
-        rf"\b(?:i |i have |i just |just |i already |already |i have already )(?:took|taken|take"
+        rf"\b(?:i |i have |i just |just |i already |already |i have already )(?:took|taken"
         rf"|swallowed|downed|necked|had|popped|injected|ate|mixed|washed down|chucked back)"
         rf" (?:\w+ ){{0,3}}{_AMOUNT} (?:\w+ ){{0,3}}{_PILLS}"
         rf"|\b(?:i |i have |just |i just )(?:took|taken|swallowed|downed|necked|popped) (?:\w+ )"
@@ -768,6 +804,9 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "pay for",
             "bleed",
             "dead",
+            "make",
+            "pay",
+            "want",
         ),
         r"\b(?:bring|bringing|take|taking|carry|carrying|brought|got|have) (?:a |my |the )?(?:gun"
         r"|knife|knives|weapon|machete|bomb|rifle)s? (?:\w+ ){0,2}(?:in)?to (?:work|the office|the"
@@ -828,7 +867,17 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
     (
         Concern.ABUSE,
         Level.HIGH,
-        ("kill", "hurt", "hit", "beat", "take the kids", "take my kids", "threat"),
+        (
+            "kill",
+            "hurt",
+            "hit",
+            "beat",
+            "take the kids",
+            "take my kids",
+            "threat",
+            "take",
+            "threaten",
+        ),
         r"\b(?:threaten\w*|said|says|told me|swore|swears|warned|promised|keeps saying) (?:that )?"
         r"(?:if i (?:\w+ ){1,4})?(?:(?:he|she|they) )?(?:would|will|is going to|was going to|to"
         r"|will"
@@ -866,6 +915,18 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "phone",
             "passport",
             "locked",
+            "took my",
+            "takes my",
+            "reads",
+            "checks",
+            "locks me",
+            "money",
+            "bank",
+            "phone",
+            "location",
+            "messages",
+            "emails",
+            "dangerous",
         ),
         r"\b(?:not|do not feel|never feel|no longer feel|do not|never|is not|am not) (?:feel )?safe"
         r" (?:at home|in my (?:own )?(?:home|house|flat|apartment)|going home|to go home"
@@ -965,6 +1026,17 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "molest",
             "without my",
             "against my will",
+            "rap",
+            "grabbed",
+            "groped",
+            "molest",
+            "spiked",
+            "drugged",
+            "woke",
+            "woken",
+            "waking",
+            "consent",
+            "will",
         ),
         r"\b(?:raped|rape|raping)\b(?! (?:scene|jokes?|culture|statistics|stats|trial|case|charges?"
         r"|awareness|crisis (?:centre|center|line)|alarm|training|seed|field|oil|seed oil)\b)"
@@ -1010,6 +1082,20 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "unconscious",
             "will not wake",
             "collapsed",
+            "wake",
+            "breathing",
+            "unresponsive",
+            "blue",
+            "locked in",
+            "worried",
+            "collapsed",
+            "unconscious",
+            "want to be",
+            "be alive",
+            "live",
+            "self",
+            "life",
+            "unaliv",
         ),
         rf"\b(?:{_OTHER_ADULT}|{_THIRD}) (?:\w+ ){{0,3}}(?:is|was|has been|keeps|kept|said|says"
         rf"|told"
@@ -1054,6 +1140,14 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "messages",
             "not real",
             "what is real",
+            "tracker",
+            "device",
+            "implant",
+            "chip",
+            "real",
+            "signs",
+            "signals",
+            "hear",
         ),
         r"\b(?:the )?voices? (?:\w+ ){0,3}(?:tell|tells|telling|told|say|says|saying|said|want"
         r"|wants|order|ordering|command\w*|keep|will not stop|are back"
@@ -1121,6 +1215,18 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
         r" calories (?:\w+ ){0,3}(?:in|for|a) (?:days|a week|week|day)\b",
         False,
     ),
+)
+
+# Weak cues: nothing alone, but after earlier distress in the last hour they escalate (the
+# conversation memory, detect.py): "tonight is the night" after "i am so tired of living".
+WEAK_CUES = re.compile(
+    r"\b(?:(?:tonight|today|tomorrow|this weekend) is the (?:night|day)|it is time|its time"
+    r"|i know what i (?:have|need|am going) to do|thank you for everything|thanks for everything"
+    r"|goodbye|good bye|bye everyone|bye all|it will (?:all )?be over soon|not long now|this is it"
+    r"|i am ready|i am at peace|see you on the other side|take care of (?:yourself|everyone|them)"
+    r"|it is sorted|its sorted|sorted it|no going back|made my decision|made up my mind"
+    r"|decided|one last|for the last time|you will not hear from me|forgive me|i am sorry for"
+    r" everything|sorry for everything|love you all)\b"
 )
 
 RULES: tuple[Rule, ...] = tuple(

@@ -115,7 +115,7 @@ def lead_blocks(ctx: Context, region_code: str | None, assessment: Assessment) -
 
     Emergency-first (Level.HIGH): for each concern, what to do now, in order of urgency; the
     crisis lines are listed once. The quiet line (Level.QUIET): one sentence and the lines,
-    for a message that only may be about danger."""
+    for a message that only may be about danger (the router sends it after the reply)."""
     if not assessment:
         return []
     region = _region(ctx, region_code)
@@ -125,7 +125,6 @@ def lead_blocks(ctx: Context, region_code: str | None, assessment: Assessment) -
         return [
             ctx.section("safety.quiet", emergency=region.emergency),
             *_lines(ctx, _unique([*region.crisis_lines, *own])),
-            Divider(),
         ]
     blocks: list[Block] = []
     crisis_lines_shown = False

@@ -36,7 +36,8 @@ _MENTIONS = tuple(
         # the past, over
         r"\b(?:years ago|months ago|(?:when|back when) i was (?:\w+ ){0,2}(?:young|younger|teen"
         r"|teenager|kid|child|at uni|at school|in school|\d+)|in the past|i used to|back in (?:\d+"
-        r"|the day|school|uni|my twenties))\b(?=.*\b(?:now|better|recovered|recovery|doing well"
+        r"|the day|school|uni|my twenties))\b(?=(?: \S+){0,60}? (?:now|better|recovered|recovery"
+        r"|doing well"
         r"|doing ok|doing okay|doing fine|got through|no longer|not anymore|do not anymore"
         r"|clean for|free for|since then|therapy helped|much happier)\b)",
         r"\b(?:i am|i have been|been) (?:\w+ ){0,1}(?:in recovery|recovered|clean|free|sober)"
