@@ -368,7 +368,7 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
     (
         Concern.SELF,
         Level.HIGH,
-        ("kill", "end", "take", "unaliv", "off", "top", "neck", "finish", "do myself"),
+        ("self", "life", "it all", "my own", "unaliv"),
         r"\b(?:kill|killing|killed|kil|end|ending|ended|unalive|unaliving|off|offing|top|topping"
         r"|neck|necking|finish|finishing|do|doing) my ?self(?: in\b| off\b)?(?! (?:laughing"
         r"|to (?:get"
@@ -1093,9 +1093,6 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "want to be",
             "be alive",
             "live",
-            "self",
-            "life",
-            "unaliv",
         ),
         rf"\b(?:{_OTHER_ADULT}|{_THIRD}) (?:\w+ ){{0,3}}(?:is|was|has been|keeps|kept|said|says"
         rf"|told"
