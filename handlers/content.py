@@ -398,10 +398,10 @@ def load_content(root: Path = CONTENT_DIR) -> Content:
 
 
 def _regions_without_lines(doc: YamlDoc, regions: dict[Any, Any]) -> list[Problem]:
-    """Every region must list each kind of line in REQUIRED_LINES: the bot shows crisis lines
-    with the urgent help, domestic abuse lines when a message suggests someone is unsafe at home,
-    and the others when a message is about a child at risk, sexual assault or eating. One
-    problem per missing (or empty) list, at the region's line."""
+    """Every region must list each kind of line in REQUIRED_LINES: the bot shows them all with
+    the region's resources, crisis lines with the urgent help, and each kind when a message is
+    about that concern (someone unsafe at home, a child at risk, sexual assault, eating). One
+    problem per missing or empty list, at the region's line."""
     out = []
     for code, region in regions.items():
         if not isinstance(region, dict):
