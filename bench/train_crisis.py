@@ -35,8 +35,19 @@ C_CONCERN = 4.0
 OUT = Path(__file__).resolve().parent.parent / "handlers" / "safety" / "crisis_model.json.gz"
 CLASSES = ["danger", *(c.value for c in Concern)]
 # What the thresholds aim for on the development part.
-RECALL_AIM = 0.97  # any crisis help
+RECALL_AIM = 0.95  # crisis help of either kind for crisis lines
 HIGH_ALARM_AIM = 0.05  # emergency-first replies to calm lines
+ORDINARY = frozenset(
+    {
+        "work_chat",
+        "bot_questions",
+        "smalltalk",
+        "questions",
+        "text_speak",
+        "non_native",
+        "work_long",
+    }
+)
 
 
 def _examples(items: list[Item]) -> tuple[list[Counter[str]], list[str]]:
@@ -103,47 +114,48 @@ def outcome(detector: Detector, observations: list, thresholds: Thresholds):
 
 
 def _rates(
-    detector: Detector, crisis: list, calm: list, t: Thresholds
+    detector: Detector, crisis: list, calm: list, ordinary: list, t: Thresholds
 ) -> tuple[float, float, float]:
-    """Recall (any help), emergency-first alarms and any-help alarms under `t`."""
+    """Recall (any help), emergency-first alarms on calm lines, and any help shown on ordinary
+    ones (work chat, questions, small talk: what most messages are), under `t`."""
     recall = sum(bool(outcome(detector, o, t)) for o in crisis) / len(crisis)
-    results = [outcome(detector, o, t) for o in calm]
-    loud = sum(r.level == 2 for r in results) / len(calm)
-    return recall, loud, sum(bool(r) for r in results) / len(calm)
+    loud = sum(outcome(detector, o, t).level == 2 for o in calm) / len(calm)
+    noisy = sum(bool(outcome(detector, o, t)) for o in ordinary) / max(len(ordinary), 1)
+    return recall, loud, noisy
 
 
 def choose(detector: Detector, dev: list[Item]) -> Thresholds:
-    """The thresholds that reach the aims on the development part with the fewest alarms: high
-    and quiet first (with weak equal to quiet, where it adds nothing), then weak."""
+    """The thresholds that reach the recall aim on the development part with emergency-first
+    alarms within theirs, and the fewest quiet lines on ordinary messages: high and quiet first
+    (with weak equal to quiet, where it adds nothing), then the weak threshold that keeps recall
+    and noise best. A missed crisis is the worst failure, so recall is the constraint and the
+    quiet line's noise what is traded."""
     observed = [[detector.observe(m) for m in item.messages] for item in dev]
     crisis = [o for o, i in zip(observed, dev, strict=True) if i.crisis]
     calm = [o for o, i in zip(observed, dev, strict=True) if not i.crisis]
-    grid = [round(x, 3) for x in np.arange(0.05, 0.99, 0.025)]
-    best: tuple[float, Thresholds] | None = None
+    ordinary = [
+        o for o, i in zip(observed, dev, strict=True) if not i.crisis and i.category in ORDINARY
+    ]
+    grid = [round(float(x), 3) for x in np.arange(0.05, 0.99, 0.025)]
+    # (meets the recall aim, -noise, recall): the best of those within the alarm aim
+    best: tuple[tuple[bool, float, float], Thresholds] | None = None
     for high in grid:
         for quiet in (g for g in grid if g <= high):
             t = Thresholds(high, quiet, quiet)
-            recall, loud, alarms = _rates(detector, crisis, calm, t)
-            if loud <= HIGH_ALARM_AIM and (
-                best is None
-                or (recall >= RECALL_AIM) > (best[0] >= RECALL_AIM)
-                or (
-                    (recall >= RECALL_AIM) == (best[0] >= RECALL_AIM)
-                    and (recall - alarms) > best[1]
-                )
-            ):
-                best = (recall, recall - alarms, t)  # type: ignore[assignment]
+            recall, loud, noisy = _rates(detector, crisis, calm, ordinary, t)
+            rank = (recall >= RECALL_AIM, -noisy if recall >= RECALL_AIM else recall, recall)
+            if loud <= HIGH_ALARM_AIM and (best is None or rank > best[0]):
+                best = (rank, t)
     if best is None:
-        print("no thresholds keep emergency-first alarms within the aim on dev: the most cautious")
-        best = (0.0, 0.0, Thresholds(grid[-1], grid[-1], grid[-1]))
-    chosen = best[-1]
-    scored = []
-    for weak in (g for g in grid if g <= chosen.quiet):
+        raise SystemExit("no thresholds keep emergency-first alarms within the aim on dev")
+    chosen = best[1]
+    recall, _loud, noisy = _rates(detector, crisis, calm, ordinary, chosen)
+    for weak in (g for g in grid if g < chosen.quiet):
         t = Thresholds(chosen.high, chosen.quiet, weak)
-        recall, loud, alarms = _rates(detector, crisis, calm, t)
-        if loud <= HIGH_ALARM_AIM:
-            scored.append((recall - alarms, weak, t))
-    return max(scored)[-1] if scored else chosen
+        r, loud, n = _rates(detector, crisis, calm, ordinary, t)
+        if loud <= HIGH_ALARM_AIM and r > recall and n <= noisy + 0.005:
+            return t
+    return chosen
 
 
 def main() -> None:

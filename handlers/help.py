@@ -41,10 +41,6 @@ def _full_help(ctx: Context) -> None:
     ctx.reply(*_help(ctx))
 
 
-def _greeting(ctx: Context) -> None:
-    ctx.reply(ctx.section("help.greeting"), *findally.choices(ctx))
-
-
 def _what_is_ally(ctx: Context) -> None:
     ctx.reply(
         ctx.section("help.what_is_ally"),
@@ -123,7 +119,7 @@ def _thanks(ctx: Context) -> None:
 
 
 _ANSWERS: dict[Intent, Callable[[Context], None]] = {
-    Intent.GREETING: _greeting,
+    Intent.GREETING: _full_help,  # the introduction is the answer to a hello
     Intent.HELP: _full_help,
     Intent.WHAT_IS_ALLY: _what_is_ally,
     Intent.TALK: _talk,

@@ -12,6 +12,13 @@ from handlers.safety import assess as _assess
 from storage.db import Database
 from tests.conftest import ShellDriver, make_bot
 
+
+def raised(text: str) -> frozenset[Concern]:
+    """The concerns an emergency-first reply leads with; empty if it is not one."""
+    found = _assess(text)
+    return found.concerns if found.level == Level.HIGH else frozenset()
+
+
 SELF, OTHERS, ABUSE = Concern.SELF, Concern.OTHERS, Concern.ABUSE
 
 # Each missed before look-alikes were folded and accents dropped.
@@ -22,13 +29,13 @@ DISGUISED = [
     ("\u0456 w\u0430nt t\u043e d\u0456\u0435", {SELF}),
     ("I want to \u0501\u0456\u0435", {SELF}),  # a word wholly in look-alikes
     ("I W\u0410NT TO \u041a\u0406LL MYSELF", {SELF}),  # capitals: А К І
-    ("I took 30 \u0440\u0456\u04cf\u04cf\u0455", {SELF}),  # р і ӏ ӏ ѕ
+    ("I took 30 \u0440\u0456\u04cf\u04cf\u0455", {Concern.HARM_DONE}),  # р і ӏ ӏ ѕ
     ("my husband h\u0456ts m\u0435", {ABUSE}),
     ("I want to hurt s\u043em\u0435\u043en\u0435", {OTHERS}),
     # Greek
     ("I want to k\u03b9ll myself", {SELF}),
     ("i want t\u03bf die", {SELF}),
-    ("I \u03a4\u039f\u039fK 30 \u03a1ILLS", {SELF}),
+    ("I \u03a4\u039f\u039fK 30 \u03a1ILLS", {Concern.HARM_DONE}),
     # Armenian, Cherokee, dotless i, small capitals
     ("I want t\u0585 die", {SELF}),
     ("I want to e\u0578d my life", {SELF}),
@@ -63,14 +70,9 @@ ALREADY_READ = [
 
 
 @pytest.mark.parametrize(("text", "concerns"), DISGUISED + ALREADY_READ)
-def raised(text: str) -> frozenset[Concern]:
-    """The concerns an emergency-first reply leads with; empty if it is not one."""
-    found = _assess(text)
-    return found.concerns if found.level == Level.HIGH else frozenset()
-
-
 def test_a_disguised_crisis_phrase_raises_its_concern(text: str, concerns: set[Concern]) -> None:
-    assert concerns <= raised(text)
+    found = _assess(text)  # crisis help of either kind, for the concern named
+    assert found and concerns <= found.concerns
 
 
 ORDINARY = [
@@ -106,7 +108,7 @@ ORDINARY = [
 
 @pytest.mark.parametrize("text", ORDINARY)
 def test_ordinary_non_latin_and_accented_text_raises_nothing(text: str) -> None:
-    assert not _assess(text)
+    assert _assess(text).level < Level.HIGH  # the quiet line at most
 
 
 def test_the_reply_to_a_cyrillic_look_alike_leads_with_the_crisis_lines(

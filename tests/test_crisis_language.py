@@ -15,6 +15,13 @@ from handlers.safety import assess as _assess
 from handlers.yamlfile import ProblemsFound
 from tests.conftest import ShellDriver, make_bot
 
+
+def raised(text: str) -> frozenset[Concern]:
+    """The concerns an emergency-first reply leads with; empty if it is not one."""
+    found = _assess(text)
+    return found.concerns if found.level == Level.HIGH else frozenset()
+
+
 SELF, OTHERS, ABUSE = Concern.SELF, Concern.OTHERS, Concern.ABUSE
 
 RAISED = [
@@ -32,9 +39,9 @@ RAISED = [
     ("I   WANT   to    DIE", {SELF}),
     ("su\u200bicidal", {SELF}),
     ("\uff49 \uff57\uff41\uff4e\uff54 \uff54\uff4f \uff44\uff49\uff45", {SELF}),
-    ("my colleague told me he wants to kill himself", {SELF}),
+    ("my colleague told me he wants to kill himself", {Concern.SOMEONE_ELSE}),
     ("i od'd last night", {SELF}),
-    ("I took 30 pills", {SELF}),
+    ("I took 30 pills", {Concern.HARM_DONE}),
     ("i've swallowed a bottle of paracetamol", {SELF}),
     ("I already cut", {SELF}),
     ("this is goodbye", {SELF}),
@@ -83,19 +90,14 @@ EVERYDAY = [
 
 
 @pytest.mark.parametrize(("text", "concerns"), RAISED)
-def raised(text: str) -> frozenset[Concern]:
-    """The concerns an emergency-first reply leads with; empty if it is not one."""
-    found = _assess(text)
-    return found.concerns if found.level == Level.HIGH else frozenset()
-
-
 def test_raises_the_concerns_it_should(text: str, concerns: set[Concern]) -> None:
-    assert concerns <= raised(text)
+    found = _assess(text)  # crisis help of either kind, for the concern named
+    assert found and concerns <= found.concerns
 
 
 @pytest.mark.parametrize("text", EVERYDAY)
 def test_everyday_language_raises_nothing(text: str) -> None:
-    assert not _assess(text)
+    assert _assess(text).level < Level.HIGH  # the quiet line at most
 
 
 def test_markup_and_entities_are_read_as_text() -> None:
@@ -113,7 +115,7 @@ def test_the_whole_of_a_long_text_is_read() -> None:
     for phrase in (" I want to end my life", " my husband hits me", " I'm going to hurt him"):
         text = _filler(200_000) + phrase
         assert _assess(text), phrase
-    assert not _assess(_filler(200_000))
+    assert _assess(_filler(200_000)).level < Level.HIGH
 
 
 @pytest.mark.parametrize("before", ["#" * 3_000, "word " * 598, "x" * 5_000, "é " * 1_990])
@@ -127,7 +129,7 @@ def test_a_window_edge_does_not_change_the_meaning() -> None:
     # "killing myself to hit this deadline" is effort wherever a long text happens to be cut
     for shift in range(0, 120, 7):
         text = "x " * shift + "I've been killing myself to hit this deadline. " * 3_000
-        assert not _assess(text), shift
+        assert _assess(text).level < Level.HIGH, shift
 
 
 @pytest.mark.parametrize(

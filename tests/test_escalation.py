@@ -86,7 +86,9 @@ def test_an_ally_typing_a_keyword_reaches_the_coordinators_by_dm_only(sh, said):
     assert to(out, "#coordinators") == []  # a name never goes to the channel
     told = to(out, "ali")
     assert told[:2] == [TOLD, DANGER]
-    assert any("Samaritans" in line for line in told)  # the crisis lines for their region
+    # Nobody spoke of danger: one line and the urgent-help button, not the crisis block.
+    assert not any("get help now" in line for line in told)
+    assert "[1] I need urgent help" in told
     assert all("DM" not in line for line in out.splitlines() if "-> ali" in line)  # only you
 
 
@@ -96,12 +98,12 @@ def test_a_keyword_inside_a_longer_message_is_not_taken_as_one(sh):
     assert quiet_timers(sh) == []
 
 
-def test_someone_who_is_not_an_ally_is_shown_the_way_to_an_ally_and_nobody_is_told(sh):
+def test_someone_who_is_not_an_ally_is_shown_how_to_help_and_nobody_is_told_yet(sh):
     out = sh("/as eve", "I'm worried about someone")
     said = to(out, "eve")
-    assert said[0].startswith(ALLIES_ONLY)
-    assert "[1] Talk to an ally  [2] Just show me resources  [3] I need urgent help" in said
-    assert coordinators_heard(out) == []
+    assert said[0].startswith("Worried about a colleague?")
+    assert "[1] Talk to an ally  [2] Talk to a coordinator  [3] I need urgent help" in said
+    assert coordinators_heard(out) == []  # only when they press, sharing their own name
     assert quiet_timers(sh) == []
 
 

@@ -34,6 +34,7 @@ class Assessment:
 
 
 NOTHING = Assessment()
+_FEWEST = 4
 _AROUND = 300  # characters either side of a pattern's match read for its framing
 
 
@@ -49,6 +50,8 @@ class Observation:
     danger: float  # the model's
     concern: Concern  # the model's likeliest
     cue: bool  # a weak cue ("tonight is the night"): escalates after earlier distress
+    words: int  # how many words the model read
+    danger_words: bool  # a word of danger, broadly (patterns.DANGER_WORDS), is there
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,8 @@ class Detector:
                         around.append(
                             reading[max(match.start() - _AROUND, 0) : match.end() + _AROUND]
                         )
-        score = self.model.score(reading_for_model(text, lang))
+        reading = reading_for_model(text, lang)
+        score = self.model.score(reading)
         return Observation(
             lang,
             level,
@@ -104,6 +108,8 @@ class Detector:
             score.danger,
             score.concern,
             cue,
+            len(reading.split()),
+            lang != "en" or patterns.DANGER_WORDS.search(reading) is not None,
         )
 
     def decide(
@@ -114,9 +120,15 @@ class Detector:
     ) -> Assessment:
         """The answer to one observation, given the person's decayed earlier score."""
         t = thresholds or self.thresholds
-        danger = seen.danger
+        # Under _FEWEST words ("no", "one too many") the model has too little to go on and its
+        # guesses are noise; the patterns (and the memory) still read them.
+        danger = seen.danger if seen.words >= _FEWEST else 0.0
         model_level = (
-            Level.HIGH if danger >= t.high else Level.QUIET if danger >= t.quiet else Level.NONE
+            Level.HIGH
+            if danger >= t.high and seen.danger_words
+            else Level.QUIET
+            if danger >= t.quiet
+            else Level.NONE
         )
         concerns = set(seen.concerns)
         if model_level > Level.NONE and (not concerns or model_level == Level.HIGH):
@@ -153,5 +165,8 @@ class Detector:
 
 
 def reading_for_model(text: str, lang: str) -> str:
-    """What the model reads: English in canonical words, other languages normalised only."""
-    return normalise.plain(text) if lang == "en" else normalise.foreign(text)
+    """What the model reads: English in canonical words with the known idioms taken out (as the
+    patterns read it), other languages normalised only."""
+    if lang != "en":
+        return normalise.foreign(text)
+    return patterns.without_idioms(normalise.plain(text))

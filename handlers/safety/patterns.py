@@ -298,6 +298,9 @@ _IDIOM_SOURCES = (
     r"\bbleeding edge\b",
     r"\bi (?:nearly|almost) died (?:laughing|of)\b",
     r"\bkill myself laughing\b",
+    r"\b(?:killing|killed|kill) myself (?:to|trying to|over|for|at) (?:get|finish|meet|hit|make"
+    r"|deliver|keep|sort|write|fix|cover|do|prepare|learn|study|train|work|the gym|this|it|nothing)"
+    r"\b",
     r"\b(?:dead|killing) (?:funny|hilarious)\b",
     r"\bi am dead\b(?= ?(?:lol|lmao|haha|\U0001f602|\U0001f480))",
     r"\b(?:lol|lmao|haha) i am dead\b",
@@ -334,7 +337,7 @@ def without_idioms(reading: str) -> str:
     """`reading` with every known idiom replaced by a word no pattern reads."""
     for idiom in IDIOMS:
         if idiom.search(reading):
-            reading = idiom.sub(" ~ ", reading)
+            reading = idiom.sub(" idiom ", reading)
     return reading
 
 
@@ -732,6 +735,22 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
         False,
     ),
     (Concern.SELF, Level.QUIET, ("self harm", "selfharm"), r"\bself ?harm\w*\b", False),
+    (
+        Concern.SELF,
+        Level.QUIET,
+        ("goodbye", "good bye", "the end", "this is it"),
+        r"\b(?:this is|so this is|i guess this is|well this is) (?:goodbye|good bye|the end|it)\b"
+        r"(?= ?(?:$|[.!?,;:]|then|everyone|all|x))|\bgoodbye (?:everyone|all|forever|for good)\b",
+        False,
+    ),
+    (
+        Concern.SELF,
+        Level.HIGH,
+        ("cut", "burn"),
+        r"\b(?:i|i have|i just|just|i already|already|i have already) (?:cut|burned|burnt)"
+        r"(?: again| tonight| today| last night)?(?= ?(?:$|[.!?,;:]))",
+        False,
+    ),
     # --- harm already done --------------------------------------------------------------------
     (
         Concern.HARM_DONE,
@@ -1224,6 +1243,23 @@ WEAK_CUES = re.compile(
     r"|it is sorted|its sorted|sorted it|no going back|made my decision|made up my mind"
     r"|decided|one last|for the last time|you will not hear from me|forgive me|i am sorry for"
     r" everything|sorry for everything|love you all)\b"
+)
+
+# Words of danger, broadly: the model alone leads with the emergency only when one of these
+# is there, since a message without any ("sorry my bad, i have updated it now") that the model
+# scores high is its noise, not a crisis. It still gets the quiet line.
+DANGER_WORDS = re.compile(
+    r"\b(?:di(?:e|ed|es|ing)|dead|death|deadly|kill\w*|suicid\w*|end(?:ing|ed)?|alive|liv(?:e|ing)"
+    r"|life|hurt\w*|harm\w*|pills?|tablets?|meds|medication|overdos\w*|od|rope|noose|bridge|roof"
+    r"|ledge|jump\w*|goodbye|bye|gone|pain|scared|afraid|terrified|frightened|hit\w*|beat\w*"
+    r"|slap\w*|punch\w*|kick\w*|chok\w*|strangl\w*|safe|unsafe|abus\w*|rap(?:e|ed|ing)|assault\w*"
+    r"|touch\w*|forc\w*|voices?|starv\w*|purg\w*|vomit\w*|throw\w* up|faint\w*|bleed\w*|blood"
+    r"|cut\w*|burn\w*|swallow\w*|knife|knives|gun|blade|razor|hang\w*|drown\w*|poison\w*|bleach"
+    r"|burden|worthless|hopeless|point|anymore|forever|tonight|disappear\w*|exist\w*|wake|sleep"
+    r"|letter|note|will|plan\w*|threat\w*|control\w*|lock\w*|weapon|stab\w*|shoot\w*|murder\w*"
+    r"|unaliv\w*|kms|ending|over|done|enough|can not|cannot|nothing|nobody|no one|alone|help"
+    r"|child|kid|son|daughter|baby|watch\w*|follow\w*|real|heart|chest|dizzy|laxatives?|eat\w*"
+    r"|ate|calories|weight|sick|tired|exhausted|trapped|escape|leave|leaving|away|last|final)\b"
 )
 
 RULES: tuple[Rule, ...] = tuple(

@@ -135,7 +135,7 @@ def lead_blocks(ctx: Context, region_code: str | None, assessment: Assessment) -
             continue
         guidance = _OWN[concern]
         blocks += [
-            ctx.section(guidance.title),
+            ctx.section(guidance.title, emergency=region.emergency),
             ctx.section(guidance.first_step, emergency=region.emergency),
         ]
         if guidance.lines:
