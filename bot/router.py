@@ -300,7 +300,7 @@ class Router:
                     person_id = person.id if _audits_person(handler) else None
                     mentioned = _mentioned(session, event) if isinstance(event, Command) else ()
                     ctx = self.context(session, now, person, event.place, mentioned)
-                    ctx.crisis = bool(danger)
+                    ctx.crisis = danger.level == safety.Level.HIGH
                     if handler is None and kind == "command":
                         help.unknown_command(ctx, name)
                     elif handler is None:

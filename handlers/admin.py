@@ -274,7 +274,8 @@ def requester_asks_for_coordinator(ctx: Context, value: str) -> None:
     key = {True: "escalation.requester_told", False: "escalation.requester_already_told"}
     ctx.reply(
         ctx.section(key.get(told, "escalation.no_coordinator")),
-        *care.danger_blocks(ctx, ctx.actor.region),
+        # The coordinators' message she pressed stays, with its urgent-help button.
+        *care.danger_blocks(ctx, ctx.actor.region, button=False),
     )
 
 

@@ -192,15 +192,16 @@ def tell_coordinators(ctx: Context, key: str, message: Message) -> bool | None:
     return True
 
 
-def danger_blocks(ctx: Context, region: str | None) -> list[Block]:
+def danger_blocks(ctx: Context, region: str | None, button: bool = True) -> list[Block]:
     """One line on what to do if anyone is in danger, and the urgent-help button: nobody spoke
     of danger here (a press to reach a coordinator), so the crisis block itself stays one
-    click away rather than filling the reply."""
+    click away rather than filling the reply. `button=False` where the message pressed, which
+    stays as it was, carries the urgent-help button already."""
     emergency = ctx.content.resources.region(region or ctx.app.organisation.region).emergency
-    return [
-        ctx.section("escalation.danger", emergency=emergency),
-        buttons(ctx.button("findally.button_urgent", "findally:urgent", style="danger")),
-    ]
+    line = ctx.section("escalation.danger", emergency=emergency)
+    if not button:
+        return [line]
+    return [line, buttons(ctx.button("findally.button_urgent", "findally:urgent", style="danger"))]
 
 
 def quiet_window_over(_ctx: Context, _person_id: int) -> None:

@@ -253,7 +253,8 @@ def test_message_the_requester_names_them_only_if_they_choose(sh):
         EVE_TOLD,
         "If anyone is in immediate danger, do not wait for a coordinator: call 999 now.",
     ]
-    assert any("Samaritans" in line for line in told)
+    # Nobody spoke of danger: the urgent help is one click away, not a crisis block.
+    assert not any("Samaritans" in line for line in told), told
     out = sh("/press Talk to a coordinator")
     assert coordinators_heard(out) == "" and to(out, "eve")[0].startswith(ALREADY_TOLD)
 

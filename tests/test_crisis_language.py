@@ -1,6 +1,6 @@
 """Crisis language by concern: the detector on its own, the reply that leads with the right
 resources for the person's region (through the real shell), and the resources every region
-must have. The labelled evaluation set is in tests/crisis/ (tests/test_crisis_eval.py)."""
+must have. The measure on text nobody wrote for it is tests/test_crisis_corpus.py."""
 
 from __future__ import annotations
 
@@ -239,7 +239,7 @@ def test_two_concerns_get_both_blocks_and_the_crisis_lines_once(sh):
     assert "Samaritans" in out and "National Domestic Abuse Helpline" in out
     out = sh("I want to hurt him and then kill myself")
     assert out.count("Samaritans") == 1
-    assert "The lines above help with thoughts of hurting someone else too." in out
+    assert "The lines above can help with this too." in out
 
 
 def test_everyday_idioms_add_nothing(sh):

@@ -167,7 +167,8 @@ def test_with_the_database_full_every_event_is_answered_and_nothing_claims_to_be
     async def scenario(h):
         with database_full(sqlite_bot):
             command = await h.command("UEVE", CRISIS)
-            feedback = await h.command("UEVE", "a long comment " * 40, name="/allyfeedback")
+            # Another person: Eve's crisis words a moment ago would make hers ask first.
+            feedback = await h.command("UFINN", "a long comment " * 40, name="/allyfeedback")
             async with h.http.get(h.server.make_url("/readyz")) as resp:
                 full = resp.status
         async with h.http.get(h.server.make_url("/readyz")) as resp:

@@ -50,7 +50,7 @@ class Observation:
     danger: float  # the model's
     concern: Concern  # the model's likeliest
     cue: bool  # a weak cue ("tonight is the night"): escalates after earlier distress
-    words: int  # how many words the model read
+    words: int  # how many words (with a letter in them) the model read
     danger_words: bool  # a word of danger, broadly (patterns.DANGER_WORDS), is there
 
 
@@ -108,7 +108,7 @@ class Detector:
             score.danger,
             score.concern,
             cue,
-            len(reading.split()),
+            sum(1 for w in reading.split() if any(c.isalpha() for c in w)),
             lang != "en" or patterns.DANGER_WORDS.search(reading) is not None,
         )
 

@@ -333,11 +333,22 @@ _IDIOM_SOURCES = (
 IDIOMS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in _IDIOM_SOURCES)
 
 
+def _placeholder(match: re.Match[str]) -> str:
+    # As long as the idiom, so every position after it stays where it was: a long text's window
+    # counts a match only if it starts before a limit measured on the text as read.
+    return (
+        " idiom ".ljust(len(match.group(0)))
+        if len(match.group(0)) >= 7
+        else " " * len(match.group(0))
+    )
+
+
 def without_idioms(reading: str) -> str:
-    """`reading` with every known idiom replaced by a word no pattern reads."""
+    """`reading` with every known idiom replaced by the word "idiom", which no pattern reads
+    (and the model reads as the ordinary word it stands for), at the same length."""
     for idiom in IDIOMS:
         if idiom.search(reading):
-            reading = idiom.sub(" idiom ", reading)
+            reading = idiom.sub(_placeholder, reading)
     return reading
 
 
