@@ -64,12 +64,33 @@ def command(ctx: Context, text: str) -> None:
     del text  # read by the router for crisis language; never stored, never logged
     existing = open_request(ctx, _me(ctx).id)
     if existing is not None:
+        if ctx.crisis:  # crisis help leads (the router); the request is marked to go faster
+            _mark_urgent(ctx, existing)
+            ctx.reply(
+                *request_status(ctx, existing),
+                ctx.section("findally.urgent_while_open"),
+                buttons(ctx.button("findally.button_urgent", "findally:urgent", style="danger")),
+            )
+            return
         ctx.reply(*request_status(ctx, existing))
         return
     ctx.reply(
         ctx.section("findally.choices"),
         *choices(ctx),
     )
+
+
+def _mark_urgent(ctx: Context, req: SupportRequest) -> None:
+    """Offers from now on say the colleague may need support soon; the ally already matched is
+    told so once. Nothing about why, and none of the requester's words."""
+    marked = won(
+        ctx.session,
+        update(SupportRequest)
+        .where(col(SupportRequest.id) == req.id, col(SupportRequest.urgent).is_(False))
+        .values(urgent=True),
+    )
+    if marked and req.status == RequestStatus.MATCHED and req.ally_id is not None:
+        ctx.dm(req.ally_id, ctx.say("findally.ally_told_urgent"))
 
 
 def choices(ctx: Context) -> list[Block]:
@@ -331,9 +352,11 @@ def send_offer(ctx: Context, req: SupportRequest, ally_id: int) -> Offer | None:
     if req.language:
         topic_line.append(ctx.section("findally.offer_language", language=req.language))
     anonymous = [ctx.note("findally.offer_anonymous")] if req.anonymous else []
+    urgent = [ctx.section("findally.offer_urgent")] if req.urgent else []
     ctx.dm(
         ally_id,
         ctx.section(key, minutes=ctx.app.matching.offer_timeout_minutes),
+        *urgent,
         *topic_line,
         *anonymous,
         buttons(

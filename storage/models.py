@@ -252,6 +252,9 @@ class SupportRequest(SQLModel, table=True):
     anonymous: bool = False
     introduced: bool = False
     waited: bool = False  # it found no ally at some point (the digest counts these)
+    # The requester's words raised crisis help while it was open: offers say the colleague may
+    # need support soon (never why, and never their words).
+    urgent: bool = False
     ally_id: int | None = Field(default=None, foreign_key="person.id")
     reached_out_at: datetime | None = None  # a coordinator offered the requester their help
     created_at: datetime

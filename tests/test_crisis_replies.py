@@ -129,3 +129,16 @@ def test_a_direct_message_reaches_the_path_it_asks_for(
     out = sh("/as finn", text)
     assert expected in out
     assert "get help now" not in out
+
+
+def test_crisis_words_with_a_request_open_mark_it_and_its_offers_say_so(sh: ShellDriver) -> None:
+    for ally in ("ali", "bo", "cam", "eli"):
+        sh(f"/as {ally}", "/allystatus away")
+    sh("/as finn", "/findally", "/press 1", "/press Any ally")  # waiting: nobody is free
+    out = sh("/findally i cant keep myself safe tonight")
+    assert "get help now" in out.splitlines()[0]
+    assert "none of your words are shared" in out and "I need urgent help" in out
+    out = sh("/as ali", "/allystatus available")
+    offer = [line for line in out.splitlines() if line.startswith("[bot -> ali, DM]")]
+    assert any("This colleague may need support soon" in line for line in offer), offer
+    assert "keep myself safe" not in out  # never their words
