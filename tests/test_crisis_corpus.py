@@ -96,3 +96,23 @@ def test_the_corpus_covers_every_category_and_language() -> None:
     per_language = Counter(i.lang for i in items)
     assert all(per_language[lang] >= 50 for lang in ("es", "fr", "de", "pt", "it", "pl", "nl"))
     assert sum(len(i.messages) > 1 for i in crisis) >= 100  # conversations, not only lines
+
+
+def test_a_model_not_trained_on_the_corpus_beside_it_is_refused(tmp_path) -> None:
+    import shutil
+
+    from bot.cli import CORPUS_DIR, _model_problems
+
+    copy = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, copy)
+    assert _model_problems(copy) == []
+    train = sorted((copy / "crisis" / "train").glob("*.jsonl"))[0]
+    with train.open("a", encoding="utf-8") as f:
+        f.write(
+            '{"label": "calm", "concern": "none", "category": "work_chat", "lang": "en",'
+            ' "messages": ["one more line"]}\n'
+        )
+    problems = [str(p) for p in _model_problems(copy)]
+    assert len(problems) == 1
+    assert "the crisis model was not trained on the corpus in bench/corpus/crisis" in problems[0]
+    assert "python -m bench.train_crisis" in problems[0]
