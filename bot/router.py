@@ -275,9 +275,7 @@ class Router:
         known = name if self._handler(event, name) else "unknown"  # never what they typed
         now = self.now()
         # Read before anything can fail, so crisis resources lead even an apology.
-        danger = self.detector.assess(
-            _said(event), safety.person_key(event.actor.platform, event.actor.user_id), now
-        )
+        danger = self._assess(event, now)
         # Another transaction may get in the way of this one (PostgreSQL): it ends one of two
         # deadlocked transactions, or a handler's change loses a race after an earlier one won
         # (LostRace, storage/changes.py). Nothing of it was written (a log line of the handler
@@ -300,7 +298,7 @@ class Router:
                     person_id = person.id if _audits_person(handler) else None
                     mentioned = _mentioned(session, event) if isinstance(event, Command) else ()
                     ctx = self.context(session, now, person, event.place, mentioned)
-                    ctx.crisis = danger.level == safety.Level.HIGH
+                    ctx.danger = int(danger.level)
                     if handler is None and kind == "command":
                         help.unknown_command(ctx, name)
                     elif handler is None:
@@ -395,6 +393,16 @@ class Router:
         lead = safety.lead_blocks(ctx, self.app.organisation.region, danger)
         ctx.send(OnlyYou(BUSY_REPLY), *lead, ctx.section("privacy.after_erase"), transient=True)
         return ctx.outbox
+
+    def _assess(self, event: Event, now: datetime) -> safety.Assessment:
+        """What the person typed, read for danger. If reading it fails, the quiet line is
+        shown: never nothing, and never the event's answer lost to it."""
+        try:
+            key = safety.person_key(event.actor.platform, event.actor.user_id)
+            return self.detector.assess(_said(event), key, now)
+        except Exception as exc:
+            log.error("crisis detection failed (%s): the quiet line is shown", type(exc).__name__)
+            return safety.Assessment(safety.Level.QUIET, frozenset({safety.Concern.SELF}))
 
     def _forget_danger(self, who: Forget) -> None:
         for platform, user_id in who.addresses:

@@ -170,7 +170,8 @@ def worried_about_someone(ctx: Context, _value: str = "") -> None:
     key = {True: "escalation.worried_told", False: "escalation.already_told"}.get(told)
     ctx.reply(
         ctx.section(key or "escalation.no_coordinator"),
-        *danger_blocks(ctx, ctx.actor.region),
+        # The message pressed (how to help) stays, with its urgent-help button.
+        *danger_blocks(ctx, ctx.actor.region, button=False),
     )
 
 

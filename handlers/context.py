@@ -60,9 +60,10 @@ class Context:
     # The i-th MENTION character in a command's text is mentioned[i] (the router drops any
     # that stand for no mention); () for anything but a command.
     mentioned: tuple[Mentioned, ...] = ()
-    # The person's words in this event raised crisis help, which the router puts ahead of the
-    # reply: handlers leave out what does not belong beside it (an invitation to become an ally).
-    crisis: bool = False
+    # What the person's words in this event raised (handlers/safety Level: 0 nothing, 1 the
+    # quiet line after the reply, 2 emergency-first ahead of it). Handlers leave out what does
+    # not belong beside it: an invitation to become an ally, a canned answer to a DM.
+    danger: int = 0
 
     # --- words -------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> Rich:

@@ -37,7 +37,7 @@ MAX_CHARS = 1500
 def command(ctx: Context, text: str) -> None:
     """/allyfeedback <comment>. Words that raised crisis help (which the router puts first)
     are not filed as they come: the writer is asked whether it is feedback, as a DM is."""
-    if ctx.crisis:
+    if ctx.danger >= 2:  # emergency-first help leads this reply
         _confirm(ctx, text.strip())
         return
     submit(ctx, text)

@@ -64,7 +64,7 @@ def command(ctx: Context, text: str) -> None:
     del text  # read by the router for crisis language; never stored, never logged
     existing = open_request(ctx, _me(ctx).id)
     if existing is not None:
-        if ctx.crisis:  # crisis help leads (the router); the request is marked to go faster
+        if ctx.danger >= 2:  # emergency-first help leads (the router); the request is marked
             _mark_urgent(ctx, existing)
             ctx.reply(
                 *request_status(ctx, existing),
@@ -594,7 +594,7 @@ def cancel(ctx: Context, value: str) -> None:
         ctx.session,
         update(SupportRequest)
         .where(col(SupportRequest.id) == req.id, col(SupportRequest.status).in_(support.UNMATCHED))
-        .values(status=RequestStatus.CANCELLED, open_key=None, closed_at=ctx.now),
+        .values(status=RequestStatus.CANCELLED, open_key=None, closed_at=ctx.now, urgent=False),
     ):
         ctx.reply(ctx.say("findally.request_closed"))
         return

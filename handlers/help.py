@@ -34,7 +34,13 @@ def dm_text(ctx: Context, text: str) -> None:
         return
     if feedback.from_dm(ctx, text):  # "feedback ...": an anonymous comment (handlers/feedback)
         return
-    _ANSWERS.get(classify(text), _full_help)(ctx)
+    intent = classify(text)
+    # Words that may be about danger get the ways to support, not a canned reply ("you are
+    # welcome", "how to stop messages"); emergency-first words get nothing but them.
+    if ctx.danger >= 2 or (ctx.danger and intent not in _FIT_BESIDE_THE_QUIET_LINE):
+        _full_help(ctx)
+        return
+    _ANSWERS.get(intent, _full_help)(ctx)
 
 
 def _full_help(ctx: Context) -> None:
@@ -86,7 +92,7 @@ def worried(ctx: Context) -> None:
 
 
 def _become_ally(ctx: Context) -> None:
-    if ctx.crisis:  # never an invitation beside crisis help
+    if ctx.danger:  # never an invitation beside crisis help
         _full_help(ctx)
         return
     ctx.reply(
@@ -118,6 +124,18 @@ def _thanks(ctx: Context) -> None:
     ctx.reply(ctx.section("help.thanks"))
 
 
+# Answers that still fit when the quiet line follows them: each is a way to support.
+_FIT_BESIDE_THE_QUIET_LINE = frozenset(
+    {
+        Intent.HELP,
+        Intent.WHAT_IS_ALLY,
+        Intent.TALK,
+        Intent.EAP,
+        Intent.MENTAL_HEALTH_DAY,
+        Intent.WORRIED,
+        Intent.RESOURCES,
+    }
+)
 _ANSWERS: dict[Intent, Callable[[Context], None]] = {
     Intent.GREETING: _full_help,  # the introduction is the answer to a hello
     Intent.HELP: _full_help,
@@ -164,7 +182,7 @@ def unknown_command(ctx: Context, name: str) -> None:
 
 
 def _help(ctx: Context) -> list:
-    if ctx.crisis:  # crisis help leads this reply: the ways to support, and nothing else
+    if ctx.danger:  # crisis help is beside this reply: the ways to support, and nothing else
         return [ctx.section("help.intro"), *findally.choices(ctx)]
     return [
         ctx.section("help.intro"),

@@ -114,6 +114,8 @@ def export(ctx: Context, _value: str) -> None:
                 topic=req.topic or "-",
             )
         )
+        if req.urgent:
+            blocks.append(ctx.section("privacy.export_request_urgent"))
     blocks.append(ctx.note("privacy.export_end"))
     assert me.id is not None
     ctx.dm(me.id, *blocks)

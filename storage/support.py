@@ -166,7 +166,8 @@ FINISH_REQUEST = Change(
         col(SupportRequest.id) == bindparam("request"),
         col(SupportRequest.status) == RequestStatus.MATCHED,
     )
-    .values(status=RequestStatus.FINISHED, open_key=None, closed_at=bindparam("now"))
+    # Whether it was urgent is no longer anyone's business once it is closed.
+    .values(status=RequestStatus.FINISHED, open_key=None, closed_at=bindparam("now"), urgent=False)
 )
 # offer: its expiry timer will not be needed.
 EXPIRY_DONE = Change(

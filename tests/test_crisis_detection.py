@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from handlers.safety import Concern, Detector, Level, person_key
+from handlers.safety.languages import FOREIGN
 from handlers.safety.memory import Memory, Trace
-from handlers.safety.patterns import RULES, without_idioms
+from handlers.safety.patterns import IDIOMS, RULES, without_idioms
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
@@ -81,6 +82,15 @@ def test_every_rule_match_holds_one_of_its_cues() -> None:
                         match = rule.pattern.search(reading)
                         if match:
                             assert any(c in reading for c in rule.cues), (rule.cues, reading)
+                for reading in normalise.readings(message):
+                    for cues, idiom in IDIOMS:
+                        if idiom.search(reading):
+                            assert any(c in reading for c in cues), (cues, reading)
+                foreign = normalise.foreign(message)
+                for rules in FOREIGN.values():
+                    for rule in rules:
+                        if rule.pattern.search(foreign):
+                            assert any(c in foreign for c in rule.cues), (rule.cues, foreign)
 
 
 # --- mentions step down to the quiet line, never to nothing -----------------------------------

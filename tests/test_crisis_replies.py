@@ -119,7 +119,7 @@ def test_someone_worried_about_a_colleague_can_reach_a_coordinator(sh: ShellDriv
         ("mental health day", "A day for your mental health"),
         ("I'm worried about a colleague", "Worried about a colleague?"),
         ("how do I become an ally", "Would you like to become an ally?"),
-        ("stop messaging me", "I only message you when you ask me something"),
+        ("stop messaging me", "I message you about what you start with me"),
         ("thanks!", "You are welcome"),
     ],
 )

@@ -13,6 +13,7 @@ thresholds can be tuned (bench/train_crisis.py) without reading every line again
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,7 +36,7 @@ class Assessment:
 
 NOTHING = Assessment()
 _FEWEST = 4
-_AROUND = 300  # characters either side of a pattern's match read for its framing
+_SHORT = 600  # characters: up to this, language identification may be unsure
 
 
 @dataclass(frozen=True)
@@ -75,28 +76,35 @@ class Detector:
     def observe(self, text: str) -> Observation:
         lang = languages.identify(text)
         level, concerns, firm, cue = Level.NONE, set(), False, False
-        # Where a pattern matched, with some words either side: read for how it is framed.
+        # The clause where each pattern matched: read for how it is framed.
         around: list[str] = []
+
+        def matched(rule: patterns.Rule, reading: str, match: re.Match[str]) -> None:
+            nonlocal level, firm
+            level = max(level, rule.level)
+            concerns.add(rule.concern)
+            firm = firm or rule.firm
+            around.append(stepdown.clause(reading, match.start(), match.end()))
+
         for reading, limit in normalise.readings(text).items():
             reading = patterns.without_idioms(reading)
             cue = cue or patterns.WEAK_CUES.search(reading) is not None
             for rule in patterns.RULES:
                 match = rule.search(reading)
                 if match is not None and match.start() < limit:
-                    level = max(level, rule.level)
-                    concerns.add(rule.concern)
-                    firm = firm or rule.firm
-                    around.append(reading[max(match.start() - _AROUND, 0) : match.end() + _AROUND])
-        if lang != "en":
-            for reading in {normalise.foreign(head) for head, _ in normalise.windows(text)}:
-                for rule in languages.FOREIGN[lang]:
+                    matched(rule, reading, match)
+        # Every language's cores are read, whatever the identification says, for a message short
+        # enough that it can be unsure ("quero morrer"); a long one is read in its own language.
+        foreign = (
+            languages.FOREIGN.values() if len(text) <= _SHORT else [languages.FOREIGN.get(lang, ())]
+        )
+        for head, tail in normalise.windows(text) if lang != "en" or len(text) <= _SHORT else ():
+            reading = normalise.foreign(f"{head} {tail}" if tail else head)
+            for rules in foreign:
+                for rule in rules:
                     match = rule.search(reading)
                     if match is not None:
-                        level = max(level, rule.level)
-                        concerns.add(rule.concern)
-                        around.append(
-                            reading[max(match.start() - _AROUND, 0) : match.end() + _AROUND]
-                        )
+                        matched(rule, reading, match)
         reading = reading_for_model(text, lang)
         score = self.model.score(reading)
         return Observation(
@@ -104,12 +112,14 @@ class Detector:
             level,
             frozenset(concerns),
             firm,
-            stepdown.framing(" ; ".join([score.window, *around])),
+            # A pattern's danger is framed by its own clause; the model's, by its window.
+            stepdown.framing(" ; ".join(around) if around else score.window),
             score.danger,
             score.concern,
             cue,
             sum(1 for w in reading.split() if any(c.isalpha() for c in w)),
-            lang != "en" or patterns.DANGER_WORDS.search(reading) is not None,
+            # In the window the model scored: the danger it found must be worded there.
+            lang != "en" or patterns.DANGER_WORDS.search(score.window) is not None,
         )
 
     def decide(
@@ -154,7 +164,7 @@ class Detector:
 
         With `key` (see memory.person_key) and `now`, earlier messages of the same person in
         the last hour count: a weak cue after distress escalates."""
-        if not text or not text.strip():
+        if not isinstance(text, str) or not text.strip():
             return NOTHING
         seen = self.observe(text)
         if key is None or now is None:

@@ -51,15 +51,15 @@ def identify(text: str) -> str:
     return best.lang if best.lang in LANGUAGES and best.prob >= _SURE else "en"
 
 
-def _rule(concern: Concern, cues: tuple[str, ...], pattern: str) -> Rule:
-    return Rule(concern, Level.HIGH, cues, re.compile(pattern), False)
+def _rule(concern: Concern, cues: tuple[str, ...], pattern: str, level: Level = Level.HIGH) -> Rule:
+    return Rule(concern, level, cues, re.compile(pattern), False)
 
 
 # The risk cores of each language: wanting to die or not to live, suicide, a plan or means,
 # harm already done, harm to others, abuse at home, a child hurt, assault, someone else in danger.
 FOREIGN: dict[str, tuple[Rule, ...]] = {
     "es": (
-        _rule(Concern.SELF, ("suicid",), r"\bsuicid\w*"),
+        _rule(Concern.SELF, ("suicid",), r"\bsuicid\w*", Level.QUIET),
         _rule(
             Concern.SELF,
             (
@@ -68,17 +68,29 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
                 "muerta",
                 "vivir",
                 "matarme",
+                "matar",
                 "acabar",
                 "desaparecer",
                 "quitarme",
                 "despertar",
                 "seguir",
+                "tirarme",
+                "aguanto",
+                "colgarme",
+                "ahorcarme",
+                "carga",
+                "mejor",
+                "no quiero",
+                "no puedo",
+                "ganas",
             ),
-            r"\b(?:quiero|quisiera|ojala|prefiero|deseo|me gustaria|ganas de) (?:\w+ ){0,2}"
+            r"(?<!\bno )\b(?:quiero|quisiera|ojala|prefiero|deseo|me gustaria"
+            r"|ganas de) (?:\w+ ){0,2}"
             r"(?:morir\w*|estar muert[oa]|desaparecer|no despertar|dejar de existir)\b"
             r"|\bno (?:quiero|puedo|tengo ganas de|aguanto) (?:\w+ ){0,2}(?:vivir|seguir"
             r" (?:viviendo|asi|adelante)|despertar|mas)\b(?! (?:en|con|aqui|alli)\b)"
-            r"|\b(?:matarme|quitarme la vida|acabar con (?:mi vida|todo)|terminar con todo"
+            r"|\b(?:matarme|me (?:quiero|voy a|podria) matar|quitarme la vida|acabar con (?:mi vida"
+            r"|todo)|terminar con todo"
             r"|tirarme (?:por|del|de la|al)|colgarme|ahorcarme)\b"
             r"|\bseria mejor (?:si )?(?:no estuviera|sin mi)\b|\bsoy una carga\b",
         ),
@@ -97,8 +109,9 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
         ),
         _rule(
             Concern.OTHERS,
-            ("matar", "hacer dano"),
-            r"\b(?:voy a|quiero|podria|tengo ganas de) (?:\w+ ){0,1}(?:matar|hacerle dano|apunalar"
+            ("matar", "hacer dano", "dano", "apunalar", "pegarle"),
+            r"(?<!\bme )\b(?:voy a|quiero|podria|tengo ganas de) (?:\w+ ){0,1}(?:matar"
+            r"|hacerle dano|apunalar"
             r"|pegarle) (?:a )?(?:mi |el |la |ese |esa )?\w+",
         ),
         _rule(
@@ -118,7 +131,7 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
         ),
         _rule(
             Concern.ASSAULT,
-            ("violo", "violacion", "abuso", "forzo", "obligo"),
+            ("violo", "violacion", "abuso", "forzo", "obligo", "viol"),
             r"\b(?:me )?(?:violo|violaron|forzo|obligo a)\b|\babus(?:o|aron) (?:sexualmente )?"
             r"de mi\b|\bagresion sexual\b",
         ),
@@ -131,7 +144,7 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
         ),
     ),
     "fr": (
-        _rule(Concern.SELF, ("suicid",), r"\bsuicid\w*"),
+        _rule(Concern.SELF, ("suicid",), r"\bsuicid\w*", Level.QUIET),
         _rule(
             Concern.SELF,
             (
@@ -144,6 +157,15 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
                 "finir",
                 "en finir",
                 "fardeau",
+                "suicid",
+                "pendre",
+                "foutre",
+                "finir",
+                "fardeau",
+                "mieux sans",
+                "plus envie",
+                "ne peux plus",
+                "ne veux plus",
             ),
             r"\b(?:je veux|j ai envie de|envie de|j aimerais|je voudrais|prefere|prefererais)"
             r" (?:\w+ ){0,2}(?:mourir|etre mort\w*|disparaitre|ne plus me reveiller|ne plus"
@@ -176,7 +198,7 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
         _rule(
             Concern.ABUSE,
             ("frappe", "bat", "tuer", "peur", "menace", "violent"),
-            r"\bmon (?:mari|copain|conjoint|compagnon|ex)|\bma (?:femme|copine|compagne)"
+            r"\b(?:mon (?:mari|copain|conjoint|compagnon|ex)|ma (?:femme|copine|compagne))"
             r"(?= (?:\w+ ){0,2}(?:me frappe|me bat|me menace|va me tuer|me controle))"
             r"|\b(?:il|elle) (?:\w+ ){0,1}(?:me frappe|me bat|me menace de|va me tuer)\b"
             r"|\bpeur de rentrer (?:a la maison|chez moi)\b",
@@ -207,7 +229,17 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
             (
                 "suizid",
                 "selbstmord",
+            ),
+            r"\b(?:suizid|selbstmord)\w*",
+            Level.QUIET,
+        ),
+        _rule(
+            Concern.SELF,
+            (
+                "suizid",
+                "selbstmord",
                 "umbringen",
+                "mich",
                 "sterben",
                 "tot",
                 "leben",
@@ -215,7 +247,8 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
                 "aufwachen",
                 "last",
             ),
-            r"\b(?:suizid\w*|selbstmord\w*|mich umbringen|mir das leben nehmen|mich toeten"
+            r"\b(?:mich umbringen|(?:bringe|bring"
+            r"|werde) mich (?:\w+ )?um\b|mir das leben nehmen|mich toeten"
             r"|mich erhangen|allem ein ende setzen|schluss machen mit allem)\b"
             r"|\b(?:ich will|ich mochte|ich wunschte|ich ware lieber|will einfach) (?:\w+ ){0,2}"
             r"(?:sterben|tot sein|nicht mehr aufwachen|nicht mehr da sein|verschwinden)\b"
@@ -243,7 +276,7 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
         _rule(
             Concern.ABUSE,
             ("schlagt", "bedroht", "umbringen", "angst"),
-            r"\bmein (?:mann|freund|partner|ex)|\bmeine (?:frau|freundin|partnerin)"
+            r"\b(?:mein (?:mann|freund|partner|ex)|meine (?:frau|freundin|partnerin))"
             r"(?= (?:\w+ ){0,2}(?:schlagt mich|bedroht mich|wird mich umbringen))"
             r"|\b(?:er|sie) (?:schlagt|bedroht|wurgt) mich\b|\bangst nach hause zu gehen\b",
         ),
@@ -268,7 +301,7 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
         ),
     ),
     "pt": (
-        _rule(Concern.SELF, ("suicid",), r"\bsuicid\w*"),
+        _rule(Concern.SELF, ("suicid",), r"\bsuicid\w*", Level.QUIET),
         _rule(
             Concern.SELF,
             (
@@ -282,8 +315,18 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
                 "acordar",
                 "aguento",
                 "fardo",
+                "tirar",
+                "vida",
+                "enforcar",
+                "pular",
+                "fardo",
+                "melhor sem",
+                "nao quero",
+                "nao aguento",
+                "nao consigo",
             ),
-            r"\b(?:quero|queria|gostaria de|prefiro|vontade de) (?:\w+ ){0,2}(?:morrer|estar"
+            r"(?<!\bnao )(?<!\bno )\b(?:quero|queria|gostaria de|prefiro"
+            r"|vontade de) (?:\w+ ){0,2}(?:morrer|estar"
             r" mort[oa]|sumir|desaparecer|nao acordar|deixar de existir)\b"
             r"|\bnao (?:quero|aguento|consigo) (?:mais )?(?:viver|continuar|seguir)\b"
             r"|\b(?:me matar|matar-me|tirar a minha vida|tirar minha vida|acabar com (?:tudo"
@@ -332,7 +375,7 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
         ),
     ),
     "it": (
-        _rule(Concern.SELF, ("suicid",), r"\bsuicid\w*"),
+        _rule(Concern.SELF, ("suicid",), r"\bsuicid\w*", Level.QUIET),
         _rule(
             Concern.SELF,
             (
@@ -347,7 +390,8 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
                 "svegliarmi",
                 "peso",
             ),
-            r"\b(?:voglio|vorrei|preferirei|ho voglia di) (?:\w+ ){0,2}(?:morire|essere mort[oa]"
+            r"(?<!\bnon )\b(?:voglio|vorrei|preferirei|ho voglia di) (?:\w+ ){0,2}(?:morire"
+            r"|essere mort[oa]"
             r"|sparire|non svegliarmi|farla finita)\b"
             r"|\bnon (?:voglio|ce la faccio|riesco) (?:piu )?(?:a )?(?:vivere|andare avanti)\b"
             r"|\b(?:ammazzarmi|uccidermi|togliermi la vita|farla finita|impiccarmi"
@@ -396,13 +440,26 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
         ),
     ),
     "pl": (
+        _rule(Concern.SELF, ("samoboj",), r"\b(?:samoboj)\w*", Level.QUIET),
         _rule(
             Concern.SELF,
-            ("samoboj", "zabic", "umrzec", "zyc", "skonczyc", "zniknac", "obudzic", "ciezarem"),
-            r"\bsamoboj\w*|\b(?:chce|chcialbym|chcialabym|wolalbym|wolalabym) (?:\w+ ){0,2}"
+            (
+                "samoboj",
+                "zabic",
+                "umrzec",
+                "zyc",
+                "skonczyc",
+                "zniknac",
+                "obudzic",
+                "ciezarem",
+                "zabije",
+            ),
+            r"(?<!\bnie )\b(?:chce|chcialbym|chcialabym|wolalbym"
+            r"|wolalabym) (?:\w+ ){0,2}"
             r"(?:umrzec|nie zyc|zniknac|sie nie obudzic|skonczyc ze soba)\b"
             r"|\bnie (?:chce|moge|dam rady) (?:juz )?(?:zyc|dalej)\b"
-            r"|\b(?:zabic sie|odebrac sobie zycie|skonczyc ze soba|powiesic sie)\b"
+            r"|\b(?:zabic sie|sie zabic|zabije sie|odebrac sobie zycie|skonczyc ze soba"
+            r"|powiesic sie)\b"
             r"|\bjestem ciezarem\b|\blepiej beze mnie\b",
         ),
         _rule(
@@ -452,6 +509,15 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
             (
                 "zelfmoord",
                 "suicid",
+            ),
+            r"\b(?:zelfmoord|suicid)\w*",
+            Level.QUIET,
+        ),
+        _rule(
+            Concern.SELF,
+            (
+                "zelfmoord",
+                "suicid",
                 "dood",
                 "leven",
                 "doodgaan",
@@ -462,7 +528,7 @@ FOREIGN: dict[str, tuple[Rule, ...]] = {
                 "ophangen",
                 "einde",
             ),
-            r"\b(?:zelfmoord\w*|suicid\w*|mezelf (?:van kant maken|ophangen|iets aandoen"
+            r"\b(?:mezelf (?:van kant maken|ophangen|iets aandoen"
             r"|doden)|er een einde aan maken|uit het leven stappen)\b"
             r"|\b(?:ik wil|ik zou willen|wou dat ik|liever) (?:\w+ ){0,2}(?:dood (?:zijn|gaan)"
             r"|doodgaan|sterven|verdwijnen|niet meer wakker worden|dood)\b"

@@ -3,10 +3,10 @@
 A message about suicide-prevention training, a film, a song, how to help someone in general, a
 past that is over, or a scoped denial ("i am not suicidal, just exhausted") still gets the quiet
 "if you are not safe right now, here is help" line: a mention can hide real risk, so it is
-never ignored. Rules marked firm (negated life: "i do not want to be alive anymore") are never
-stepped down, and neither is harm already done or another person in danger now, for which a
-helping frame ("how do i help, he took 30 pills") is the very reason to lead with the
-emergency.
+never ignored. A mention counts only in the sentence of the danger it frames (`clause`). Rules
+marked firm (negated life: "i do not want to be alive anymore") are never stepped down, nor is
+harm already done; another person in danger is not stepped down by a helping frame ("how do i
+help, he took 30 pills"), which is the very reason to lead with the emergency.
 """
 
 from __future__ import annotations
@@ -21,22 +21,23 @@ _MENTIONS = tuple(
     for p in (
         # training, courses, policy, study
         r"\b(?:training|course|module|workshop|webinar|e ?learning|first aider|first aid|mhfa"
-        r"|asist|safetalk|quiz|slides?|lesson|lecture|seminar|certificate|role ?play|scenario"
-        r"|case study|exam|assignment|essay|dissertation|thesis|research|policy|handbook"
+        r"|asist|safetalk|quiz|lesson|lecture|seminar|certificate|role ?play|scenario"
+        r"|case study|assignment|essay|dissertation|thesis|handbook"
         r"|toolkit|awareness (?:week|day|month|session|campaign)|prevention|statistics|stats"
         r"|leaflet|poster|resource pack|signpost\w*|warning signs)\b",
         # films, books, news, games
-        r"\b(?:film|movie|show|series|episode|season finale|book|novel|chapter|character"
+        r"(?<!\blike a )(?<!\blike )\b(?:film|movie|series|episode|season finale|book|novel"
+        r"|chapter|character"
         r"|characters|documentary|podcast|article|the news|headline|news story|storyline|plot"
         r"|spoiler|trailer|netflix|bbc|true crime|anime|manga|protagonist|villain|screenplay"
-        r"|audiobook|video game|the game|play ?through|fan ?fic\w*|sitcom|soap|drama)\b",
+        r"|audiobook|video game|play ?through|fan ?fic\w*|sitcom)\b",
         # songs and poems
-        r"\b(?:song|songs|lyrics?|chorus|verse|album|track|band|singer|rapper|poem|poems|poetry"
-        r"|poet|karaoke|spotify|playlist|sings|sang|quote|quoting)\b",
+        r"\b(?:song|songs|lyrics?|chorus|verse|album|singer|rapper|poem|poems|poetry"
+        r"|poet|karaoke|spotify|playlist|sings|sang)\b",
         # the past, over
         r"\b(?:years ago|months ago|(?:when|back when) i was (?:\w+ ){0,2}(?:young|younger|teen"
         r"|teenager|kid|child|at uni|at school|in school|\d+)|in the past|i used to|back in (?:\d+"
-        r"|the day|school|uni|my twenties))\b(?=(?: \S+){0,60}? (?:now|better|recovered|recovery"
+        r"|the day|school|uni|my twenties))\b(?=(?: \S+){0,60}? (?:better now|recovered|recovery"
         r"|doing well"
         r"|doing ok|doing okay|doing fine|got through|no longer|not anymore|do not anymore"
         r"|clean for|free for|since then|therapy helped|much happier)\b)",
@@ -81,3 +82,15 @@ class Framing:
 
 def framing(reading: str) -> Framing:
     return Framing(any(m.search(reading) for m in _MENTIONS), bool(_HELPING.search(reading)))
+
+
+_SENTENCE_END = re.compile(r" [.!?;] ")
+
+
+def clause(reading: str, start: int, end: int) -> str:
+    """The sentence of `reading` around a match at start..end: a mention steps a danger down
+    only where it frames that danger ("in the film, he kills himself"), not in a sentence of
+    its own ("sorry about the slides. i am going to take them all tonight")."""
+    before = max((m.end() for m in _SENTENCE_END.finditer(reading, 0, start)), default=0)
+    after = _SENTENCE_END.search(reading, end)
+    return reading[before : after.start() if after else len(reading)]
