@@ -299,6 +299,7 @@ class Router:
                     mentioned = _mentioned(session, event) if isinstance(event, Command) else ()
                     ctx = self.context(session, now, person, event.place, mentioned)
                     ctx.danger = int(danger.level)
+                    ctx.concerns = frozenset(c.value for c in danger.concerns)
                     if handler is None and kind == "command":
                         help.unknown_command(ctx, name)
                     elif handler is None:

@@ -64,6 +64,7 @@ class Context:
     # quiet line after the reply, 2 emergency-first ahead of it). Handlers leave out what does
     # not belong beside it: an invitation to become an ally, a canned answer to a DM.
     danger: int = 0
+    concerns: frozenset[str] = frozenset()  # the Concern values raised, beside `danger`
 
     # --- words -------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> Rich:

@@ -42,7 +42,7 @@ RAISED = [
     ("my colleague told me he wants to kill himself", {Concern.SOMEONE_ELSE}),
     ("i od'd last night", {SELF}),
     ("I took 30 pills", {Concern.HARM_DONE}),
-    ("i've swallowed a bottle of paracetamol", {SELF}),
+    ("i've swallowed a bottle of paracetamol", {Concern.HARM_DONE}),
     ("I already cut", {SELF}),
     ("this is goodbye", {SELF}),
     ("tell my kids I love them", {SELF}),
