@@ -28,6 +28,22 @@ SEED = 23
 DEV_SHARE = 0.15
 NEAR = 0.8
 LABELS = {"crisis", "calm"}
+# Names some writers gave their categories, as the brief names them.
+SYNONYMS = {
+    "idiom": "idioms",
+    "negation_recovery": "negated_recovered",
+    "help_question": "helping_question",
+    "training": "training_talk",
+    "media_news": "media",
+    "joke": "jokes",
+    "wish_to_die": "passive_ideation",
+    "abuse_home": "abuse_at_home",
+    "overdose_taken": "harm_done",
+    "child_risk": "child_at_risk",
+    "someone_else": "someone_else_in_danger",
+    "colleague_worry": "worried_about_someone",
+    "euphemism": "euphemism_humour",
+}
 
 
 def _shingles(text: str) -> frozenset[str]:
@@ -84,6 +100,7 @@ def _read(path: Path) -> list[dict]:
             continue
         if isinstance(record, dict) and _valid(record):
             record.setdefault("lang", "en")
+            record["category"] = SYNONYMS.get(record["category"], record["category"])
             out.append({k: record[k] for k in ("label", "concern", "category", "lang", "messages")})
     return out
 

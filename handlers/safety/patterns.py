@@ -1153,6 +1153,11 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
             "harm",
             "cut",
             "not breathing",
+            "edge",
+            "tracks",
+            "taken",
+            "swallowed",
+            "downed",
             "unconscious",
             "will not wake",
             "collapsed",
@@ -1228,7 +1233,7 @@ _RAW: tuple[tuple[Concern, Level, tuple[str, ...], str, bool], ...] = (
         r" head|me to))\b"
         r"|\b(?:god|the devil|satan|they|someone|something|the tv|the radio|the neighbours|a"
         r" voice) (?:\w+ ){0,2}(?:is |are |keeps |keep )?(?:telling|told|tells|ordering|ordered"
-        r"|wants|commanding|commanded) me (?:to|that i (?:must|have to|should|need to))"
+        r"|commanding|commanded) me (?:to|that i (?:must|have to|should|need to))"
         r" (?:\w+ ){0,3}(?:hurt|kill|harm|die|end|jump|cut|burn|punish|sacrifice|stab|attack"
         r"|do it)\b"
         r"|\b(?:they|people|someone|the government|mi5|the fbi|my neighbours|cameras) (?:are |is"
