@@ -266,16 +266,14 @@ def requester_asks_for_coordinator(ctx: Context, value: str) -> None:
     if req.status not in findally.OPEN:  # long closed: nobody is told anything now
         ctx.reply(ctx.say("findally.request_closed"))
         return
-    told = care.tell_coordinators(
+    # The coordinators' message she pressed stays, with its urgent-help button.
+    care.ask_coordinators(
         ctx,
         f"{care.ESCALATION}:request:{req.id}",
-        ctx.say("escalation.requester_asked", name=ctx.actor.display_name),
-    )
-    key = {True: "escalation.requester_told", False: "escalation.requester_already_told"}
-    ctx.reply(
-        ctx.section(key.get(told, "escalation.no_coordinator")),
-        # The coordinators' message she pressed stays, with its urgent-help button.
-        *care.danger_blocks(ctx, ctx.actor.region, button=False),
+        "escalation.requester_asked",
+        "escalation.requester_told",
+        already="escalation.requester_already_told",
+        button=False,
     )
 
 

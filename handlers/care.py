@@ -146,15 +146,8 @@ def talk_to_coordinator(ctx: Context, _value: str = "") -> None:
     if current_ally(ctx) is None:  # e.g. the requester pressing the group DM's button
         ctx.reply(ctx.section("escalation.allies_only"), *findally.choices(ctx))
         return
-    told = tell_coordinators(
-        ctx,
-        f"{ESCALATION}:ally:{ctx.actor.id}",
-        ctx.say("escalation.ally_asked", name=ctx.actor.display_name),
-    )
-    key = {True: "escalation.ally_told", False: "escalation.already_told"}.get(told)
-    ctx.reply(
-        ctx.section(key or "escalation.no_coordinator"),
-        *danger_blocks(ctx, ctx.actor.region),
+    ask_coordinators(
+        ctx, f"{ESCALATION}:ally:{ctx.actor.id}", "escalation.ally_asked", "escalation.ally_told"
     )
 
 
@@ -162,17 +155,30 @@ def worried_about_someone(ctx: Context, _value: str = "") -> None:
     """Someone (not an ally) worried about a colleague asks to talk to a coordinator. The
     coordinators learn their name, which they chose to share by pressing, and nothing else."""
     ctx.outbox.keep_pressed = True
-    told = tell_coordinators(
+    # The message pressed (how to help) stays, with its urgent-help button.
+    ask_coordinators(
         ctx,
         f"{ESCALATION}:worried:{ctx.actor.id}",
-        ctx.say("escalation.worried_asked", name=ctx.actor.display_name),
+        "escalation.worried_asked",
+        "escalation.worried_told",
+        button=False,
     )
-    key = {True: "escalation.worried_told", False: "escalation.already_told"}.get(told)
-    ctx.reply(
-        ctx.section(key or "escalation.no_coordinator"),
-        # The message pressed (how to help) stays, with its urgent-help button.
-        *danger_blocks(ctx, ctx.actor.region, button=False),
-    )
+
+
+def ask_coordinators(
+    ctx: Context,
+    key: str,
+    asked: str,
+    told: str,
+    already: str = "escalation.already_told",
+    button: bool = True,
+) -> None:
+    """Tell the coordinators (`asked`, with the actor's name) that the actor would like to talk,
+    once per quiet window for `key`, and tell the actor what happened (`told`, `already`, or
+    that nobody can be reached), with what to do if anyone is in danger."""
+    result = tell_coordinators(ctx, key, ctx.say(asked, name=ctx.actor.display_name))
+    answer = {True: told, False: already}.get(result, "escalation.no_coordinator")
+    ctx.reply(ctx.section(answer), *danger_blocks(ctx, ctx.actor.region, button=button))
 
 
 def tell_coordinators(ctx: Context, key: str, message: Message) -> bool | None:

@@ -420,20 +420,21 @@ def windows(text: str) -> set[tuple[str, str | None]]:
         start = tail
 
 
+def _unmarked(text: str) -> str:
+    """`text` with HTML entities read and markup (tags, Slack tokens) removed."""
+    text = html.unescape(text)
+    return _MARKUP.sub(" ", text) if "<" in text else text
+
+
 def plain(text: str) -> str:
     """`text` as one canonical reading, markup removed: what the model reads."""
-    text = html.unescape(text)
-    if "<" in text:
-        text = _MARKUP.sub(" ", text)
-    return canonical(normalise(text))
+    return canonical(normalise(_unmarked(text)))
 
 
 def foreign(text: str) -> str:
     """`text` normalised for a language other than English: folded, accents and markup dropped,
     letter runs shortened, but no English contractions, text speak or typos expanded."""
-    text = html.unescape(text)
-    if "<" in text:
-        text = _MARKUP.sub(" ", text)
+    text = _unmarked(text)
     # Apostrophes part words here ("j'ai" reads as "j ai"); Polish l with a stroke has no
     # decomposition of its own.
     text = text.translate(_QUOTES).replace("'", " ").replace("\u0142", "l").replace("\u0141", "L")
